@@ -1,0 +1,81 @@
+"""Shared fixtures: real PostgreSQL and Redis (embedded under var/ unless DATABASE_URL / REDIS_URL)."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from core import services as core_services
+from core.models import ALL_SCOPES
+
+COMPANY_ID = 559
+APP_ID = "000000000000000000000001"
+
+
+def platform_path(company_id, application_id, suffix=""):
+    return f"/service/platform/user/v1.0/company/{company_id}/application/{application_id}/{suffix}"
+
+
+@pytest.fixture
+def application(db):
+    app, _token = core_services.create_application(company_id=COMPANY_ID, name="Demo Store", application_id=APP_ID)
+    return app
+
+
+@pytest.fixture
+def other_application(db):
+    """Same company, another application."""
+    app, _ = core_services.create_application(company_id=COMPANY_ID, name="Second Store")
+    return app
+
+
+@pytest.fixture
+def foreign_application(db):
+    """Another company's application."""
+    app, _ = core_services.create_application(company_id=777, name="Foreign Store")
+    return app
+
+
+@pytest.fixture
+def make_client(db):
+    """make_client(company_id=559, scopes=ALL) -> an APIClient carrying a fresh Bearer token."""
+
+    def factory(company_id=COMPANY_ID, scopes=ALL_SCOPES):
+        client_record, _secret = core_services.create_api_client(
+            company_id=company_id, name="test client", scopes=list(scopes))
+        issued = core_services.issue_token(client_record)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.access_token}")
+        client.issued = issued
+        client.record = client_record
+        return client
+
+    return factory
+
+
+@pytest.fixture
+def api(make_client, application):
+    return make_client()
+
+
+@pytest.fixture
+def url(application):
+    """url("customers/list") -> the platform path of the default application."""
+
+    def build(suffix="", company_id=COMPANY_ID, application_id=None):
+        return platform_path(company_id, application_id or application.id, suffix)
+
+    return build
+
+
+@pytest.fixture
+def create_customer(api, url):
+    """create_customer(phone_number=..., email=..., **fields) through the API; returns the user dict."""
+    counter = iter(range(10_000))
+
+    def factory(**fields):
+        n = next(counter)
+        body = {"phone_number": f"98765{n:05d}", **fields}
+        response = api.post(url("customers"), body, format="json")
+        assert response.status_code == 200, response.content
+        return response.json()["user"]
+
+    return factory

@@ -1,0 +1,145 @@
+"""Customers of an application, their emails and phones, and the audit trail of every write."""
+
+from django.contrib.postgres.indexes import OpClass
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from core.ids import new_object_id
+from core.models import Application
+
+
+class Customer(models.Model):
+    id = models.CharField(primary_key=True, max_length=24, default=new_object_id, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="customers")
+    first_name = models.CharField(max_length=100, blank=True, default="")
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    gender = models.CharField(max_length=30, blank=True, default="")
+    dob = models.DateField(null=True, blank=True)
+    username = models.CharField(max_length=150)
+    profile_pic_url = models.CharField(max_length=1000, blank=True, default="")
+    account_type = models.CharField(max_length=30, default="user")
+    external_id = models.CharField(max_length=100, blank=True, default="")
+    rr_id = models.CharField(max_length=100, blank=True, default="")
+    meta = models.JSONField(default=dict, blank=True)
+    active = models.BooleanField(default=True, help_text="False while the customer is blocked.")
+    archived = models.BooleanField(default=False, help_text="Deleted from the sales channel, restorable for a while.")
+    archived_at = models.DateTimeField(null=True, blank=True)
+    restore_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["application", "archived", "-created_at", "-id"], name="customer_list_idx"),
+            models.Index(OpClass(Lower("first_name"), name="varchar_pattern_ops"), "application",
+                         name="customer_first_name_idx"),
+            models.Index(OpClass(Lower("last_name"), name="varchar_pattern_ops"), "application",
+                         name="customer_last_name_idx"),
+            models.Index(OpClass(Lower("username"), name="varchar_pattern_ops"), "application",
+                         name="customer_username_idx"),
+            models.Index(fields=["archived_at"], condition=Q(archived=True), name="customer_archived_idx"),
+            models.Index(fields=["application", "external_id"], name="customer_external_id_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"), "application", condition=Q(archived=False), name="customer_username_live_uniq"
+            ),
+        ]
+
+    def __str__(self):
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.username
+
+    @property
+    def status(self) -> str:
+        if self.archived:
+            return "archived"
+        return "active" if self.active else "blocked"
+
+
+class CustomerEmail(models.Model):
+    """An email of a customer. ``is_live`` mirrors "customer not archived" so uniqueness is an index."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    email = models.CharField(max_length=254)
+    primary = models.BooleanField(default=False)
+    verified = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    is_live = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-primary", "id"]
+        indexes = [
+            models.Index(OpClass("email", name="varchar_pattern_ops"), "application", name="email_prefix_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "email"], condition=Q(is_live=True),
+                                    name="email_live_uniq"),
+        ]
+
+    def __str__(self):
+        return self.email
+
+
+class CustomerPhone(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(max_length=20, help_text="National significant number, digits only.")
+    country_code = models.PositiveSmallIntegerField()
+    e164 = models.CharField(max_length=20)
+    primary = models.BooleanField(default=False)
+    verified = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    is_live = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-primary", "id"]
+        indexes = [
+            models.Index(OpClass("phone", name="varchar_pattern_ops"), "application", name="phone_prefix_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "e164"], condition=Q(is_live=True),
+                                    name="phone_live_uniq"),
+        ]
+
+    def __str__(self):
+        return self.e164
+
+
+class ApplicationCustomerCount(models.Model):
+    """Customer totals per application, kept by database triggers (see migration 0002) so that
+    list pages report ``item_total`` without counting a million rows."""
+
+    application = models.OneToOneField(Application, on_delete=models.CASCADE, primary_key=True,
+                                       related_name="customer_count")
+    total = models.BigIntegerField(default=0)
+    archived = models.BigIntegerField(default=0)
+
+
+class AuditEvent(models.Model):
+    """Who did what to which customer, and why. Read-only everywhere; the customer timeline's source."""
+
+    ACTOR_API_CLIENT = "api_client"
+    ACTOR_STAFF = "staff"
+    ACTOR_SYSTEM = "system"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="audit_events")
+    customer_id = models.CharField(max_length=24, db_index=True)
+    action = models.CharField(max_length=60)
+    reason = models.TextField(blank=True, default="")
+    actor_type = models.CharField(max_length=20)
+    actor_id = models.CharField(max_length=64, blank=True, default="")
+    actor_name = models.CharField(max_length=200, blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["application", "customer_id", "-created_at"], name="audit_customer_idx")]
+
+    def __str__(self):
+        return f"{self.action} {self.customer_id}"

@@ -1,0 +1,44 @@
+"""Customers as the Fynd SDK's UserSchema / UserSearchSchema expect them (strings never null)."""
+
+from core.timefmt import iso
+from users.models import Customer
+
+
+def email_dict(email) -> dict:
+    return {"email": email.email, "active": email.active, "primary": email.primary, "verified": email.verified}
+
+
+def phone_dict(phone) -> dict:
+    return {"phone": phone.phone, "country_code": phone.country_code, "active": phone.active,
+            "primary": phone.primary, "verified": phone.verified}
+
+
+def customer_dict(customer: Customer) -> dict:
+    data = {
+        "_id": customer.id,
+        "user_id": customer.id,
+        "application_id": customer.application_id,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "gender": customer.gender,
+        "dob": customer.dob.isoformat() if customer.dob else "",
+        "username": customer.username,
+        "profile_pic_url": customer.profile_pic_url,
+        "account_type": customer.account_type,
+        "external_id": customer.external_id,
+        "rr_id": customer.rr_id,
+        "meta": customer.meta or {},
+        "active": customer.active,
+        "archive": customer.archived,
+        "status": customer.status,
+        "emails": [email_dict(e) for e in customer.emails.all()],
+        "phone_numbers": [phone_dict(p) for p in customer.phones.all()],
+        "created_at": iso(customer.created_at),
+        "updated_at": iso(customer.updated_at),
+        "has_old_password_hash": False,
+        "__v": customer.version,
+    }
+    if customer.archived:
+        data["deleted_on"] = iso(customer.archived_at)
+        data["restore_until"] = iso(customer.restore_until)
+    return data

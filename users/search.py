@@ -1,0 +1,165 @@
+"""Turns the `q` of customers/list and searchUsers into SQL that selects customer ids.
+
+Every condition compiles to ``SELECT <customer id> FROM … WHERE <indexed test> AND application_id = %s``;
+``$or`` becomes UNION and ``$and`` INTERSECT, so each part is an index scan even at a million
+customers. Plain fragments match by prefix (email, phone, first name, last name, username).
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from core.errors import ValidationFailed
+from users.contacts import looks_like_phone, parse_phone
+
+MAX_Q_LENGTH = 500
+MAX_CONDITIONS = 20
+
+
+@dataclass
+class IdQuery:
+    sql: str
+    params: list = field(default_factory=list)
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _email_sql(op: str, value: str, app_id: str) -> IdQuery:
+    return IdQuery(f"SELECT customer_id FROM users_customeremail WHERE email {op} %s AND application_id = %s",
+                   [value, app_id])
+
+
+def _phone_prefix(digits: str, app_id: str) -> IdQuery:
+    return IdQuery("SELECT customer_id FROM users_customerphone WHERE phone LIKE %s AND application_id = %s",
+                   [_like_prefix(digits), app_id])
+
+
+def _phone_exact(raw: str, app_id: str) -> IdQuery | None:
+    try:
+        phone = parse_phone(raw)
+    except ValidationFailed:
+        return None
+    return IdQuery(
+        "SELECT customer_id FROM users_customerphone WHERE phone = %s AND country_code = %s AND application_id = %s",
+        [phone.national, phone.country_code, app_id],
+    )
+
+
+def _column_prefix(column: str, text: str, app_id: str) -> IdQuery:
+    return IdQuery(f"SELECT id FROM users_customer WHERE lower({column}) LIKE %s AND application_id = %s",
+                   [_like_prefix(text.lower()), app_id])
+
+
+def _column_equals(column: str, value: str, app_id: str, *, lower: bool = False) -> IdQuery:
+    target = f"lower({column})" if lower else column
+    return IdQuery(f"SELECT id FROM users_customer WHERE {target} = %s AND application_id = %s",
+                   [value.lower() if lower else value, app_id])
+
+
+NOTHING = IdQuery("SELECT NULL::varchar WHERE false")
+
+
+def combine(parts: list[IdQuery], operator: str) -> IdQuery:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return NOTHING
+    if len(parts) == 1:
+        return parts[0]
+    return IdQuery(f" {operator} ".join(f"({p.sql})" for p in parts), [x for p in parts for x in p.params])
+
+
+def exact_contact(value: str, app_id: str) -> IdQuery:
+    """searchUsers: an exact email or phone number."""
+    value = value.strip()
+    if "@" in value:
+        return _email_sql("=", value.lower(), app_id)
+    if looks_like_phone(value):
+        return _phone_exact(value, app_id) or NOTHING
+    raise ValidationFailed(f"{value[:60]!r} is neither an email address nor a phone number.")
+
+
+def fragment(text: str, app_id: str) -> IdQuery:
+    """A plain fragment of an email, phone or name: prefix matches (case-insensitive)."""
+    text = text.strip()
+    if "@" in text:
+        return _email_sql("LIKE", _like_prefix(text.lower()), app_id)
+    if looks_like_phone(text):
+        digits = "".join(ch for ch in text if ch.isdigit())
+        return combine([_phone_prefix(digits, app_id), _phone_exact(text, app_id)], "UNION")
+    words = text.split()
+    if len(words) >= 2:  # "first last"
+        return combine([_column_prefix("first_name", words[0], app_id),
+                        _column_prefix("last_name", " ".join(words[1:]), app_id)], "INTERSECT")
+    return combine(
+        [
+            _column_prefix("first_name", text, app_id),
+            _column_prefix("last_name", text, app_id),
+            _column_prefix("username", text, app_id),
+            _email_sql("LIKE", _like_prefix(text.lower()), app_id),
+        ],
+        "UNION",
+    )
+
+
+# Mongo-style field names (as the Fynd console sends them) → how to match an exact value.
+def _field_condition(name: str, value, app_id: str) -> IdQuery:
+    if isinstance(value, dict):
+        if set(value) != {"$in"} or not isinstance(value["$in"], list):
+            raise ValidationFailed(f"q: only a string or {{\"$in\": [...]}} may be matched against {name!r}.")
+        if len(value["$in"]) > MAX_CONDITIONS:
+            raise ValidationFailed(f"q: $in takes at most {MAX_CONDITIONS} values.")
+        return combine([_field_condition(name, v, app_id) for v in value["$in"]], "UNION")
+    if not isinstance(value, str):
+        raise ValidationFailed(f"q: the value for {name!r} must be a string.")
+    if name in ("emails.email", "email"):
+        return _email_sql("=", value.strip().lower(), app_id)
+    if name in ("phoneNumbers.phone", "phone_numbers.phone", "phone"):
+        return _phone_exact(value, app_id) if looks_like_phone(value) else NOTHING
+    if name in ("first_name", "last_name", "username"):
+        return _column_equals(name, value, app_id, lower=True)
+    if name in ("_id", "user_id", "id"):
+        return _column_equals("id", value, app_id)
+    if name in ("external_id", "rr_id"):
+        return _column_equals(name, value, app_id)
+    raise ValidationFailed(
+        f"q: unknown field {name!r}; use emails.email, phoneNumbers.phone, first_name, last_name, "
+        "username, _id, external_id or rr_id."
+    )
+
+
+def _document(doc, app_id: str, depth: int = 0) -> IdQuery:
+    if depth > 3:
+        raise ValidationFailed("q: the filter is nested too deeply.")
+    if not isinstance(doc, dict) or not doc:
+        raise ValidationFailed("q: each filter must be a non-empty JSON object.")
+    parts = []
+    for key, value in doc.items():
+        if key in ("$or", "$and"):
+            if not isinstance(value, list) or not value:
+                raise ValidationFailed(f"q: {key} takes a non-empty list of filters.")
+            if len(value) > MAX_CONDITIONS:
+                raise ValidationFailed(f"q: {key} takes at most {MAX_CONDITIONS} filters.")
+            inner = [_document(item, app_id, depth + 1) for item in value]
+            parts.append(combine(inner, "UNION" if key == "$or" else "INTERSECT"))
+        elif key.startswith("$"):
+            raise ValidationFailed(f"q: unsupported operator {key!r}; use $or, $and or $in.")
+        else:
+            parts.append(_field_condition(key, value, app_id))
+    return combine(parts, "INTERSECT")
+
+
+def parse_q(q: str | None, app_id: str) -> IdQuery | None:
+    """None when there is nothing to filter by."""
+    if q is None or not q.strip():
+        return None
+    if len(q) > MAX_Q_LENGTH:
+        raise ValidationFailed(f"q must be at most {MAX_Q_LENGTH} characters.")
+    if q.lstrip().startswith("{"):
+        try:
+            doc = json.loads(q)
+        except json.JSONDecodeError as exc:
+            raise ValidationFailed(f"q looks like a JSON filter but is not valid JSON ({exc.msg}).")
+        return _document(doc, app_id)
+    return fragment(q, app_id)

@@ -1,0 +1,300 @@
+"""Writes to customers and their rules. The API, the admin, Celery tasks and commands all call these."""
+
+import re
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.actors import Actor
+from core.errors import Conflict, Gone, NotFound, ValidationFailed
+from users.contacts import Phone, normalize_email, parse_phone
+from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
+from users.selectors import get_customer
+
+PROFILE_FIELDS = ("first_name", "last_name", "gender", "external_id", "rr_id", "meta")
+
+
+def record_event(customer_id: str, application_id: str, action: str, actor: Actor, *, reason: str = "",
+                 data: dict | None = None) -> AuditEvent:
+    return AuditEvent.objects.create(
+        application_id=application_id, customer_id=customer_id, action=action, reason=reason or "",
+        actor_type=actor.type, actor_id=actor.id, actor_name=actor.name[:200], data=data or {},
+        request_id=actor.request_id,
+    )
+
+
+def archive_window_days(application) -> int:
+    """How long an archived customer stays restorable (the platform config's delete_account_day)."""
+    return settings.DEFAULT_DELETE_ACCOUNT_DAYS
+
+
+# --------------------------------------------------------------------------- uniqueness
+
+def _taken_emails(application, emails: list[str], exclude_customer_id: str | None = None) -> list[str]:
+    queryset = CustomerEmail.objects.filter(application=application, email__in=emails, is_live=True)
+    if exclude_customer_id:
+        queryset = queryset.exclude(customer_id=exclude_customer_id)
+    return sorted(set(queryset.values_list("email", flat=True)))
+
+
+def _taken_phones(application, phones: list[Phone], exclude_customer_id: str | None = None) -> list[str]:
+    queryset = CustomerPhone.objects.filter(application=application, e164__in=[p.e164 for p in phones],
+                                            is_live=True)
+    if exclude_customer_id:
+        queryset = queryset.exclude(customer_id=exclude_customer_id)
+    return sorted(set(queryset.values_list("e164", flat=True)))
+
+
+def _ensure_contacts_free(application, emails, phones, username=None, exclude_customer_id=None):
+    taken_emails = _taken_emails(application, emails, exclude_customer_id) if emails else []
+    taken_phones = _taken_phones(application, phones, exclude_customer_id) if phones else []
+    if taken_emails or taken_phones:
+        what = ", ".join([f"email {e}" for e in taken_emails] + [f"phone {p}" for p in taken_phones])
+        raise Conflict(f"Already used by another customer of this application: {what}.",
+                       code="duplicate_contact", meta={"emails": taken_emails, "phones": taken_phones})
+    if username:
+        queryset = Customer.objects.filter(application=application, archived=False, username__iexact=username)
+        if exclude_customer_id:
+            queryset = queryset.exclude(id=exclude_customer_id)
+        if queryset.exists():
+            raise Conflict(f"Username {username!r} is already used by another customer of this application.",
+                           code="duplicate_username")
+
+
+def _save_guarding_races(fn):
+    """Two requests can pass the checks at once; the partial unique indexes then decide, as a 409."""
+    try:
+        with transaction.atomic():
+            return fn()
+    except IntegrityError as exc:
+        text = str(exc)
+        if "email_live_uniq" in text or "phone_live_uniq" in text or "customer_username_live_uniq" in text:
+            raise Conflict("An email, phone or username is already used by another customer of this application.",
+                           code="duplicate_contact")
+        raise
+
+
+# --------------------------------------------------------------------------- create / update
+
+_USERNAME_SAFE = re.compile(r"[^a-z0-9_.-]+")
+
+
+def generate_username(email: str | None, phone: Phone) -> str:
+    base = email.split("@")[0] if email else phone.national
+    base = _USERNAME_SAFE.sub("_", base.lower()).strip("_")[:40] or "user"
+    return f"{base}_{secrets.token_hex(4)}"
+
+
+@transaction.atomic
+def create_customer(application, data: dict, actor: Actor) -> Customer:
+    """data: validated CreateUser fields. phone_number required; email optional."""
+    phone = parse_phone(data["phone_number"], data.get("country_code"), field="phone_number")
+    email = normalize_email(data["email"]) if data.get("email") else None
+    username = (data.get("username") or "").strip() or generate_username(email, phone)
+    _ensure_contacts_free(application, [email] if email else [], [phone], username)
+
+    def write():
+        customer = Customer.objects.create(
+            application=application, username=username,
+            **{f: data[f] for f in PROFILE_FIELDS if data.get(f) is not None},
+        )
+        CustomerPhone.objects.create(customer=customer, application=application, phone=phone.national,
+                                     country_code=phone.country_code, e164=phone.e164, primary=True)
+        if email:
+            CustomerEmail.objects.create(customer=customer, application=application, email=email, primary=True)
+        record_event(customer.id, application.id, "customer.created", actor,
+                     data={"username": username, "email": email or "", "phone": phone.e164})
+        return customer
+
+    return _save_guarding_races(write)
+
+
+def _normalize_contact_lists(data: dict):
+    emails = phones = None
+    if data.get("emails") is not None:
+        emails = []
+        for index, item in enumerate(data["emails"]):
+            emails.append({**item, "email": normalize_email(item["email"], field=f"emails[{index}].email")})
+        _check_primary(emails, "emails", key="email")
+    if data.get("phone_numbers") is not None:
+        phones = []
+        for index, item in enumerate(data["phone_numbers"]):
+            parsed = parse_phone(item["phone"], item.get("country_code"), field=f"phone_numbers[{index}].phone")
+            phones.append({**item, "parsed": parsed})
+        if not phones:
+            raise ValidationFailed("phone_numbers: a customer keeps at least one phone number.")
+        _check_primary(phones, "phone_numbers", key="parsed")
+    return emails, phones
+
+
+def _check_primary(items: list[dict], field: str, key: str):
+    if not items:
+        return
+    values = [item[key] for item in items]
+    if len(set(values)) != len(values):
+        raise ValidationFailed(f"{field}: the list has the same entry twice.")
+    primaries = sum(1 for item in items if item.get("primary"))
+    if len(items) == 1 and primaries == 0:
+        items[0]["primary"] = True
+    elif primaries != 1:
+        raise ValidationFailed(f"{field}: exactly one entry must be primary (found {primaries}).")
+
+
+@transaction.atomic
+def update_customer(application, user_id: str, data: dict, actor: Actor) -> Customer:
+    """PUT semantics of the SDK: profile fields sent are set; emails / phone_numbers sent replace the lists."""
+    emails, phones = _normalize_contact_lists(data)
+    customer = get_customer(application, user_id, include_archived=False, lock=True)
+    _ensure_contacts_free(
+        application,
+        [e["email"] for e in emails] if emails else [],
+        [p["parsed"] for p in phones] if phones else [],
+        exclude_customer_id=customer.id,
+    )
+
+    def write():
+        changed = {}
+        for field in PROFILE_FIELDS:
+            if field in data and data[field] is not None and getattr(customer, field) != data[field]:
+                changed[field] = data[field]
+                setattr(customer, field, data[field])
+        if emails is not None:
+            CustomerEmail.objects.filter(customer=customer).delete()
+            CustomerEmail.objects.bulk_create(
+                CustomerEmail(customer=customer, application=application, email=e["email"],
+                              primary=bool(e.get("primary")), verified=bool(e.get("verified", False)),
+                              active=bool(e.get("active", True)))
+                for e in emails
+            )
+            changed["emails"] = [e["email"] for e in emails]
+        if phones is not None:
+            CustomerPhone.objects.filter(customer=customer).delete()
+            CustomerPhone.objects.bulk_create(
+                CustomerPhone(customer=customer, application=application, phone=p["parsed"].national,
+                              country_code=p["parsed"].country_code, e164=p["parsed"].e164,
+                              primary=bool(p.get("primary")), verified=bool(p.get("verified", False)),
+                              active=bool(p.get("active", True)))
+                for p in phones
+            )
+            changed["phone_numbers"] = [p["parsed"].e164 for p in phones]
+        customer.version = F("version") + 1
+        customer.save()
+        customer.refresh_from_db()
+        record_event(customer.id, application.id, "customer.updated", actor, data={"changed": changed})
+        return customer
+
+    return _save_guarding_races(write)
+
+
+# --------------------------------------------------------------------------- block / archive / restore
+
+@transaction.atomic
+def set_customers_active(application, user_ids: list[str], active: bool, reason: str, actor: Actor) -> int:
+    """Block (active=False) or unblock customers, all or nothing: unknown ids are reported as a 404."""
+    if not reason or not reason.strip():
+        raise ValidationFailed("reason is required.")
+    unique_ids = list(dict.fromkeys(user_ids))
+    customers = list(
+        Customer.objects.select_for_update()
+        .filter(application=application, archived=False, id__in=unique_ids)
+        .order_by("id")
+    )
+    found = {c.id for c in customers}
+    unknown = [i for i in unique_ids if i not in found]
+    if unknown:
+        raise NotFound(f"No customer in this application with id {', '.join(unknown[:20])}"
+                       f"{' …' if len(unknown) > 20 else ''}; nothing was changed.",
+                       code="user_not_found", meta={"unknown_ids": unknown})
+    action = "customer.unblocked" if active else "customer.blocked"
+    changed = [c for c in customers if c.active != active]
+    Customer.objects.filter(id__in=[c.id for c in changed]).update(
+        active=active, version=F("version") + 1, updated_at=timezone.now())
+    for customer in customers:
+        record_event(customer.id, application.id, action, actor, reason=reason,
+                     data={} if customer in changed else {"unchanged": True})
+    _after_access_change(application, [c.id for c in changed] if not active else [])
+    return len(changed)
+
+
+def _after_access_change(application, ended_customer_ids: list[str]):
+    """Hook for the sessions of a blocked or archived customer (ended by the sessions feature)."""
+
+
+@transaction.atomic
+def archive_customer(application, user_id: str, actor: Actor, reason: str = "") -> Customer:
+    customer = get_customer(application, user_id, lock=True)
+    if customer.archived:
+        raise Conflict(f"Customer {user_id} is already archived.", code="already_archived")
+    now = timezone.now()
+    customer.archived = True
+    customer.archived_at = now
+    customer.restore_until = now + timedelta(days=archive_window_days(application))
+    customer.version = F("version") + 1
+    customer.save()
+    CustomerEmail.objects.filter(customer=customer).update(is_live=False)
+    CustomerPhone.objects.filter(customer=customer).update(is_live=False)
+    record_event(customer.id, application.id, "customer.archived", actor, reason=reason,
+                 data={"restore_until": customer.restore_until.isoformat()})
+    _after_access_change(application, [customer.id])
+    customer.refresh_from_db()
+    return customer
+
+
+def restore_customer(application, user_id: str, reason: str, actor: Actor, reason_id: str = "") -> Customer:
+    if not reason or not reason.strip():
+        raise ValidationFailed("reason is required.")
+    with transaction.atomic():
+        customer = get_customer(application, user_id, lock=True)
+        if not customer.archived:
+            raise Conflict(f"Customer {user_id} is not archived.", code="not_archived")
+        if customer.restore_until and customer.restore_until < timezone.now():
+            raise Gone(f"Customer {user_id} can no longer be restored: the restore window ended on "
+                       f"{customer.restore_until:%Y-%m-%d %H:%M} UTC.", code="restore_window_passed")
+        emails = list(customer.emails.values_list("email", flat=True))
+        phones = [Phone(p.phone, p.country_code) for p in customer.phones.all()]
+        _ensure_contacts_free(application, emails, phones, customer.username, exclude_customer_id=customer.id)
+
+        def write():
+            customer.archived = False
+            customer.archived_at = None
+            customer.restore_until = None
+            customer.version = F("version") + 1
+            customer.save()
+            CustomerEmail.objects.filter(customer=customer).update(is_live=True)
+            CustomerPhone.objects.filter(customer=customer).update(is_live=True)
+            record_event(customer.id, application.id, "customer.restored", actor, reason=reason,
+                         data={"reason_id": reason_id} if reason_id else {})
+            customer.refresh_from_db()
+            return customer
+
+        return _save_guarding_races(write)
+
+
+def purge_archived_customers(now=None, batch_size: int = 500) -> int:
+    """Remove for good the customers whose restore window has passed. Returns how many."""
+    now = now or timezone.now()
+    purged = 0
+    actor = Actor.system("purge_archived_customers")
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Customer.objects.select_for_update(skip_locked=True)
+                .filter(archived=True, restore_until__lt=now)
+                .values_list("id", "application_id")[:batch_size]
+            )
+            if not batch:
+                return purged
+            ids = [customer_id for customer_id, _ in batch]
+            # The trail of a purged customer holds personal data: keep only the fact of the purge.
+            AuditEvent.objects.filter(customer_id__in=ids).delete()
+            Customer.objects.filter(id__in=ids).delete()
+            AuditEvent.objects.bulk_create(
+                AuditEvent(application_id=app_id, customer_id=customer_id, action="customer.purged",
+                           actor_type=actor.type, actor_name=actor.name)
+                for customer_id, app_id in batch
+            )
+            purged += len(ids)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from users.views import CustomerViewSet
+
+urlpatterns = [
+    path("customers/list", CustomerViewSet.as_view({"get": "list"}), name="customers-list"),
+    path("customers/search", CustomerViewSet.as_view({"get": "search"}), name="customers-search"),
+    path("customers", CustomerViewSet.as_view({"post": "create"}), name="customers-create"),
+    path("customers/activation", CustomerViewSet.as_view({"put": "activation"}), name="customers-activation"),
+    path("customers/archive", CustomerViewSet.as_view({"put": "archive"}), name="customers-archive"),
+    path("customers/undelete", CustomerViewSet.as_view({"put": "undelete"}), name="customers-undelete"),
+    path("customers/<str:user_id>", CustomerViewSet.as_view({"get": "retrieve", "put": "update"}),
+         name="customers-detail"),
+]

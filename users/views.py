@@ -1,0 +1,114 @@
+"""Customers API (Fynd Platform User service). Thin: validation in serializers, rules in services."""
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from core.actors import Actor
+from core.pagination import PageRequest, page_info
+from core.views import ApplicationScopedMixin
+from users import selectors, services
+from users.presenters import customer_dict
+from users.schema import CustomerListResponse, CustomerResponse, SearchResponse
+from users.serializers import (
+    ArchiveUserSerializer,
+    BlockUsersSerializer,
+    CreateUserSerializer,
+    SuccessSerializer,
+    UnDeleteUserSerializer,
+    UpdateUserSerializer,
+)
+
+PAGE_PARAMS = [
+    OpenApiParameter("page_no", OpenApiTypes.INT, description="Page number, from 1."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (default 10, max MAX_PAGE_SIZE)."),
+]
+
+
+def validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
+    @extend_schema(
+        operation_id="getCustomers", summary="Get a list of customers (newest first)",
+        parameters=[
+            OpenApiParameter("q", str, description="Email / phone / name prefix, or a Mongo-style JSON filter "
+                             'such as {"$or":[{"emails.email":"a@b.com"},{"phoneNumbers.phone":"9876543210"}]}.'),
+            OpenApiParameter("archived", str, enum=["false", "true", "all"],
+                             description="false (default): live customers; true: archived only; all: both."),
+            *PAGE_PARAMS,
+        ],
+        responses=CustomerListResponse,
+    )
+    def list(self, request, **kwargs):
+        page = PageRequest.from_query(request.query_params)
+        customers, total = selectors.list_customers(
+            self.application, q=request.query_params.get("q"),
+            archived=selectors.parse_archived(request.query_params.get("archived")), page=page,
+        )
+        return Response({"items": [customer_dict(c) for c in customers], "page": page_info(page, total)})
+
+    @extend_schema(
+        operation_id="searchUsers", summary="Find customers by exact email or phone",
+        parameters=[
+            OpenApiParameter("q", str, description="An email address or phone number."),
+            OpenApiParameter("query", str, many=True, description="More emails or phone numbers (repeatable)."),
+        ],
+        responses=SearchResponse,
+    )
+    def search(self, request, **kwargs):
+        values = [v for v in [request.query_params.get("q", "")] + request.query_params.getlist("query") if v]
+        if len(values) > settings.MAX_SEARCH_QUERIES:
+            from core.errors import ValidationFailed
+
+            raise ValidationFailed(f"At most {settings.MAX_SEARCH_QUERIES} search values per request.")
+        users = selectors.search_customers(self.application, values, limit=settings.MAX_PAGE_SIZE) if values else []
+        return Response({"users": [customer_dict(c) for c in users]})
+
+    @extend_schema(operation_id="getCustomer", summary="Get one customer", responses=CustomerResponse)
+    def retrieve(self, request, user_id, **kwargs):
+        customer = selectors.get_customer(self.application, user_id)
+        return Response({"user": customer_dict(customer)})
+
+    @extend_schema(operation_id="createUser", summary="Create a customer", request=CreateUserSerializer,
+                   responses=CustomerResponse)
+    def create(self, request, **kwargs):
+        data = validated(CreateUserSerializer, request)
+        customer = services.create_customer(self.application, data, Actor.from_request(request))
+        return Response({"user": customer_dict(selectors.get_customer(self.application, customer.id))})
+
+    @extend_schema(operation_id="updateUser", summary="Update a customer (emails / phone_numbers replace the lists)",
+                   request=UpdateUserSerializer, responses=CustomerResponse)
+    def update(self, request, user_id, **kwargs):
+        data = validated(UpdateUserSerializer, request)
+        customer = services.update_customer(self.application, user_id, data, Actor.from_request(request))
+        return Response({"user": customer_dict(customer)})
+
+    @extend_schema(operation_id="blockOrUnblockUsers", summary="Block or unblock customers",
+                   request=BlockUsersSerializer, responses=SuccessSerializer)
+    def activation(self, request, **kwargs):
+        data = validated(BlockUsersSerializer, request)
+        services.set_customers_active(self.application, data["user_id"], data["status"], data["reason"],
+                                      Actor.from_request(request))
+        return Response({"success": True})
+
+    @extend_schema(operation_id="archiveUser", summary="Archive (delete from the sales channel) a customer",
+                   request=ArchiveUserSerializer, responses=SuccessSerializer)
+    def archive(self, request, **kwargs):
+        data = validated(ArchiveUserSerializer, request)
+        services.archive_customer(self.application, data["user_id"], Actor.from_request(request),
+                                  reason=data.get("reason", ""))
+        return Response({"success": True})
+
+    @extend_schema(operation_id="unDeleteUser", summary="Restore an archived customer",
+                   request=UnDeleteUserSerializer, responses=SuccessSerializer)
+    def undelete(self, request, **kwargs):
+        data = validated(UnDeleteUserSerializer, request)
+        services.restore_customer(self.application, data["user_id"], data["reason"], Actor.from_request(request),
+                                  reason_id=data.get("reason_id", ""))
+        return Response({"success": True}, status=status.HTTP_200_OK)
