@@ -216,12 +216,7 @@ def set_customers_active(application, user_ids: list[str], active: bool, reason:
     for customer in customers:
         record_event(customer.id, application.id, action, actor, reason=reason,
                      data={} if customer in changed else {"unchanged": True})
-    _after_access_change(application, [c.id for c in changed] if not active else [])
     return len(changed)
-
-
-def _after_access_change(application, ended_customer_ids: list[str]):
-    """Hook for the sessions of a blocked or archived customer (ended by the sessions feature)."""
 
 
 @transaction.atomic
@@ -239,7 +234,6 @@ def archive_customer(application, user_id: str, actor: Actor, reason: str = "") 
     CustomerPhone.objects.filter(customer=customer).update(is_live=False)
     record_event(customer.id, application.id, "customer.archived", actor, reason=reason,
                  data={"restore_until": customer.restore_until.isoformat()})
-    _after_access_change(application, [customer.id])
     customer.refresh_from_db()
     return customer
 
