@@ -1,0 +1,378 @@
+"""The admin console: company scoping, read-only pages, and actions that go through users.services."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.utils import timezone
+
+from core import services as core_services
+from core.actors import Actor
+from users import services as user_services
+from users.models import AuditEvent, Customer
+
+PASSWORD = "Adm1n-console-pass!"
+CUSTOMERS = "/admin/users/customer/"
+AUDIT = "/admin/users/auditevent/"
+
+
+def make_customer(application, phone, email=None, **fields):
+    data = {"phone_number": phone, **fields}
+    if email:
+        data["email"] = email
+    return user_services.create_customer(application, data, Actor.system("test"))
+
+
+@pytest.fixture
+def staff(application):
+    return core_services.create_staff_user(company_id=559, username="staff559", password=PASSWORD)
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def customers(application, other_application, foreign_application):
+    return {
+        "asha": make_customer(application, "9876500001", "asha@example.com", first_name="Asha", last_name="Rao"),
+        "ravi": make_customer(application, "9876500002", "ravi@example.com", first_name="Ravi"),
+        "second": make_customer(other_application, "9876500003", "sam@example.com", first_name="Sam"),
+        "foreign": make_customer(foreign_application, "9876500004", "fiona@foreign.example", first_name="Fiona"),
+    }
+
+
+def listed_ids(response):
+    assert response.status_code == 200, response.content[:500]
+    return {c.pk for c in response.context["cl"].result_list}
+
+
+def messages_of(response):
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
+def run_action(client, action, *customers, follow=False):
+    return client.post(CUSTOMERS, {"action": action, "_selected_action": [c.pk for c in customers]},
+                       follow=follow)
+
+
+# --------------------------------------------------------------------------- scoping
+
+def test_staff_sees_only_their_company_customers(staff_client, customers):
+    ids = listed_ids(staff_client.get(CUSTOMERS))
+    assert ids == {customers["asha"].pk, customers["ravi"].pk, customers["second"].pk}
+    page = staff_client.get(CUSTOMERS).content.decode()
+    assert "asha@example.com" in page and "+919876500001" in page
+    assert "fiona@foreign.example" not in page and "Foreign Store" not in page
+
+
+def test_application_filter_offers_only_own_applications(staff_client, customers):
+    page = staff_client.get(CUSTOMERS).content.decode()
+    assert "Demo Store" in page and "Second Store" in page
+    assert "Foreign Store" not in page
+
+
+def test_other_company_customer_page_is_not_shown(staff_client, customers):
+    foreign = customers["foreign"]
+    for suffix in ("change/", "history/", "delete/"):
+        response = staff_client.get(f"{CUSTOMERS}{foreign.pk}/{suffix}")
+        assert response.status_code in (302, 403, 404), (suffix, response.status_code)
+        if response.status_code == 302:
+            assert foreign.pk not in response["Location"]
+            followed = staff_client.get(response["Location"])
+            assert "fiona@foreign.example" not in followed.content.decode()
+    events = staff_client.get(f"{AUDIT}?customer_id={foreign.pk}")
+    assert listed_ids(events) == set()
+
+
+def test_own_customer_page_is_read_only_with_contacts(staff_client, customers):
+    asha = customers["asha"]
+    response = staff_client.get(f"{CUSTOMERS}{asha.pk}/change/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "asha@example.com" in page and "+919876500001" in page
+    assert 'name="_save"' not in page
+    # No direct edits: a POST is refused and nothing changes.
+    response = staff_client.post(f"{CUSTOMERS}{asha.pk}/change/", {"first_name": "Changed"})
+    assert response.status_code == 403
+    asha.refresh_from_db()
+    assert asha.first_name == "Asha"
+    assert staff_client.get(f"{CUSTOMERS}add/").status_code == 403
+
+
+def test_staff_without_profile_sees_nothing(client, customers):
+    user = get_user_model().objects.create_user("loose", password=PASSWORD, is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="users"))
+    client.force_login(user)
+    assert listed_ids(client.get(CUSTOMERS)) == set()
+    response = client.get(f"{CUSTOMERS}{customers['asha'].pk}/change/")
+    assert response.status_code == 302
+    assert client.get("/admin/core/application/").status_code == 403
+
+
+def test_superuser_sees_every_company(client, customers):
+    admin = get_user_model().objects.create_superuser("root", password=PASSWORD)
+    client.force_login(admin)
+    assert listed_ids(client.get(CUSTOMERS)) == {c.pk for c in customers.values()}
+    assert client.get(f"{CUSTOMERS}{customers['foreign'].pk}/change/").status_code == 200
+    for path in ("/admin/core/company/", "/admin/core/application/", "/admin/core/apiclient/",
+                 "/admin/core/oauthtoken/", "/admin/core/staffprofile/"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_cannot_act_on_another_company_customer(staff_client, customers):
+    foreign = customers["foreign"]
+    run_action(staff_client, "block_customers", foreign)
+    foreign.refresh_from_db()
+    assert foreign.active is True
+    assert not AuditEvent.objects.filter(customer_id=foreign.pk, action="customer.blocked").exists()
+
+
+# --------------------------------------------------------------------------- search
+
+@pytest.mark.parametrize("term, expected", [
+    ("asha@example", {"asha"}),
+    ("ASHA@EXAMPLE.COM", {"asha"}),
+    ("9876500002", {"ravi"}),
+    ("98765", {"asha", "ravi", "second"}),
+    ("+91 98765 00001", {"asha"}),
+    ("+919876500003", {"second"}),
+    ("asha", {"asha"}),
+    ("rao", {"asha"}),
+    ("asha rao", {"asha"}),
+    ("fiona", set()),  # another company's customer is never found
+    ("fiona@foreign", set()),
+    ("9876500004", set()),
+    ("nobody", set()),
+])
+def test_search_by_email_phone_and_name(staff_client, customers, term, expected):
+    ids = listed_ids(staff_client.get(CUSTOMERS, {"q": term}))
+    assert ids == {customers[name].pk for name in expected}
+
+
+def test_search_by_customer_id(staff_client, customers):
+    asha = customers["asha"]
+    assert listed_ids(staff_client.get(CUSTOMERS, {"q": asha.pk})) == {asha.pk}
+    assert listed_ids(staff_client.get(CUSTOMERS, {"q": customers["foreign"].pk})) == set()
+
+
+def test_filters_active_and_archived(staff_client, customers):
+    asha, ravi = customers["asha"], customers["ravi"]
+    run_action(staff_client, "block_customers", asha)
+    run_action(staff_client, "archive_customers", ravi)
+    assert listed_ids(staff_client.get(CUSTOMERS, {"active__exact": "0"})) == {asha.pk}
+    assert listed_ids(staff_client.get(CUSTOMERS, {"archived__exact": "1"})) == {ravi.pk}
+    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    assert listed_ids(staff_client.get(CUSTOMERS, {"created_at__gte": str(today)})) == {
+        c.pk for c in (asha, ravi, customers["second"])}
+
+
+# --------------------------------------------------------------------------- actions
+
+def test_block_action_blocks_and_audits_as_staff(staff_client, staff, customers):
+    asha, ravi = customers["asha"], customers["ravi"]
+    response = run_action(staff_client, "block_customers", asha, ravi)
+    assert response.status_code == 302
+    assert ("success", "Blocked 2 customers.") in messages_of(response)
+    asha.refresh_from_db()
+    assert asha.active is False
+    event = AuditEvent.objects.get(customer_id=asha.pk, action="customer.blocked")
+    assert event.actor_type == "staff"
+    assert event.actor_id == str(staff.pk)
+    assert event.actor_name == "staff559"
+    assert event.reason == "Blocked from the admin console by staff559"
+    assert event.request_id
+
+    response = run_action(staff_client, "unblock_customers", asha)
+    assert ("success", "Unblocked 1 customer.") in messages_of(response)
+    asha.refresh_from_db()
+    assert asha.active is True
+    assert AuditEvent.objects.filter(customer_id=asha.pk, action="customer.unblocked", actor_type="staff").exists()
+
+
+def test_block_skips_archived_customers(staff_client, customers):
+    asha, ravi = customers["asha"], customers["ravi"]
+    run_action(staff_client, "archive_customers", ravi)
+    response = run_action(staff_client, "block_customers", asha, ravi)
+    found = messages_of(response)
+    assert ("success", "Blocked 1 customer.") in found
+    assert any(level == "warning" and "Ravi" in text for level, text in found)
+
+
+def test_archive_and_restore_actions(staff_client, customers):
+    asha = customers["asha"]
+    response = run_action(staff_client, "archive_customers", asha)
+    assert ("success", "Archived 1 customer.") in messages_of(response)
+    asha.refresh_from_db()
+    assert asha.archived is True and asha.restore_until is not None
+    archived = AuditEvent.objects.get(customer_id=asha.pk, action="customer.archived")
+    assert archived.actor_type == "staff" and "admin console" in archived.reason
+
+    response = run_action(staff_client, "restore_customers", asha)
+    assert ("success", "Restored 1 customer.") in messages_of(response)
+    asha.refresh_from_db()
+    assert asha.archived is False
+    restored = AuditEvent.objects.get(customer_id=asha.pk, action="customer.restored")
+    assert restored.actor_type == "staff" and restored.reason == "Restored from the admin console by staff559"
+
+
+def test_service_errors_become_messages_not_500(staff_client, customers):
+    asha, ravi = customers["asha"], customers["ravi"]
+    # Restoring a customer that is not archived: a Conflict from the service.
+    response = run_action(staff_client, "restore_customers", asha)
+    assert response.status_code == 302
+    assert any(level == "error" and "is not archived" in text for level, text in messages_of(response))
+    # Archived twice: the second is an error, the page still works.
+    run_action(staff_client, "archive_customers", ravi)
+    response = run_action(staff_client, "archive_customers", ravi, follow=True)
+    assert response.status_code == 200
+    assert "already archived" in response.content.decode()
+    # Restore window passed: Gone.
+    Customer.objects.filter(pk=ravi.pk).update(restore_until=timezone.now() - timedelta(days=1))
+    response = run_action(staff_client, "restore_customers", ravi)
+    assert any(level == "error" and "can no longer be restored" in text for level, text in messages_of(response))
+    ravi.refresh_from_db()
+    assert ravi.archived is True
+
+
+def test_restore_conflict_when_contacts_reused(staff_client, application, customers):
+    asha = customers["asha"]
+    run_action(staff_client, "archive_customers", asha)
+    make_customer(application, "9876500001", "asha@example.com", first_name="New Asha")
+    response = run_action(staff_client, "restore_customers", asha)
+    assert any(level == "error" and "Already used" in text for level, text in messages_of(response))
+    asha.refresh_from_db()
+    assert asha.archived is True
+
+
+def test_actions_need_change_permission(client, application, customers):
+    viewer = get_user_model().objects.create_user("viewer", password=PASSWORD, is_staff=True)
+    from core.models import StaffProfile
+
+    StaffProfile.objects.create(user=viewer, company_id=559)
+    viewer.user_permissions.set(Permission.objects.filter(codename__in=["view_customer", "view_customeremail",
+                                                                        "view_customerphone"]))
+    client.force_login(viewer)
+    response = client.get(CUSTOMERS)
+    assert response.status_code == 200
+    assert "block_customers" not in response.content.decode()
+    run_action(client, "block_customers", customers["asha"])
+    customers["asha"].refresh_from_db()
+    assert customers["asha"].active is True
+
+
+# --------------------------------------------------------------------------- audit events
+
+def test_audit_events_are_read_only_and_scoped(staff_client, customers):
+    asha = customers["asha"]
+    run_action(staff_client, "block_customers", asha)
+    events = listed_ids(staff_client.get(AUDIT))
+    own = set(AuditEvent.objects.filter(application__company_id=559).values_list("pk", flat=True))
+    assert events == own
+    foreign_event = AuditEvent.objects.get(customer_id=customers["foreign"].pk)
+    assert foreign_event.pk not in events
+
+    page = staff_client.get(AUDIT).content.decode()
+    assert "delete_selected" not in page
+    assert staff_client.get(f"{AUDIT}add/").status_code == 403
+    event = AuditEvent.objects.filter(customer_id=asha.pk).first()
+    response = staff_client.get(f"{AUDIT}{event.pk}/change/")
+    assert response.status_code == 200 and 'name="_save"' not in response.content.decode()
+    assert staff_client.post(f"{AUDIT}{event.pk}/change/", {"reason": "x"}).status_code == 403
+    assert staff_client.post(f"{AUDIT}{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk, reason=event.reason).exists()
+    assert staff_client.get(f"{AUDIT}{foreign_event.pk}/change/").status_code == 302
+
+    by_customer = listed_ids(staff_client.get(AUDIT, {"q": asha.pk}))
+    assert by_customer == set(AuditEvent.objects.filter(customer_id=asha.pk).values_list("pk", flat=True))
+    assert listed_ids(staff_client.get(AUDIT, {"actor_type": "staff"})) == set(
+        AuditEvent.objects.filter(actor_type="staff").values_list("pk", flat=True))
+
+
+# --------------------------------------------------------------------------- core models
+
+def test_staff_views_own_applications_and_clients_without_secrets(staff_client, application, foreign_application):
+    own_client, _ = core_services.create_api_client(company_id=559, name="Own integration")
+    foreign_client, _ = core_services.create_api_client(company_id=777, name="Foreign integration")
+
+    index = staff_client.get("/admin/").content.decode()
+    assert "/admin/core/application/" in index and "/admin/core/apiclient/" in index
+    assert "/admin/core/staffprofile/" not in index and "/admin/core/oauthtoken/" not in index
+
+    apps = staff_client.get("/admin/core/application/")
+    assert listed_ids(apps) == {application.pk}
+    assert application.token_hash not in apps.content.decode()
+    page = staff_client.get(f"/admin/core/application/{application.pk}/change/")
+    assert page.status_code == 200 and application.token_hash not in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    assert staff_client.get(f"/admin/core/application/{foreign_application.pk}/change/").status_code == 302
+
+    clients = staff_client.get("/admin/core/apiclient/")
+    assert listed_ids(clients) == {own_client.pk}
+    page = staff_client.get(f"/admin/core/apiclient/{own_client.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert own_client.secret_hash not in text and "secret" not in text.lower()
+    assert "application/customers/read" in text
+    assert staff_client.get(f"/admin/core/apiclient/{foreign_client.pk}/change/").status_code == 302
+    response = staff_client.post(f"/admin/core/apiclient/{own_client.pk}/change/",
+                                 {"name": "x", "is_active": "", "scopes": []})
+    assert response.status_code == 403
+    own_client.refresh_from_db()
+    assert own_client.is_active is True
+
+    companies = staff_client.get("/admin/core/company/")
+    assert listed_ids(companies) == {559}
+    assert staff_client.get("/admin/core/company/777/change/").status_code == 302
+    assert staff_client.get("/admin/core/company/add/").status_code == 403
+
+    for path in ("/admin/core/staffprofile/", "/admin/core/oauthtoken/", "/admin/auth/user/",
+                 "/admin/auth/group/"):
+        assert staff_client.get(path).status_code == 403, path
+
+
+def test_superuser_edits_api_client_scopes(client, application):
+    admin = get_user_model().objects.create_superuser("root", password=PASSWORD)
+    client.force_login(admin)
+    api_client, _ = core_services.create_api_client(company_id=559, name="Integration")
+    response = client.post(f"/admin/core/apiclient/{api_client.pk}/change/",
+                           {"name": "Renamed", "scopes": ["application/customers/read"], "is_active": "on"})
+    assert response.status_code == 302, response.content[:2000]
+    api_client.refresh_from_db()
+    assert api_client.name == "Renamed" and api_client.scopes == ["application/customers/read"]
+    assert api_client.secret_hash not in client.get(f"/admin/core/apiclient/{api_client.pk}/change/").content.decode()
+    token = core_services.issue_token(api_client)
+    assert client.get("/admin/core/oauthtoken/").status_code == 200
+    assert client.get("/admin/core/oauthtoken/add/").status_code == 403
+    del token
+
+
+def test_foreign_key_choices_are_limited_to_the_company(rf, staff, application, other_application,
+                                                        foreign_application):
+    from django.contrib import admin as django_admin
+
+    from core.models import ApiClient
+    from users.models import CustomerEmail
+
+    request = rf.get("/admin/")
+    request.user = staff
+    customer_admin = django_admin.site._registry[Customer]
+    field = customer_admin.formfield_for_foreignkey(Customer._meta.get_field("application"), request)
+    assert set(field.queryset.values_list("pk", flat=True)) == {application.pk, other_application.pk}
+    client_admin = django_admin.site._registry[ApiClient]
+    field = client_admin.formfield_for_foreignkey(ApiClient._meta.get_field("company"), request)
+    assert list(field.queryset.values_list("pk", flat=True)) == [559]
+    # An inline's foreign keys too.
+    inline = customer_admin.get_inline_instances(request)[0]
+    field = inline.formfield_for_foreignkey(CustomerEmail._meta.get_field("application"), request)
+    assert foreign_application.pk not in set(field.queryset.values_list("pk", flat=True))
+
+    nobody = get_user_model().objects.create_user("nobody", password=PASSWORD, is_staff=True)
+    request = rf.get("/admin/")
+    request.user = nobody
+    field = customer_admin.formfield_for_foreignkey(Customer._meta.get_field("application"), request)
+    assert not field.queryset.exists()

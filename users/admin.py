@@ -1,0 +1,324 @@
+"""Admin console: customers (read-only, changed through users.services by actions) and the audit trail."""
+
+import re
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import smart_split, unescape_string_literal
+
+import phonenumbers
+
+from core.actors import Actor
+from core.admin_scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter
+from core.errors import ServiceError
+from core.ids import is_object_id
+from core.models import Application
+from users import services
+from users.contacts import looks_like_phone
+from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
+from users.selectors import with_contacts
+
+MAX_ERRORS_SHOWN = 10
+
+
+class ReadOnlyInline(CompanyScopedAdminMixin, admin.TabularInline):
+    company_field = "application__company"
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CustomerEmailInline(ReadOnlyInline):
+    model = CustomerEmail
+    verbose_name_plural = "emails"
+    fields = ("email", "primary", "verified", "active")
+    readonly_fields = fields
+
+
+class CustomerPhoneInline(ReadOnlyInline):
+    model = CustomerPhone
+    verbose_name_plural = "phone numbers"
+    fields = ("e164", "country_code", "phone", "primary", "verified", "active")
+    readonly_fields = fields
+
+
+def _prefix_search(term: str) -> Q:
+    """Customers one search term matches, by prefix, each branch an index scan (see the models'
+    varchar_pattern_ops indexes): email, phone (with or without country code), first / last /
+    username, or an exact customer id."""
+    lowered = term.lower()
+    branches = [
+        CustomerEmail.objects.filter(email__startswith=lowered).values("customer_id").order_by(),
+        Customer.objects.alias(v=Lower("first_name")).filter(v__startswith=lowered).values("id").order_by(),
+        Customer.objects.alias(v=Lower("last_name")).filter(v__startswith=lowered).values("id").order_by(),
+        Customer.objects.alias(v=Lower("username")).filter(v__startswith=lowered).values("id").order_by(),
+    ]
+    if looks_like_phone(term):
+        digits = re.sub(r"\D", "", term)
+        phone_q = Q(phone__startswith=digits)
+        # "+91 98765 43210", "919876543210": the leading digits may be a country calling code.
+        for size in (1, 2, 3):
+            code = digits[:size]
+            if len(digits) > size and phonenumbers.region_code_for_country_code(int(code)) != "ZZ":
+                phone_q |= Q(country_code=int(code), phone__startswith=digits[size:])
+        branches.append(CustomerPhone.objects.filter(phone_q).values("customer_id").order_by())
+    matches = branches[0].union(*branches[1:])
+    q = Q(id__in=matches)
+    if is_object_id(term):
+        q |= Q(id=term)
+    return q
+
+
+@admin.register(Customer)
+class CustomerAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    """Customers are created and edited through the API; here they are looked up, blocked,
+    unblocked, archived and restored (the actions call users.services, which audit every change)."""
+
+    company_field = "application__company"
+    list_display = ("__str__", "emails_display", "phones_display", "username", "application", "active",
+                    "archived", "created_at")
+    list_display_links = ("__str__",)
+    list_select_related = ("application",)
+    list_filter = ("active", "archived", "created_at", ("application", CompanyScopedRelatedFilter))
+    search_fields = ("emails__email", "phones__phone", "phones__e164", "first_name", "last_name", "username")
+    search_help_text = "Start of an email, a phone number, a first or last name or a username; or a customer id."
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # per-filter counts would scan the company's customers
+    list_per_page = 50
+    inlines = (CustomerEmailInline, CustomerPhoneInline)
+    actions = ("block_customers", "unblock_customers", "archive_customers", "restore_customers")
+    fieldsets = (
+        (None, {"fields": ("id", "application", "status", "username", "first_name", "last_name", "gender",
+                           "dob", "account_type", "external_id", "rr_id", "profile_pic_url", "meta")}),
+        ("State", {"fields": ("active", "archived", "archived_at", "restore_until", "created_at",
+                              "updated_at", "version", "audit_trail")}),
+    )
+    readonly_fields = ("id", "application", "status", "username", "first_name", "last_name", "gender", "dob",
+                       "account_type", "external_id", "rr_id", "profile_pic_url", "meta", "active", "archived",
+                       "archived_at", "restore_until", "created_at", "updated_at", "version", "audit_trail")
+
+    # --- queryset and search
+
+    def get_queryset(self, request):
+        return with_contacts(super().get_queryset(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        search_term = search_term.strip()
+        if not search_term:
+            return queryset, False
+        if looks_like_phone(search_term):
+            terms = [search_term]  # "+91 98765 43210" is one phone number, not three words
+        else:
+            terms = []
+            for bit in smart_split(search_term):
+                if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+                    bit = unescape_string_literal(bit)
+                if bit.strip():
+                    terms.append(bit.strip())
+        for term in terms[:5]:
+            queryset = queryset.filter(_prefix_search(term))
+        return queryset, False
+
+    # --- permissions: read-only pages, writes only through the actions
+
+    def has_add_permission(self, request):
+        return False  # the API creates customers
+
+    def has_change_permission(self, request, obj=None):
+        return False  # no direct field edits: the actions go through users.services
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # archive instead; the purge job removes them for good
+
+    def has_manage_permission(self, request):
+        """Block / unblock / archive / restore."""
+        return request.user.has_perm("users.change_customer")
+
+    # --- columns and read-only fields
+
+    @admin.display(description="emails")
+    def emails_display(self, obj):
+        return ", ".join(e.email for e in obj.emails.all())
+
+    @admin.display(description="phones")
+    def phones_display(self, obj):
+        return ", ".join(p.e164 for p in obj.phones.all())
+
+    @admin.display(description="status")
+    def status(self, obj):
+        return obj.status
+
+    @admin.display(description="audit trail")
+    def audit_trail(self, obj):
+        url = reverse(f"{self.admin_site.name}:users_auditevent_changelist")
+        return format_html('<a href="{}?customer_id={}">Audit events of this customer</a>', url, obj.pk)
+
+    # --- actions
+
+    def _selected(self, request, queryset):
+        """[(application, [customer, ...]), ...] or None (after telling the user) when too many."""
+        limit = settings.MAX_BULK_USER_IDS
+        customers = list(queryset.order_by().prefetch_related(None).only("id", "application_id", "archived", "active",
+                                                  "first_name", "last_name", "username")[: limit + 1])
+        if len(customers) > limit:
+            self.message_user(request, f"Select at most {limit} customers at once.", level=messages.ERROR)
+            return None
+        applications = Application.objects.in_bulk({c.application_id for c in customers})
+        groups = {}
+        for customer in customers:
+            groups.setdefault(customer.application_id, []).append(customer)
+        return [(applications[app_id], group) for app_id, group in groups.items()]
+
+    def _report(self, request, done: int, verb: str, errors: list[str], skipped: list[str] = (), unchanged: int = 0):
+        if done:
+            noun = "customer" if done == 1 else "customers"
+            self.message_user(request, f"{verb} {done} {noun}.", level=messages.SUCCESS)
+        if unchanged:
+            self.message_user(request, f"{unchanged} of the selected customers already were {verb.lower()}.",
+                              level=messages.INFO)
+        if skipped:
+            self.message_user(request, f"Skipped {len(skipped)} archived: {', '.join(skipped[:MAX_ERRORS_SHOWN])}"
+                              f"{' …' if len(skipped) > MAX_ERRORS_SHOWN else ''} (restore them first).",
+                              level=messages.WARNING)
+        for message in errors[:MAX_ERRORS_SHOWN]:
+            self.message_user(request, message, level=messages.ERROR)
+        if len(errors) > MAX_ERRORS_SHOWN:
+            self.message_user(request, f"… and {len(errors) - MAX_ERRORS_SHOWN} more errors.", level=messages.ERROR)
+        if not done and not errors and not skipped and not unchanged:
+            self.message_user(request, "Nothing to do.", level=messages.INFO)
+
+    def _set_active(self, request, queryset, active: bool):
+        groups = self._selected(request, queryset)
+        if groups is None:
+            return
+        actor = Actor.from_request(request)
+        verb = "Unblocked" if active else "Blocked"
+        reason = f"{verb} from the admin console by {request.user.get_username()}"
+        done, unchanged, errors, skipped = 0, 0, [], []
+        for application, customers in groups:
+            skipped += [str(c) for c in customers if c.archived]
+            ids = [c.pk for c in customers if not c.archived]
+            if not ids:
+                continue
+            try:
+                changed = services.set_customers_active(application, ids, active, reason, actor)
+            except ServiceError as exc:
+                errors.append(exc.message)
+            else:
+                done += changed
+                unchanged += len(ids) - changed
+        self._report(request, done, verb, errors, skipped, unchanged)
+
+    @admin.action(description="Block selected customers", permissions=["manage"])
+    def block_customers(self, request, queryset):
+        self._set_active(request, queryset, False)
+
+    @admin.action(description="Unblock selected customers", permissions=["manage"])
+    def unblock_customers(self, request, queryset):
+        self._set_active(request, queryset, True)
+
+    @admin.action(description="Archive selected customers", permissions=["manage"])
+    def archive_customers(self, request, queryset):
+        groups = self._selected(request, queryset)
+        if groups is None:
+            return
+        actor = Actor.from_request(request)
+        reason = f"Archived from the admin console by {request.user.get_username()}"
+        done, errors = 0, []
+        for application, customers in groups:
+            for customer in customers:
+                try:
+                    services.archive_customer(application, customer.pk, actor, reason=reason)
+                except ServiceError as exc:
+                    errors.append(f"{customer}: {exc.message}")
+                else:
+                    done += 1
+        self._report(request, done, "Archived", errors)
+
+    @admin.action(description="Restore selected archived customers", permissions=["manage"])
+    def restore_customers(self, request, queryset):
+        groups = self._selected(request, queryset)
+        if groups is None:
+            return
+        actor = Actor.from_request(request)
+        reason = f"Restored from the admin console by {request.user.get_username()}"
+        done, errors = 0, []
+        for application, customers in groups:
+            for customer in customers:
+                try:
+                    services.restore_customer(application, customer.pk, reason, actor)
+                except ServiceError as exc:
+                    errors.append(f"{customer}: {exc.message}")
+                else:
+                    done += 1
+        self._report(request, done, "Restored", errors)
+
+
+class ActorTypeFilter(admin.SimpleListFilter):
+    """Fixed choices: the stock filter would scan the whole table for distinct values."""
+
+    title = "actor type"
+    parameter_name = "actor_type"
+
+    def lookups(self, request, model_admin):
+        return [(AuditEvent.ACTOR_STAFF, "staff"), (AuditEvent.ACTOR_API_CLIENT, "API client"),
+                (AuditEvent.ACTOR_SYSTEM, "system")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor_type=self.value()) if self.value() else queryset
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: services write the trail, nobody edits it."""
+
+    company_field = "application__company"
+    list_display = ("created_at", "action", "customer_link", "actor_type", "actor_name", "reason", "application")
+    list_select_related = ("application",)
+    list_filter = (ActorTypeFilter, "created_at", ("application", CompanyScopedRelatedFilter))
+    search_fields = ("=customer_id", "^action", "=request_id")
+    search_help_text = "A customer id, the start of an action (customer.blocked) or a request id."
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    fields = ("created_at", "application", "customer_link", "action", "reason", "actor_type", "actor_id",
+              "actor_name", "request_id", "data")
+    readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if is_object_id(term):
+            return queryset.filter(customer_id=term), False
+        # Exact / prefix lookups that the indexes (or a small scan of the company's rows) serve.
+        return queryset.filter(Q(action__startswith=term.lower()) | Q(request_id=term)), False
+
+    @admin.display(description="customer", ordering="customer_id")
+    def customer_link(self, obj):
+        url = reverse(f"{self.admin_site.name}:users_customer_change", args=[obj.customer_id])
+        return format_html('<a href="{}">{}</a>', url, obj.customer_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
