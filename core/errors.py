@@ -111,7 +111,16 @@ def exception_handler(exc, context):
 
 
 def json_error_view(status_code: int, message: str, code: str):
+    """JSON errors for the API; the admin console keeps Django's HTML pages."""
+    from django.views import defaults
+
+    html_views = {400: defaults.bad_request, 403: defaults.permission_denied, 404: defaults.page_not_found}
+
     def view(request, exception=None):
+        if request.path.startswith("/admin/"):
+            if status_code == 500:
+                return defaults.server_error(request)
+            return html_views[status_code](request, exception)
         return JsonResponse(error_body(message, code, request), status=status_code)
 
     return view
