@@ -33,8 +33,9 @@ class StringOrIntegerField(serializers.Field):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (str, int)):
             self.fail("invalid")
-        text = str(data).strip().lstrip("+")
-        if text and not text.isdigit():
+        raw = str(data).strip()
+        text = raw.lstrip("+")
+        if raw and not text.isdigit():  # "" means the default; "+" alone is not a code
             self.fail("invalid")
         return text
 
@@ -43,18 +44,47 @@ class StringOrIntegerField(serializers.Field):
 
 
 class JSONObjectField(serializers.JSONField):
-    default_error_messages = {"invalid": "Must be a JSON object.", "too_big": "Must be at most {max_bytes} bytes."}
+    default_error_messages = {
+        "invalid": "Must be a JSON object.",
+        "too_big": "Must be at most {max_bytes} bytes.",
+        "too_deep": "Must not be nested more than {max_depth} levels deep.",
+        "bad_text": "Texts in it (keys and values) must not contain NUL characters or unpaired surrogates.",
+    }
 
-    def __init__(self, *args, max_bytes: int = 16384, **kwargs):
+    def __init__(self, *args, max_bytes: int = 16384, max_depth: int = 32, **kwargs):
         self.max_bytes = max_bytes
+        self.max_depth = max_depth
         super().__init__(*args, **kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             self.fail("invalid")
+        problem = _unstorable(data, self.max_depth)  # before json.dumps, which recurses
+        if problem:
+            self.fail(problem, max_depth=self.max_depth)
         if len(json.dumps(data)) > self.max_bytes:
             self.fail("too_big", max_bytes=self.max_bytes)
         return data
+
+
+def _unstorable(data, max_depth: int) -> str | None:
+    """What PostgreSQL jsonb (NUL, lone surrogates) or the JSON encoder (deep nesting) would refuse."""
+    stack = [(data, 1)]
+    while stack:  # iterative, so that a deep object cannot blow the stack here
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > max_depth:
+                return "too_deep"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "bad_text"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "bad_text"
+    return None
 
 
 class ObjectIdField(StrictCharField):

@@ -82,7 +82,8 @@ class IssuedToken:
 
 
 def authenticate_client(*, company_id: int, client_id: str, client_secret: str) -> ApiClient:
-    client = ApiClient.objects.filter(client_id=client_id, is_active=True).first()
+    # Client ids are object ids; anything else (even a NUL byte, which PostgreSQL refuses) is unknown.
+    client = ApiClient.objects.filter(client_id=client_id, is_active=True).first() if is_object_id(client_id) else None
     if client is None or not secrets.compare_digest(client.secret_hash, hash_secret(client_secret)):
         raise OAuthError("Client authentication failed.", code="invalid_client", status_code=401)
     if client.company_id != company_id:

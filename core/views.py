@@ -8,11 +8,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import services
+from core.parsers import JSONParser
 from core.selectors import application_of_company
 
 
@@ -95,6 +96,8 @@ class TokenView(APIView):
     )
     def post(self, request, company_id):
         data = request.data
+        if not isinstance(data, dict):  # a JSON body may be a list, a string, a number or null
+            raise services.OAuthError("The request body must be a form or a JSON object.", code="invalid_request")
         credentials = _basic_credentials(request) or (data.get("client_id"), data.get("client_secret"))
         if not all(isinstance(c, str) and c for c in credentials):
             raise services.OAuthError(

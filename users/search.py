@@ -8,6 +8,8 @@ customers. Plain fragments match by prefix (email, phone, first name, last name,
 import json
 from dataclasses import dataclass, field
 
+import phonenumbers
+
 from core.errors import ValidationFailed
 from users.contacts import looks_like_phone, parse_phone
 
@@ -34,6 +36,18 @@ def _email_sql(op: str, value: str, app_id: str) -> IdQuery:
 def _phone_prefix(digits: str, app_id: str) -> IdQuery:
     return IdQuery("SELECT customer_id FROM users_customerphone WHERE phone LIKE %s AND application_id = %s",
                    [_like_prefix(digits), app_id])
+
+
+def _international_phone_prefix(digits: str, app_id: str) -> IdQuery | None:
+    """"+91 98765": a country calling code, then the start of the national number (stored without it).
+    Calling codes are prefix-free, so at most one of the 1-3 digit heads is one."""
+    for size in (1, 2, 3):
+        if len(digits) < size or not digits[:size].isdecimal():  # isdigit() also lets "²" through
+            return None
+        if phonenumbers.region_code_for_country_code(int(digits[:size])) != "ZZ":
+            return IdQuery("SELECT customer_id FROM users_customerphone WHERE phone LIKE %s AND country_code = %s "
+                           "AND application_id = %s", [_like_prefix(digits[size:]), int(digits[:size]), app_id])
+    return None
 
 
 def _phone_exact(raw: str, app_id: str) -> IdQuery | None:
@@ -70,9 +84,16 @@ def combine(parts: list[IdQuery], operator: str) -> IdQuery:
     return IdQuery(f" {operator} ".join(f"({p.sql})" for p in parts), [x for p in parts for x in p.params])
 
 
+def _no_nul(text: str, what: str) -> str:
+    """PostgreSQL text cannot hold NUL; such a value can match nothing and is a client error."""
+    if "\x00" in text:
+        raise ValidationFailed(f"{what} must not contain NUL characters.")
+    return text
+
+
 def exact_contact(value: str, app_id: str) -> IdQuery:
     """searchUsers: an exact email or phone number."""
-    value = value.strip()
+    value = _no_nul(value.strip(), "search values")
     if "@" in value:
         return _email_sql("=", value.lower(), app_id)
     if looks_like_phone(value):
@@ -87,6 +108,8 @@ def fragment(text: str, app_id: str) -> IdQuery:
         return _email_sql("LIKE", _like_prefix(text.lower()), app_id)
     if looks_like_phone(text):
         digits = "".join(ch for ch in text if ch.isdigit())
+        if text.startswith("+"):
+            return combine([_international_phone_prefix(digits, app_id), _phone_exact(text, app_id)], "UNION")
         return combine([_phone_prefix(digits, app_id), _phone_exact(text, app_id)], "UNION")
     words = text.split()
     if len(words) >= 2:  # "first last"
@@ -113,6 +136,7 @@ def _field_condition(name: str, value, app_id: str) -> IdQuery:
         return combine([_field_condition(name, v, app_id) for v in value["$in"]], "UNION")
     if not isinstance(value, str):
         raise ValidationFailed(f"q: the value for {name!r} must be a string.")
+    _no_nul(value, f"q: the value for {name!r}")
     if name in ("emails.email", "email"):
         return _email_sql("=", value.strip().lower(), app_id)
     if name in ("phoneNumbers.phone", "phone_numbers.phone", "phone"):
@@ -156,6 +180,7 @@ def parse_q(q: str | None, app_id: str) -> IdQuery | None:
         return None
     if len(q) > MAX_Q_LENGTH:
         raise ValidationFailed(f"q must be at most {MAX_Q_LENGTH} characters.")
+    _no_nul(q, "q")
     if q.lstrip().startswith("{"):
         try:
             doc = json.loads(q)
