@@ -8,7 +8,13 @@ Company staff may view their own company, its applications and API clients; only
 from django import forms
 from django.contrib import admin
 
-from core.admin_scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter
+from core.admin_scoping import (
+    CompanyScopedAdminMixin,
+    CompanyScopedRelatedFilter,
+    ReadOnlyAdminMixin,
+    SuperuserWritesMixin,
+    is_active_superuser,
+)
 from core.models import ALL_SCOPES, ApiClient, Application, Company, OAuthToken, StaffProfile
 
 admin.site.site_header = "Customer management console"
@@ -17,27 +23,18 @@ admin.site.index_title = "Console"
 admin.site.site_url = None  # the service has no web site besides this console and the API
 
 
-class SuperuserOnlyMixin:
+class SuperuserOnlyMixin(SuperuserWritesMixin):
     """Invisible to everybody but superusers, whatever permissions a staff user holds."""
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
+        return is_active_superuser(request)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request, *args):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
+        return is_active_superuser(request)
 
 
 @admin.register(Company)
-class CompanyAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class CompanyAdmin(SuperuserWritesMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     company_field = "pk"
     staff_can_view = True  # their own company, read-only
     list_display = ("id", "name", "created_at")
@@ -49,18 +46,9 @@ class CompanyAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         # The id is the company's number on the platform: set once.
         return ("id", "created_at") if obj is not None else ("created_at",)
 
-    def has_add_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
 
 @admin.register(Application)
-class ApplicationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class ApplicationAdmin(SuperuserWritesMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     company_field = "company"
     staff_can_view = True
     list_display = ("id", "name", "company", "created_at")
@@ -76,9 +64,6 @@ class ApplicationAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # manage.py create_application issues the storefront token
 
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
     def has_delete_permission(self, request, obj=None):
         return False  # would delete every customer of the sales channel
 
@@ -93,7 +78,7 @@ class ApiClientForm(forms.ModelForm):
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class ApiClientAdmin(SuperuserWritesMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     company_field = "company"
     staff_can_view = True
     form = ApiClientForm
@@ -125,16 +110,10 @@ class ApiClientAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # manage.py create_api_client shows the secret once
 
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
 
 @admin.register(OAuthToken)
-class OAuthTokenAdmin(admin.ModelAdmin):
-    """Read-only, for superusers only."""
+class OAuthTokenAdmin(ReadOnlyAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin):
+    """Read-only (ReadOnlyAdminMixin's writes come first), for superusers only (SuperuserOnlyMixin's views)."""
 
     list_display = ("kind", "client", "scopes", "created_at", "expires_at", "revoked")
     list_select_related = ("client",)
@@ -143,21 +122,6 @@ class OAuthTokenAdmin(admin.ModelAdmin):
     readonly_fields = fields
     ordering = ("-created_at",)
     show_full_result_count = False
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(StaffProfile)

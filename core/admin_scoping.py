@@ -17,6 +17,9 @@ The mixin filters ``get_queryset`` (so the changelist, the change / delete / his
 autocomplete and raw-id popups are all scoped: another company's object URL redirects to the admin
 index with "doesn't exist", as Django does for any missing object) and limits the choices of
 foreign keys and many-to-many fields to the same company.
+
+Two small mixins spell out who may write: :class:`ReadOnlyAdminMixin` (nobody adds, changes or
+deletes) and :class:`SuperuserWritesMixin` (only superusers do). Neither touches the view rules.
 """
 
 from django.contrib import admin
@@ -45,6 +48,10 @@ def company_scope(request):
             scope = StaffProfile.objects.filter(user_id=user.pk).values_list("company_id", flat=True).first()
     request._admin_company_scope = scope
     return scope
+
+
+def is_active_superuser(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
 
 
 def is_company_staff(request) -> bool:
@@ -94,21 +101,20 @@ class CompanyScopedAdminMixin:
             raise NotImplementedError(f"{type(self).__name__}.company_field is not set.")
         return scope_queryset(super().get_queryset(request), self.company_field, request)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def _scope_choices(self, db_field, request, kwargs):
+        """Set ``kwargs["queryset"]`` to the company's rows when the related model is company data."""
         if "queryset" not in kwargs:
             queryset = scoped_related_queryset(self.admin_site, request, db_field.remote_field.model,
                                                self.get_field_queryset(None, db_field, request))
             if queryset is not None:
                 kwargs["queryset"] = queryset
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return kwargs
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(db_field, request, **self._scope_choices(db_field, request, kwargs))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if "queryset" not in kwargs:
-            queryset = scoped_related_queryset(self.admin_site, request, db_field.remote_field.model,
-                                               self.get_field_queryset(None, db_field, request))
-            if queryset is not None:
-                kwargs["queryset"] = queryset
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        return super().formfield_for_manytomany(db_field, request, **self._scope_choices(db_field, request, kwargs))
 
     def has_module_permission(self, request):
         if self.staff_can_view and is_company_staff(request) and request.user.is_staff:
@@ -119,6 +125,32 @@ class CompanyScopedAdminMixin:
         if self.staff_can_view and is_company_staff(request) and request.user.is_staff:
             return True
         return super().has_view_permission(request, obj)
+
+
+class ReadOnlyAdminMixin:
+    """Nobody adds, changes or deletes here, whatever their permissions (for a ModelAdmin or an inline)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SuperuserWritesMixin:
+    """Only active superusers add, change or delete, whatever permissions a staff user holds."""
+
+    def has_add_permission(self, request, obj=None):
+        return is_active_superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_active_superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_active_superuser(request)
 
 
 class CompanyScopedRelatedFilter(admin.RelatedFieldListFilter):

@@ -376,3 +376,73 @@ def test_foreign_key_choices_are_limited_to_the_company(rf, staff, application, 
     request.user = nobody
     field = customer_admin.formfield_for_foreignkey(Customer._meta.get_field("application"), request)
     assert not field.queryset.exists()
+
+
+# --------------------------------------------------------------------------- changelist count
+
+@pytest.fixture
+def counted(application, other_application, foreign_application, customers):
+    """More customers in every application, some archived and one blocked."""
+    system = Actor.system("test")
+    extra = [make_customer(app, f"98765100{n:02d}", first_name=f"Extra{n}")
+             for n, app in enumerate([application, application, other_application, foreign_application,
+                                      foreign_application])]
+    for customer in (customers["ravi"], extra[0], customers["second"], extra[3]):
+        user_services.archive_customer(customer.application, customer.pk, system, reason="test")
+    user_services.set_customers_active(application, [extra[1].pk], False, "test", system)
+    return {"application": application, "other": other_application, "foreign": foreign_application}
+
+
+def changelist_counts(client, params):
+    """(the changelist's paginator count, the real COUNT(*) of its rows, whether the page ran a COUNT(*))."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CUSTOMERS, params)
+    assert response.status_code == 200, response.content[:500]
+    cl = response.context["cl"]
+    counted_rows = any("COUNT(*)" in q["sql"] and 'FROM "users_customer"' in q["sql"] for q in queries)
+    assert cl.result_count == cl.paginator.count
+    return cl.paginator.count, cl.queryset.count(), counted_rows
+
+
+@pytest.mark.parametrize("who", ["staff", "superuser"])
+def test_changelist_count_from_totals_equals_real_count(client, staff, counted, who, monkeypatch):
+    from django.contrib import admin as django_admin
+
+    if who == "superuser":
+        client.force_login(get_user_model().objects.create_superuser("root", password=PASSWORD))
+        visible = Customer.objects.all()
+    else:
+        client.force_login(staff)
+        visible = Customer.objects.filter(application__company_id=559)
+    # Several pages, so that paging by the counted total is exercised too.
+    monkeypatch.setattr(django_admin.site._registry[Customer], "list_per_page", 2)
+    app, other, foreign = (counted[name].pk for name in ("application", "other", "foreign"))
+
+    from_totals = [
+        ({}, visible),
+        ({"p": "2", "o": "1"}, visible),
+        ({"q": "   "}, visible),
+        ({"archived__exact": "1"}, visible.filter(archived=True)),
+        ({"archived__exact": "0"}, visible.filter(archived=False)),
+        ({"archived__exact": ["0", "1"]}, visible),
+        ({"application__id__exact": other}, visible.filter(application_id=other)),
+        ({"application__id__exact": app, "archived__exact": "1"}, visible.filter(application_id=app, archived=True)),
+        ({"application__id__exact": app, "archived__exact": "0"}, visible.filter(application_id=app, archived=False)),
+        ({"application__id__exact": [app, foreign]}, visible.filter(application_id__in=[app, foreign])),
+        ({"application__id__exact": foreign}, visible.filter(application_id=foreign)),  # staff: none
+    ]
+    for params, expected in from_totals:
+        count, real, counted_rows = changelist_counts(client, params)
+        assert count == real == expected.count(), params
+        assert not counted_rows, params  # the count came from ApplicationCustomerCount
+    assert changelist_counts(client, {})[0] == (9 if who == "superuser" else 6)
+
+    counted_by_rows = [{"active__exact": "0"}, {"q": "extra"}, {"archived__exact": "0", "active__exact": "1"},
+                       {"application__id__exact": app, "created_at__gte": "2000-01-01 00:00:00+00:00"}]
+    for params in counted_by_rows:
+        count, real, counted_rows = changelist_counts(client, params)
+        assert count == real, params
+        assert counted_rows, params  # a search or another filter: the real COUNT(*)

@@ -4,41 +4,37 @@ import re
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.contrib.admin.options import IS_FACETS_VAR, IS_POPUP_VAR, TO_FIELD_VAR
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR, SEARCH_VAR
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import smart_split, unescape_string_literal
 
 import phonenumbers
 
 from core.actors import Actor
-from core.admin_scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter
+from core.admin_scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, ReadOnlyAdminMixin, scope_queryset
 from core.errors import ServiceError
 from core.ids import is_object_id
 from core.models import Application
 from users import services
 from users.contacts import looks_like_phone
-from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
+from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.selectors import with_contacts
 
 MAX_ERRORS_SHOWN = 10
 
 
-class ReadOnlyInline(CompanyScopedAdminMixin, admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.TabularInline):
     company_field = "application__company"
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CustomerEmailInline(ReadOnlyInline):
@@ -82,10 +78,68 @@ def _prefix_search(term: str) -> Q:
     return q
 
 
+# Changelist query-string parameters that do not narrow the rows (paging, ordering, popups, ...).
+NOT_FILTERS = {PAGE_VAR, ORDER_VAR, ALL_VAR, ERROR_FLAG, IS_POPUP_VAR, TO_FIELD_VAR, IS_FACETS_VAR}
+APPLICATION_FILTER = "application__id__exact"  # the RelatedFieldListFilter's parameter
+ARCHIVED_FILTER = "archived__exact"  # the BooleanFieldListFilter's parameter
+
+
+def counted_customers(request) -> int | None:
+    """How many customers the changelist of ``request`` lists, read from ApplicationCustomerCount
+    (kept exact by database triggers, so equal to COUNT(*)), summed over the applications the user
+    may see; or None when that is not known from the totals: a search, or any filter but
+    application / archived (then the paginator counts the rows).
+
+    Relies on CustomerAdmin.get_queryset narrowing the rows by company only.
+    """
+    application_ids = archived = None
+    for key in request.GET:
+        values = request.GET.getlist(key)
+        if key == SEARCH_VAR:
+            if any(value.strip() for value in values):  # CustomerAdmin's search ignores blanks
+                return None
+        elif key == APPLICATION_FILTER:
+            application_ids = set(values)  # several values: any of them, as the filter does
+        elif key == ARCHIVED_FILTER:
+            try:
+                archived = {Customer._meta.get_field("archived").to_python(value) for value in values}
+            except ValidationError:
+                return None
+        elif key not in NOT_FILTERS:
+            return None
+    rows = scope_queryset(ApplicationCustomerCount.objects.all(), "application__company", request)
+    if application_ids is not None:
+        rows = rows.filter(application_id__in=application_ids)
+    sums = rows.aggregate(total=Coalesce(Sum("total"), 0), archived=Coalesce(Sum("archived"), 0))
+    if archived == {True}:
+        return sums["archived"]
+    if archived == {False}:
+        return sums["total"] - sums["archived"]
+    return sums["total"]
+
+
+class CustomerPaginator(Paginator):
+    """A Paginator whose ``count`` is ``counted()`` when that answers (see counted_customers),
+    instead of a COUNT(*) over up to a million customers."""
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, counted=None):
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
+        self.counted = counted
+
+    @cached_property
+    def count(self):
+        total = self.counted() if self.counted is not None else None
+        return super().count if total is None else total
+
+
 @admin.register(Customer)
-class CustomerAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     """Customers are created and edited through the API; here they are looked up, blocked,
-    unblocked, archived and restored (the actions call users.services, which audit every change)."""
+    unblocked, archived and restored (the actions call users.services, which audit every change).
+
+    Read-only pages (ReadOnlyAdminMixin): the API creates customers; no direct field edits, the
+    actions go through users.services; no deletes, archive instead (the purge job removes them for good).
+    """
 
     company_field = "application__company"
     list_display = ("__str__", "emails_display", "phones_display", "username", "application", "active",
@@ -99,6 +153,7 @@ class CustomerAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER  # per-filter counts would scan the company's customers
     list_per_page = 50
+    paginator = CustomerPaginator  # counts from ApplicationCustomerCount where it can
     inlines = (CustomerEmailInline, CustomerPhoneInline)
     actions = ("block_customers", "unblock_customers", "archive_customers", "restore_customers")
     fieldsets = (
@@ -115,6 +170,10 @@ class CustomerAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return with_contacts(super().get_queryset(request))
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page,
+                              counted=lambda: counted_customers(request))
 
     def get_search_results(self, request, queryset, search_term):
         search_term = search_term.strip()
@@ -133,16 +192,7 @@ class CustomerAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             queryset = queryset.filter(_prefix_search(term))
         return queryset, False
 
-    # --- permissions: read-only pages, writes only through the actions
-
-    def has_add_permission(self, request):
-        return False  # the API creates customers
-
-    def has_change_permission(self, request, obj=None):
-        return False  # no direct field edits: the actions go through users.services
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # archive instead; the purge job removes them for good
+    # --- permissions: read-only pages (ReadOnlyAdminMixin), writes only through the actions
 
     def has_manage_permission(self, request):
         """Block / unblock / archive / restore."""
@@ -231,41 +281,34 @@ class CustomerAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def unblock_customers(self, request, queryset):
         self._set_active(request, queryset, True)
 
-    @admin.action(description="Archive selected customers", permissions=["manage"])
-    def archive_customers(self, request, queryset):
+    def _each_customer(self, request, queryset, verb: str, apply):
+        """Call ``apply(application, customer, actor, reason)`` for every selected customer, one at
+        a time (a ServiceError becomes a message naming the customer), then report."""
         groups = self._selected(request, queryset)
         if groups is None:
             return
         actor = Actor.from_request(request)
-        reason = f"Archived from the admin console by {request.user.get_username()}"
+        reason = f"{verb} from the admin console by {request.user.get_username()}"
         done, errors = 0, []
         for application, customers in groups:
             for customer in customers:
                 try:
-                    services.archive_customer(application, customer.pk, actor, reason=reason)
+                    apply(application, customer, actor, reason)
                 except ServiceError as exc:
                     errors.append(f"{customer}: {exc.message}")
                 else:
                     done += 1
-        self._report(request, done, "Archived", errors)
+        self._report(request, done, verb, errors)
+
+    @admin.action(description="Archive selected customers", permissions=["manage"])
+    def archive_customers(self, request, queryset):
+        self._each_customer(request, queryset, "Archived", lambda application, customer, actor, reason:
+                            services.archive_customer(application, customer.pk, actor, reason=reason))
 
     @admin.action(description="Restore selected archived customers", permissions=["manage"])
     def restore_customers(self, request, queryset):
-        groups = self._selected(request, queryset)
-        if groups is None:
-            return
-        actor = Actor.from_request(request)
-        reason = f"Restored from the admin console by {request.user.get_username()}"
-        done, errors = 0, []
-        for application, customers in groups:
-            for customer in customers:
-                try:
-                    services.restore_customer(application, customer.pk, reason, actor)
-                except ServiceError as exc:
-                    errors.append(f"{customer}: {exc.message}")
-                else:
-                    done += 1
-        self._report(request, done, "Restored", errors)
+        self._each_customer(request, queryset, "Restored", lambda application, customer, actor, reason:
+                            services.restore_customer(application, customer.pk, reason, actor))
 
 
 class ActorTypeFilter(admin.SimpleListFilter):
@@ -283,7 +326,7 @@ class ActorTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     """Read-only: services write the trail, nobody edits it."""
 
     company_field = "application__company"
@@ -313,12 +356,3 @@ class AuditEventAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def customer_link(self, obj):
         url = reverse(f"{self.admin_site.name}:users_customer_change", args=[obj.customer_id])
         return format_html('<a href="{}">{}</a>', url, obj.customer_id)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
