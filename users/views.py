@@ -7,6 +7,7 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from core.actors import Actor
+from core.errors import ValidationFailed
 from core.pagination import PageRequest, page_info
 from core.views import ApplicationScopedMixin
 from users import selectors, services
@@ -64,8 +65,6 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
     def search(self, request, **kwargs):
         values = [v for v in [request.query_params.get("q", "")] + request.query_params.getlist("query") if v]
         if len(values) > settings.MAX_SEARCH_QUERIES:
-            from core.errors import ValidationFailed
-
             raise ValidationFailed(f"At most {settings.MAX_SEARCH_QUERIES} search values per request.")
         users = selectors.search_customers(self.application, values, limit=settings.MAX_PAGE_SIZE) if values else []
         return Response({"users": [customer_dict(c) for c in users]})
