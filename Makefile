@@ -40,7 +40,10 @@ chromium:
 	else echo "The admin browser test needs Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi
 
 bench: install-test
-	$(PY) -m bench
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  echo "make bench: no wrk (apt-get install wrk); falling back to the Python load generator" >&2
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SDK_DIR)/node_modules

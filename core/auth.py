@@ -2,10 +2,36 @@
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from core.models import OAuthToken, hash_secret
+from core.models import ApiClient, OAuthToken, hash_secret
+
+# Every API call runs this lookup, so it is one raw query (a queryset's compilation costs more than
+# PostgreSQL's answer); the instances it builds are what
+# ``OAuthToken.objects.select_related("client").only(...)`` would give: other fields load on access.
+# Columns in the models' field order, as Model.from_db() expects them.
+_TOKEN_FIELDS = ["token_hash", "kind", "client_id", "scopes", "expires_at", "revoked"]
+_CLIENT_FIELDS = ["client_id", "company_id", "name", "is_active"]
+_TOKEN_SQL = (
+    "SELECT t.token_hash, t.kind, t.client_id, t.scopes, t.expires_at, t.revoked,"
+    " c.client_id, c.company_id, c.name, c.is_active"
+    " FROM core_oauthtoken t JOIN core_apiclient c ON c.client_id = t.client_id"
+    " WHERE t.token_hash = %s AND t.kind = %s"
+)
+
+
+def _access_token(token_hash: str) -> OAuthToken | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_TOKEN_SQL, [token_hash, OAuthToken.ACCESS])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token = OAuthToken.from_db(connection.alias, _TOKEN_FIELDS, row[:6])
+    client = ApiClient.from_db(connection.alias, _CLIENT_FIELDS, row[6:])
+    OAuthToken.client.field.set_cached_value(token, client)
+    return token
 
 
 @dataclass(frozen=True)
@@ -39,13 +65,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         parts = header.split()
         if len(parts) != 2 or parts[0].lower() != "bearer":
             raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <access_token>'.")
-        token = (
-            OAuthToken.objects.select_related("client")
-            .filter(token_hash=hash_secret(parts[1]), kind=OAuthToken.ACCESS)
-            .only("expires_at", "revoked", "scopes", "client__client_id", "client__name",
-                  "client__company_id", "client__is_active")
-            .first()
-        )
+        token = _access_token(hash_secret(parts[1]))
         if token is None or token.revoked or not token.client.is_active:
             raise exceptions.AuthenticationFailed("The access token is invalid.")
         if token.expires_at <= timezone.now():

@@ -33,12 +33,15 @@ class Customer(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["application", "archived", "-created_at", "-id"], name="customer_list_idx"),
-            models.Index(OpClass(Lower("first_name"), name="varchar_pattern_ops"), "application",
-                         name="customer_first_name_idx"),
-            models.Index(OpClass(Lower("last_name"), name="varchar_pattern_ops"), "application",
-                         name="customer_last_name_idx"),
-            models.Index(OpClass(Lower("username"), name="varchar_pattern_ops"), "application",
-                         name="customer_username_idx"),
+            # Prefix search (users/search.py): the application first, then the lower-cased text; the
+            # INCLUDEd columns let a name fragment matching thousands of customers be counted and
+            # ordered from the index alone (index-only scans; docs/bench.md).
+            models.Index("application", OpClass(Lower("first_name"), name="varchar_pattern_ops"),
+                         name="customer_first_prefix_idx", include=["first_name", "archived", "created_at", "id"]),
+            models.Index("application", OpClass(Lower("last_name"), name="varchar_pattern_ops"),
+                         name="customer_last_prefix_idx", include=["last_name", "archived", "created_at", "id"]),
+            models.Index("application", OpClass(Lower("username"), name="varchar_pattern_ops"),
+                         name="customer_username_prefix_idx", include=["username", "archived", "created_at", "id"]),
             models.Index(fields=["archived_at"], condition=Q(archived=True), name="customer_archived_idx"),
             models.Index(fields=["application", "external_id"], name="customer_external_id_idx"),
         ]
@@ -73,7 +76,8 @@ class CustomerEmail(models.Model):
     class Meta:
         ordering = ["-primary", "id"]
         indexes = [
-            models.Index(OpClass("email", name="varchar_pattern_ops"), "application", name="email_prefix_idx"),
+            models.Index("application", OpClass("email", name="varchar_pattern_ops"), name="email_app_prefix_idx",
+                         include=["customer"]),
         ]
         constraints = [
             models.UniqueConstraint(fields=["application", "email"], condition=Q(is_live=True),
@@ -98,7 +102,8 @@ class CustomerPhone(models.Model):
     class Meta:
         ordering = ["-primary", "id"]
         indexes = [
-            models.Index(OpClass("phone", name="varchar_pattern_ops"), "application", name="phone_prefix_idx"),
+            models.Index("application", OpClass("phone", name="varchar_pattern_ops"), name="phone_app_prefix_idx",
+                         include=["country_code", "customer"]),
         ]
         constraints = [
             models.UniqueConstraint(fields=["application", "e164"], condition=Q(is_live=True),

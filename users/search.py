@@ -3,6 +3,13 @@
 Every condition compiles to ``SELECT <customer id> FROM … WHERE <indexed test> AND application_id = %s``;
 ``$or`` becomes UNION and ``$and`` INTERSECT, so each part is an index scan even at a million
 customers. Plain fragments match by prefix (email, phone, first name, last name, username).
+
+:func:`page_sql` and :func:`count_sql` turn such a query into one page of matching customers (newest
+first, with the number of all matches). A condition on ``users_customer`` itself yields the
+``created_at`` and ``archived`` it needs straight from its covering index (users/migrations/0003), so
+only customers found through an email or a phone are looked up again, and only those that no other
+part of a ``$or`` has found already: a name fragment matching ten thousand customers stays an
+index-only affair.
 """
 
 import json
@@ -21,6 +28,11 @@ MAX_CONDITIONS = 20
 class IdQuery:
     sql: str
     params: list = field(default_factory=list)
+    # How the query was built (read by page_sql): ``where`` for a condition on users_customer itself,
+    # ``parts`` and ``operator`` for a combination; neither for the ids found through emails / phones.
+    where: str | None = None
+    parts: tuple = ()
+    operator: str = ""
 
 
 def _like_prefix(text: str) -> str:
@@ -61,15 +73,18 @@ def _phone_exact(raw: str, app_id: str) -> IdQuery | None:
     )
 
 
+def _customer_condition(condition: str, value, app_id: str) -> IdQuery:
+    where = f"{condition} AND application_id = %s"
+    return IdQuery(f"SELECT id FROM users_customer WHERE {where}", [value, app_id], where=where)
+
+
 def _column_prefix(column: str, text: str, app_id: str) -> IdQuery:
-    return IdQuery(f"SELECT id FROM users_customer WHERE lower({column}) LIKE %s AND application_id = %s",
-                   [_like_prefix(text.lower()), app_id])
+    return _customer_condition(f"lower({column}) LIKE %s", _like_prefix(text.lower()), app_id)
 
 
 def _column_equals(column: str, value: str, app_id: str, *, lower: bool = False) -> IdQuery:
     target = f"lower({column})" if lower else column
-    return IdQuery(f"SELECT id FROM users_customer WHERE {target} = %s AND application_id = %s",
-                   [value.lower() if lower else value, app_id])
+    return _customer_condition(f"{target} = %s", value.lower() if lower else value, app_id)
 
 
 NOTHING = IdQuery("SELECT NULL::varchar WHERE false")
@@ -81,7 +96,8 @@ def combine(parts: list[IdQuery], operator: str) -> IdQuery:
         return NOTHING
     if len(parts) == 1:
         return parts[0]
-    return IdQuery(f" {operator} ".join(f"({p.sql})" for p in parts), [x for p in parts for x in p.params])
+    return IdQuery(f" {operator} ".join(f"({p.sql})" for p in parts), [x for p in parts for x in p.params],
+                   parts=tuple(parts), operator=operator)
 
 
 def _no_nul(text: str, what: str) -> str:
@@ -188,3 +204,64 @@ def parse_q(q: str | None, app_id: str) -> IdQuery | None:
             raise ValidationFailed(f"q looks like a JSON filter but is not valid JSON ({exc.msg}).")
         return _document(doc, app_id)
     return fragment(q, app_id)
+
+
+# --------------------------------------------------------------------------- pages of matches
+
+ORDER = "ORDER BY created_at DESC, id DESC"  # newest first, as every customer list
+
+
+def page_sql(query: IdQuery, app_id: str, archived: bool | None, *, limit: int, offset: int = 0,
+             with_total: bool = True) -> tuple[str, list]:
+    """SQL for one page of the matching customers' ids, newest first; with ``with_total`` each row also
+    carries the number of all matches (so a page past the end needs :func:`count_sql`)."""
+    head, head_params, rows, params = _matches(query, app_id, archived)
+    total = ", count(*) OVER () AS total" if with_total else ""
+    return (f"{head}SELECT id{total} FROM ({rows}) AS matches {ORDER} LIMIT %s OFFSET %s",
+            [*head_params, *params, limit, offset])
+
+
+def count_sql(query: IdQuery, app_id: str, archived: bool | None) -> tuple[str, list]:
+    head, head_params, rows, params = _matches(query, app_id, archived)
+    return f"{head}SELECT count(*) FROM ({rows}) AS matches", [*head_params, *params]
+
+
+def _matches(query: IdQuery, app_id: str, archived: bool | None) -> tuple[str, list, str, list]:
+    ctes: list[tuple[str, str, list]] = []
+    rows, params = _rows(query, app_id, archived, ctes)
+    if not ctes:
+        return "", [], rows, params
+    head = "WITH " + ", ".join(f"{name} AS MATERIALIZED ({sql})" for name, sql, _ in ctes) + " "
+    return head, [x for _, _, cte_params in ctes for x in cte_params], rows, params
+
+
+def _rows(query: IdQuery, app_id: str, archived: bool | None, ctes: list) -> tuple[str, list]:
+    """SQL selecting ``id, created_at`` of each matching customer of the application once (distinct ids)."""
+    archived_sql, archived_params = ("", []) if archived is None else (" AND archived = %s", [archived])
+    if query.where is not None:  # a condition on users_customer: answered by its (covering) index
+        return (f"SELECT id, created_at FROM users_customer WHERE {query.where}{archived_sql}",
+                [*query.params, *archived_params])
+    if query.operator == "INTERSECT":  # (id, created_at) pairs intersect exactly as the ids do
+        parts = [_rows(p, app_id, archived, ctes) for p in query.parts]
+        return " INTERSECT ".join(f"({sql})" for sql, _ in parts), [x for _, ps in parts for x in ps]
+    if query.operator == "UNION":
+        direct = [p for p in query.parts if p.where is not None or p.parts]
+        found_via_contacts = [p for p in query.parts if p.where is None and not p.parts]
+        if direct:
+            parts = [_rows(p, app_id, archived, ctes) for p in direct]
+            direct_sql = " UNION ".join(f"({sql})" for sql, _ in parts)
+            direct_params = [x for _, ps in parts for x in ps]
+            if not found_via_contacts:
+                return direct_sql, direct_params
+            name = f"found_{len(ctes) + 1}"
+            ctes.append((name, direct_sql, direct_params))
+            contacts_sql = " UNION ALL ".join(f"({p.sql})" for p in found_via_contacts)
+            return (
+                f"SELECT id, created_at FROM {name} UNION ALL SELECT id, created_at FROM users_customer "
+                f"WHERE application_id = %s{archived_sql} AND id IN (SELECT contact.id FROM ({contacts_sql}) "
+                f"AS contact (id) WHERE NOT EXISTS (SELECT FROM {name} WHERE {name}.id = contact.id))",
+                [app_id, *archived_params, *[x for p in found_via_contacts for x in p.params]],
+            )
+    # ids found through emails / phones (or NOTHING): look the customers up
+    return (f"SELECT id, created_at FROM users_customer WHERE application_id = %s{archived_sql} "
+            f"AND id IN ({query.sql})", [app_id, *archived_params, *query.params])

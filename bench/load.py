@@ -1,0 +1,137 @@
+"""HTTP load against the running server: wrk when installed, else a small Python load generator.
+
+Both drive a fixed number of keep-alive-capable connections for a fixed time, each connection
+sending the next request as soon as the previous answer arrived (closed loop), and report
+requests/s with the p50/p95/p99 latency of every request.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import shutil
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+LUA_SCRIPT = Path(__file__).with_name("paths.lua")
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: dict = field(default_factory=dict)
+    tool: str = "wrk"
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+
+def wrk_path() -> str | None:
+    return shutil.which("wrk")
+
+
+def wrk_version() -> str:
+    path = wrk_path()
+    if not path:
+        return ""
+    out = subprocess.run([path, "--version"], capture_output=True, text=True).stdout.strip()
+    return out.splitlines()[0] if out else "wrk"
+
+
+def run_wrk(base_url: str, paths_file: Path, token: str, *, seconds: float, connections: int,
+            threads: int = 1) -> LoadResult:
+    command = [wrk_path(), "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{int(seconds)}s",
+               "--timeout", "10s", "-s", str(LUA_SCRIPT), base_url, "--", str(paths_file), token]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}")
+    data = json.loads(line[len("BENCH_RESULT "):])
+    lat = data["latency_us"]
+    errors = {k: v for k, v in data["errors"].items() if v}
+    return LoadResult(
+        requests=data["requests"], seconds=data["duration_us"] / 1e6, p50_ms=lat["p50"] / 1000,
+        p95_ms=lat["p95"] / 1000, p99_ms=lat["p99"] / 1000, max_ms=lat["max"] / 1000, errors=errors, tool="wrk",
+    )
+
+
+def _percentile(sorted_values: list[float], pct: float) -> float:
+    if not sorted_values:
+        return 0.0
+    rank = min(len(sorted_values) - 1, max(0, int(round(pct / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[rank]
+
+
+def run_python(base_url: str, paths: list[str], token: str, *, seconds: float, connections: int) -> LoadResult:
+    """Fallback when wrk is missing: one thread per connection, http.client, reconnecting when told to."""
+    parts = urlsplit(base_url)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors = {"status": 0, "connect": 0}
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker(n: int):
+        conn = None
+        position = (n * 7919) % len(paths)
+        record = latencies[n].append
+        while time.perf_counter() < deadline:
+            position = (position + 1) % len(paths)
+            started = time.perf_counter()
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                conn.request("GET", paths[position], headers=headers)
+                response = conn.getresponse()
+                response.read()
+                record(time.perf_counter() - started)
+                if response.status >= 400:
+                    with lock:
+                        errors["status"] += 1
+                if response.will_close:
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                with lock:
+                    errors["connect"] += 1
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(connections)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(seconds + 30)
+    elapsed = time.perf_counter() - started
+    values = sorted(v for per in latencies for v in per)
+    return LoadResult(
+        requests=len(values), seconds=elapsed, p50_ms=_percentile(values, 50) * 1000,
+        p95_ms=_percentile(values, 95) * 1000, p99_ms=_percentile(values, 99) * 1000,
+        max_ms=(values[-1] * 1000 if values else 0.0), errors={k: v for k, v in errors.items() if v},
+        tool="python",
+    )
+
+
+def run(base_url: str, paths: list[str], paths_file: Path, token: str, *, seconds: float, connections: int,
+        use_wrk: bool = True) -> LoadResult:
+    if use_wrk and wrk_path():
+        return run_wrk(base_url, paths_file, token, seconds=seconds, connections=connections)
+    return run_python(base_url, paths, token, seconds=seconds, connections=connections)

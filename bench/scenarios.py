@@ -1,0 +1,144 @@
+"""The measured scenarios: which requests they send, the target they must meet, how answers are checked."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import quote
+
+import psycopg
+
+from bench.seed import FEMALE, LAST, MALE
+
+SAMPLE = 20_000  # distinct customers whose email / phone the search scenarios rotate through
+
+
+@dataclass
+class Scenario:
+    key: str
+    operation: str
+    description: str
+    paths: list[str]
+    target_p95_ms: float | None
+    check: Callable[[dict, int], str | None]  # (answer, index of the path) -> problem or None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Sample:
+    emails: list[str]
+    phones: list[str]
+
+
+def sample_contacts(conn: psycopg.Connection, app_id: str, total: int, size: int = SAMPLE) -> Sample:
+    """Existing emails and phones of random customers (TABLESAMPLE: no full scan, repeatable)."""
+    percent = min(100.0, 100.0 * 3 * size / max(total, 1))
+    rows = conn.execute(
+        "SELECT e.email, p.phone FROM users_customer c TABLESAMPLE SYSTEM (%s) REPEATABLE (42)"
+        " JOIN users_customeremail e ON e.customer_id = c.id JOIN users_customerphone p ON p.customer_id = c.id"
+        " WHERE c.application_id = %s AND NOT c.archived AND e.\"primary\" AND p.\"primary\" LIMIT %s",
+        [percent, app_id, size * 3],
+    ).fetchall()
+    rng = random.Random(7)
+    rng.shuffle(rows)
+    rows = rows[:size]
+    if not rows:
+        raise RuntimeError("the bench application has no customers to search for")
+    return Sample([r[0] for r in rows], [r[1] for r in rows])
+
+
+def _users_check(expected: list[Callable[[dict], bool]]):
+    def check(answer: dict, index: int) -> str | None:
+        users = answer.get("users")
+        if not isinstance(users, list) or len(users) != 1:
+            return f"expected exactly one user, got {len(users) if isinstance(users, list) else users!r}"
+        if not expected[index](users[0]):
+            return "the user found does not carry the searched email / phone"
+        return None
+    return check
+
+
+def _page_check(minimum: int, maximum: int | None = None, exact: int | None = None):
+    def check(answer: dict, index: int) -> str | None:
+        page, items = answer.get("page") or {}, answer.get("items")
+        total = page.get("item_total")
+        if not isinstance(items, list) or not isinstance(total, int):
+            return f"not a customer list page: {str(answer)[:200]}"
+        if exact is not None and total != exact:
+            return f"item_total {total} != {exact}"
+        if total < minimum or (maximum is not None and total > maximum):
+            return f"item_total {total} outside [{minimum}, {maximum}]"
+        if len(items) != min(10, total):
+            return f"{len(items)} items on page 1 of {total}"
+        return None
+    return check
+
+
+def build(company_id: int, app_id: str, total: int, sample: Sample) -> list[Scenario]:
+    base = f"/service/platform/user/v1.0/company/{company_id}/application/{app_id}/customers"
+    rng = random.Random(11)
+    emails, phones = sample.emails, sample.phones
+
+    def phone_spelling(phone: str, i: int) -> str:  # the national number, sometimes with +91
+        return phone if i % 3 else "+91" + phone
+
+    email_prefixes = []
+    for email in emails[:5_000]:
+        local = email.split("@", 1)[0]
+        digits_at = next(i for i, ch in enumerate(local) if ch.isdigit())
+        email_prefixes.append(local[: digits_at + 2])  # "priya.sharma48": the name and two digits
+    names = sorted(set(MALE + FEMALE + LAST))
+    rng.shuffle(names)
+    full_names = [f"{rng.choice(MALE + FEMALE).title()} {rng.choice(LAST).title()}" for _ in range(2_000)]
+    json_qs = [json.dumps({"$or": [{"emails.email": emails[i]}, {"phoneNumbers.phone": phones[-1 - i]}]},
+                          separators=(",", ":")) for i in range(min(5_000, len(emails)))]
+
+    return [
+        Scenario(
+            "search_email", "searchUsers", f"q = an existing email ({len(emails):,} different ones, in turn)",
+            [f"{base}/search?q={quote(e, safe='')}" for e in emails], 15,
+            _users_check([lambda u, e=e: any(x["email"] == e for x in u["emails"]) for e in emails]),
+        ),
+        Scenario(
+            "search_phone", "searchUsers", f"q = an existing mobile number ({len(phones):,}; 1 in 3 as +91…)",
+            [f"{base}/search?q={quote(phone_spelling(p, i), safe='')}" for i, p in enumerate(phones)], 15,
+            _users_check([lambda u, p=p: any(x["phone"] == p for x in u["phone_numbers"]) for p in phones]),
+        ),
+        Scenario(
+            "list", "getCustomers", "page 1 (10 newest), no q, with item_total",
+            [f"{base}/list?page_no=1&page_size=10"], 40, _page_check(total, exact=total),
+        ),
+        Scenario(
+            "list_q_email_prefix", "getCustomers", "q = email prefix such as `priya.sharma48` (name + 2 digits)",
+            [f"{base}/list?page_no=1&page_size=10&q={quote(p, safe='')}" for p in email_prefixes], 40,
+            _page_check(1),
+        ),
+        Scenario(
+            "list_q_full_name", "getCustomers", "q = `First Last`, e.g. `Priya Sharma` (first AND last name prefix)",
+            [f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in full_names], 40,
+            _page_check(0),
+        ),
+        Scenario(
+            "list_q_name", "getCustomers",
+            f"q = one first or last name, e.g. `priya` ({len(names)} names in turn; each matches ~0.3–1.3% "
+            "of all customers, through first name, last name, username and email)",
+            [f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in names], 40, _page_check(1),
+        ),
+        Scenario(
+            "list_q_json", "getCustomers", 'q = `{"$or":[{"emails.email":…},{"phoneNumbers.phone":…}]}`',
+            [f"{base}/list?page_no=1&page_size=10&q={quote(q, safe='')}" for q in json_qs], 40,
+            _page_check(1, 2),
+        ),
+    ]
+
+
+def floor_scenario(company_id: int, client_id: str) -> Scenario:
+    def check(answer: dict, index: int) -> str | None:
+        return None if answer.get("client_id") == client_id else f"unexpected whoami answer {answer}"
+
+    return Scenario(
+        "whoami", "whoami", "trivial authenticated endpoint (the framework's floor)",
+        [f"/service/panel/authentication/v1.0/company/{company_id}/whoami"], None, check,
+    )
