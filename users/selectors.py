@@ -118,6 +118,8 @@ def _fetch_customers(page_sql: str, params: list, *, extra: list[str] = (), extr
                        "ORDER BY c.created_at DESC, c.id DESC", [*extra_params, *params])
         rows = cursor.fetchall()
     alias, width = connection.alias, len(_CUSTOMER_FIELDS)
+    # one ordered queryset per relation, shared by all customers, as a Prefetch lookup is
+    orderings = {name: model.objects.order_by("-primary", "id") for name, (model, _, _) in _CONTACTS.items()}
     customers, extras = [], []
     for row in rows:
         values = list(row[:width])
@@ -126,18 +128,19 @@ def _fetch_customers(page_sql: str, params: list, *, extra: list[str] = (), extr
         customer = Customer.from_db(alias, _CUSTOMER_FIELDS, values)
         customer._prefetched_objects_cache = {}
         for (name, (model, names, _)), raw in zip(_CONTACTS.items(), row[width + len(extra):]):
-            _cache_contacts(customer, name, model, [model.from_db(alias, names, v) for v in json.loads(raw or "[]")])
+            contacts = [model.from_db(alias, names, values) for values in json.loads(raw or "[]")]
+            _cache_contacts(customer, name, model, contacts, orderings[name])
         customers.append(customer)
         extras.append(row[width:width + len(extra)])
     return customers, extras
 
 
-def _cache_contacts(customer: Customer, name: str, model, contacts: list) -> None:
+def _cache_contacts(customer: Customer, name: str, model, contacts: list, ordering) -> None:
     """Cache contacts on the customer exactly as prefetch_related does (``customer.emails.all()``
     then answers from memory, and each contact knows its customer)."""
     for contact in contacts:
         model.customer.field.set_cached_value(contact, customer)
-    queryset = getattr(customer, name)._apply_rel_filters(model.objects.order_by("-primary", "id"))
+    queryset = getattr(customer, name)._apply_rel_filters(ordering)
     queryset._result_cache = contacts
     queryset._prefetch_done = True
     customer._prefetched_objects_cache[name] = queryset
