@@ -49,7 +49,8 @@ def wrk_version() -> str:
     if not path:
         return ""
     out = subprocess.run([path, "--version"], capture_output=True, text=True).stdout.strip()
-    return out.splitlines()[0] if out else "wrk"
+    words = out.split()  # "wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer"
+    return " ".join(words[:2]) if words else "wrk"
 
 
 def run_wrk(base_url: str, paths_file: Path, token: str, *, seconds: float, connections: int,

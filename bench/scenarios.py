@@ -122,8 +122,8 @@ def build(company_id: int, app_id: str, total: int, sample: Sample) -> list[Scen
         ),
         Scenario(
             "list_q_name", "getCustomers",
-            f"q = one first or last name, e.g. `priya` ({len(names)} names in turn; each matches ~0.3–1.3% "
-            "of all customers, through first name, last name, username and email)",
+            f"q = one first or last name, e.g. `priya` ({len(names)} names in turn; each matches 0.7–3.1% of "
+            "all customers, through first name, last name, username or email)",
             [f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in names], 40, _page_check(1),
         ),
         Scenario(
