@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.transaction import non_atomic_requests
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
@@ -11,7 +12,7 @@ urlpatterns = [
     path("service/panel/authentication/v1.0/company/<int:company_id>/oauth/token",
          core_views.TokenView.as_view(), name="oauth-token"),
     path("service/panel/authentication/v1.0/company/<int:company_id>/whoami",
-         core_views.WhoAmIView.as_view(), name="whoami"),
+         non_atomic_requests(core_views.WhoAmIView.as_view()), name="whoami"),
     path(PLATFORM, include("users.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),

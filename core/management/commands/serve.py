@@ -44,7 +44,8 @@ class Command(BaseCommand):
         bin_dir = os.path.dirname(python)
         env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL}
         commands = {
-            "web": [os.path.join(bin_dir, "gunicorn"), "config.wsgi:application", "--bind", f"{host}:{port}",
+            "web": [os.path.join(bin_dir, "gunicorn"), "config.wsgi:application",
+                    "--config", str(settings.BASE_DIR / "config" / "gunicorn.conf.py"), "--bind", f"{host}:{port}",
                     "--workers", str(workers), "--threads", str(threads), "--access-logfile", "-",
                     "--graceful-timeout", "20", "--timeout", "60"],
         }
