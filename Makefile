@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 SDK_DIR := tests/sdk
 
-.PHONY: run test bench install install-test clean
+.PHONY: run test bench install install-test chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -23,6 +23,7 @@ deletes) and :class:`SuperuserWritesMixin` (only superusers do). Neither touches
 """
 
 from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
 
 from core.models import Company
 
@@ -98,7 +99,7 @@ class CompanyScopedAdminMixin:
 
     def get_queryset(self, request):
         if self.company_field is None:
-            raise NotImplementedError(f"{type(self).__name__}.company_field is not set.")
+            raise ImproperlyConfigured(f"{type(self).__name__}.company_field is not set.")
         return scope_queryset(super().get_queryset(request), self.company_field, request)
 
     def _scope_choices(self, db_field, request, kwargs):
