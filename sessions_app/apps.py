@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class SessionsAppConfig(AppConfig):
     name = "sessions_app"
     verbose_name = "Customer sessions"
+
+    def ready(self):
+        from sessions_app import receivers  # noqa: F401  (connects the block / archive receiver)

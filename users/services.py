@@ -14,6 +14,7 @@ from core.errors import Conflict, Gone, NotFound, ValidationFailed
 from users.contacts import Phone, normalize_email, parse_phone
 from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.selectors import get_customer
+from users.signals import customer_access_revoked
 
 PROFILE_FIELDS = ("first_name", "last_name", "gender", "external_id", "rr_id", "meta")
 
@@ -192,6 +193,15 @@ def update_customer(application, user_id: str, data: dict, actor: Actor) -> Cust
 
 # --------------------------------------------------------------------------- block / archive / restore
 
+def _revoke_access_on_commit(application_id: str, customer_ids: list[str], reason: str, actor: Actor) -> None:
+    """Once the block / archive commits, tell listeners (sessions_app ends the customers' sessions)."""
+    transaction.on_commit(
+        lambda: customer_access_revoked.send(sender=Customer, application_id=application_id,
+                                             customer_ids=customer_ids, reason=reason, actor=actor),
+        robust=True,
+    )
+
+
 @transaction.atomic
 def set_customers_active(application, user_ids: list[str], active: bool, reason: str, actor: Actor) -> int:
     """Block (active=False) or unblock customers, all or nothing: unknown ids are reported as a 404."""
@@ -216,6 +226,8 @@ def set_customers_active(application, user_ids: list[str], active: bool, reason:
     for customer in customers:
         record_event(customer.id, application.id, action, actor, reason=reason,
                      data={} if customer in changed else {"unchanged": True})
+    if not active:
+        _revoke_access_on_commit(application.id, [c.id for c in customers], reason, actor)
     return len(changed)
 
 
@@ -234,6 +246,7 @@ def archive_customer(application, user_id: str, actor: Actor, reason: str = "") 
     CustomerPhone.objects.filter(customer=customer).update(is_live=False)
     record_event(customer.id, application.id, "customer.archived", actor, reason=reason,
                  data={"restore_until": customer.restore_until.isoformat()})
+    _revoke_access_on_commit(application.id, [customer.id], reason or "customer archived", actor)
     customer.refresh_from_db()
     return customer
 

@@ -1,0 +1,132 @@
+"""The storefront (application) side of a session, as the official SDK's ApplicationClient calls it:
+getLoggedInUser, getListOfActiveSessions and logout under
+/service/application/user/authentication/v1.0/.
+
+Authentication as that SDK does it: ``Authorization: Bearer base64(application_id:application_token)``
+identifies the application (its token is stored as a SHA-256 digest), and the ``f.session`` cookie
+(signed session id, see sessions_app/store.py) identifies the customer. Every request checks that the
+session is live and belongs to this application, and that the customer is still active and not
+archived; otherwise 401. Rolling sessions are renewed for their full lifetime on each request.
+"""
+
+import base64
+import binascii
+import hmac
+from dataclasses import dataclass
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import authentication, exceptions, permissions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.actors import Actor
+from core.ids import is_object_id
+from core.models import Application, hash_secret
+from sessions_app import services, store
+from users.models import Customer
+from users.presenters import customer_dict
+from users.selectors import with_contacts
+
+
+@dataclass(frozen=True)
+class StorefrontPrincipal:
+    """A logged-in customer of one application, with the session the request came with."""
+
+    application: Application
+    customer: Customer
+    session: store.Session
+
+    is_authenticated = True
+    actor_type = "customer"
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("customer", self.customer.id, self.customer.username)
+
+
+def _application_credentials(request) -> tuple[str, str] | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    parts = header.split()
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        return None
+    try:
+        decoded = base64.b64decode(parts[1], validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    application_id, sep, token = decoded.partition(":")
+    if not sep or not token:
+        return None
+    return application_id, token
+
+
+class StorefrontAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        credentials = _application_credentials(request)
+        if credentials is None:
+            raise exceptions.NotAuthenticated(
+                "Application credentials are required: Authorization: Bearer base64(application_id:token).")
+        application_id, token = credentials
+        application = None
+        if is_object_id(application_id):
+            application = Application.objects.filter(id=application_id).only("id", "company_id", "token_hash").first()
+        if application is None or not hmac.compare_digest(application.token_hash, hash_secret(token)):
+            raise exceptions.AuthenticationFailed("The application id or token is invalid.")
+        session_id = store.unsign(request.COOKIES.get(store.COOKIE_NAME))
+        if session_id is None:
+            raise exceptions.NotAuthenticated("No valid session: log in first (cookie f.session).")
+        session = store.get(session_id)
+        if session is None or session.application_id != application.id:
+            raise exceptions.AuthenticationFailed("The session has expired or was ended; log in again.")
+        customer = with_contacts(Customer.objects.filter(application=application, id=session.customer_id)).first()
+        if customer is None or customer.archived or not customer.active:
+            raise exceptions.AuthenticationFailed("This account is blocked or deleted.")
+        services.renew_if_rolling(session)
+        return StorefrontPrincipal(application, customer, session), session
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="application"'  # makes DRF answer 401, not 403
+
+
+class IsStorefrontCustomer(permissions.BasePermission):
+    def has_permission(self, request, view):
+        if not isinstance(request.user, StorefrontPrincipal):
+            raise exceptions.NotAuthenticated("No valid session: log in first (cookie f.session).")
+        return True
+
+
+class StorefrontView(APIView):
+    authentication_classes = [StorefrontAuthentication]
+    permission_classes = [IsStorefrontCustomer]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class LoggedInUserView(StorefrontView):
+    @extend_schema(operation_id="getLoggedInUser", summary="The customer of the session (storefront)",
+                   responses=inline_serializer("UserObjectSchema", {"user": serializers.DictField()}))
+    def get(self, request):
+        return Response({"user": customer_dict(request.user.customer)})
+
+
+class ActiveSessionsView(StorefrontView):
+    @extend_schema(operation_id="getListOfActiveSessions", summary="The customer's live sessions (storefront)",
+                   responses=inline_serializer("SessionListSuccess", {
+                       "sessions": serializers.ListField(child=serializers.CharField())}))
+    def get(self, request):
+        principal = request.user
+        sessions = store.list_for_customer(principal.application.id, principal.customer.id)
+        return Response({"sessions": [s.session_id for s in sessions]})
+
+
+class LogoutView(StorefrontView):
+    @extend_schema(operation_id="logout", summary="End the session of this request (storefront)",
+                   responses=inline_serializer("LogoutSuccess", {"logout": serializers.BooleanField()}))
+    def get(self, request):
+        principal = request.user
+        services.logout(principal.session, principal.actor)
+        response = Response({"logout": True})
+        response.delete_cookie(store.COOKIE_NAME)
+        return response
