@@ -16,6 +16,7 @@ urlpatterns = [
     path(PLATFORM, include("sessions_app.session_urls")),
     path(PLATFORM, include("users.urls")),
     path("service/application/user/authentication/v1.0/", include("sessions_app.storefront_urls")),
+    path(PLATFORM, include("sessions_app.config_urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -30,7 +30,9 @@ def record_event(customer_id: str, application_id: str, action: str, actor: Acto
 
 def archive_window_days(application) -> int:
     """How long an archived customer stays restorable (the platform config's delete_account_day)."""
-    return settings.DEFAULT_DELETE_ACCOUNT_DAYS
+    from sessions_app.platform_config import stored_value
+
+    return stored_value(application, "delete_account_day", default=settings.DEFAULT_DELETE_ACCOUNT_DAYS)
 
 
 # --------------------------------------------------------------------------- uniqueness

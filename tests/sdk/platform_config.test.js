@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+/*
+ * SDK compatibility check of the platform config: getPlatformConfig and updatePlatformConfig through
+ * the official Fynd JavaScript SDK (@gofynd/fdk-client-javascript 3.4.2) with strictResponseCheck on,
+ * so every answer is validated against the SDK's PlatformSchema (a mismatch rejects the call).
+ *
+ * Run by tests/test_sdk_platform_config.py against a live server with a fresh application.
+ * Environment: FDK_DOMAIN, FDK_COMPANY_ID, FDK_APPLICATION_ID, FDK_CLIENT_ID, FDK_CLIENT_SECRET,
+ * FDK_READONLY_CLIENT_ID, FDK_READONLY_CLIENT_SECRET (a client with application/customers/read only).
+ * Exits 0 when every step passes; otherwise prints the failing step and exits 1.
+ */
+"use strict";
+
+const assert = require("node:assert/strict");
+const { PlatformConfig, PlatformClient } = require("@gofynd/fdk-client-javascript");
+
+function env(name) {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`missing environment variable ${name}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const DOMAIN = env("FDK_DOMAIN").replace(/\/+$/, "");
+const COMPANY_ID = env("FDK_COMPANY_ID");
+const APP_ID = env("FDK_APPLICATION_ID");
+
+const OBJECT_ID = /^[0-9a-f]{24}$/;
+const ISO_MS_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function makeConfig(clientId, clientSecret) {
+  return new PlatformConfig(
+    {
+      companyId: COMPANY_ID,
+      domain: DOMAIN,
+      apiKey: clientId,
+      apiSecret: clientSecret,
+      useAutoRenewTimer: false,
+      logLevel: process.env.FDK_LOG_LEVEL || "SILENT",
+    },
+    { strictResponseCheck: true }
+  );
+}
+
+async function connect(clientId, clientSecret) {
+  const config = makeConfig(clientId, clientSecret);
+  const token = await config.oauthClient.getAccesstokenObj({ grant_type: "client_credentials" });
+  config.oauthClient.setToken(token);
+  config.oauthClient.token_expires_at = Date.now() + token.expires_in * 1000;
+  return new PlatformClient(config).application(APP_ID).user;
+}
+
+function describe(err) {
+  if (!err || typeof err !== "object") return String(err);
+  if (err instanceof assert.AssertionError || !String(err.name || "").startsWith("FDK")) {
+    return err.stack || `${err.name}: ${err.message}`;
+  }
+  const parts = [`${err.name}: ${err.message}`];
+  if (err.name === "FDKServerResponseError") {
+    parts.push(`  HTTP ${err.code} ${err.status}`);
+    parts.push(`  body: ${JSON.stringify(err.details)}`);
+  } else if (err.details !== undefined) {
+    parts.push(`  details: ${JSON.stringify(err.details, null, 2)}`);
+  }
+  return parts.join("\n");
+}
+
+async function expectServerError(promise, status, what) {
+  let result;
+  try {
+    result = await promise;
+  } catch (err) {
+    assert.equal(err.name, "FDKServerResponseError",
+      `${what}: expected an HTTP ${status} from the server, got ${describe(err)}`);
+    assert.equal(err.code, status, `${what}: expected HTTP ${status}, got ${err.code}: ${JSON.stringify(err.details)}`);
+    assert.equal(typeof err.details.message, "string", `${what}: error body lacks "message"`);
+    return err;
+  }
+  assert.fail(`${what}: expected HTTP ${status}, but the call succeeded with ${JSON.stringify(result)}`);
+}
+
+/** JSON types the SDK's Joi would coerce: check them here, and that no string is null. */
+function checkConfig(cfg) {
+  assert.ok(cfg && typeof cfg === "object", `config should be an object, got ${JSON.stringify(cfg)}`);
+  assert.match(cfg._id, OBJECT_ID, "_id is a 24-hex ObjectId");
+  assert.match(cfg.created_at, ISO_MS_Z, "created_at is ISO 8601 UTC with milliseconds");
+  assert.match(cfg.updated_at, ISO_MS_Z, "updated_at is ISO 8601 UTC with milliseconds");
+  assert.equal(typeof cfg.__v, "number", "__v is a JSON number");
+  assert.equal(typeof cfg.delete_account_day, "number", "delete_account_day is a JSON number");
+  assert.equal(typeof cfg.session_config.duration, "number", "session_config.duration is a JSON number");
+  for (const key of ["active", "register", "forgot_password", "skip_captcha", "skip_login"]) {
+    assert.equal(typeof cfg[key], "boolean", `${key} is a JSON boolean`);
+  }
+  for (const key of ["display", "name", "subtext", "mobile_image", "desktop_image"]) {
+    assert.equal(typeof cfg[key], "string", `${key} is a string (never null)`);
+  }
+  const walk = (value, path) => {
+    assert.notEqual(value, null, `${path} is not null`);
+    if (typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`);
+  };
+  walk(cfg, "config");
+  return cfg;
+}
+
+const steps = [];
+function step(name, fn) {
+  steps.push({ name, fn });
+}
+
+const state = {};
+
+step("getPlatformConfig answers the defaults on first read", async () => {
+  state.user = await connect(env("FDK_CLIENT_ID"), env("FDK_CLIENT_SECRET"));
+  const cfg = checkConfig(await state.user.getPlatformConfig());
+  assert.equal(cfg.register, true);
+  assert.deepEqual(cfg.login, { password: true, otp: true, via: "" });
+  assert.deepEqual(cfg.session_config, { duration: 30, type: "Days", is_rolling: false });
+  assert.equal(cfg.delete_account_day, 7);
+  assert.equal(cfg.__v, 0);
+  state.first = cfg;
+});
+
+step("updatePlatformConfig merges nested objects and bumps __v", async () => {
+  const cfg = checkConfig(await state.user.updatePlatformConfig({
+    body: {
+      display: "SDK Store",
+      session_config: { duration: 12, type: "Hours" },
+      flash_card: { text: "Welcome back", text_color: "#000" },
+      delete_account_day: 3,
+      delete_account_reasons: [{ reason_text: "Not useful", reason_id: "r1", show_text_area: false }],
+      social_tokens: { google: { app_id: "google-app", app_secret: "google-secret" } },
+    },
+  }));
+  assert.equal(cfg.display, "SDK Store");
+  assert.deepEqual(cfg.session_config, { duration: 12, type: "Hours", is_rolling: false });
+  assert.deepEqual(cfg.flash_card, { text: "Welcome back", text_color: "#000", background_color: "#EF5350" });
+  assert.equal(cfg.delete_account_day, 3);
+  assert.deepEqual(cfg.delete_account_reasons, [{ reason_text: "Not useful", reason_id: "r1", show_text_area: false }]);
+  assert.deepEqual(cfg.login, state.first.login, "login untouched");
+  assert.equal(cfg.__v, 1);
+  assert.equal(cfg._id, state.first._id);
+  assert.equal(cfg.social_tokens.google.app_id, "google-app");
+  assert.ok(!JSON.stringify(cfg).includes("google-secret"), "the app secret is never returned");
+});
+
+step("getPlatformConfig reads the change back, secret masked", async () => {
+  const cfg = checkConfig(await state.user.getPlatformConfig());
+  assert.equal(cfg.display, "SDK Store");
+  assert.equal(cfg.__v, 1);
+  assert.ok(!JSON.stringify(cfg).includes("google-secret"), "the app secret is never returned");
+  state.read = cfg;
+});
+
+step("updatePlatformConfig with bad values is a 400 naming the field; nothing stored", async () => {
+  const err = await expectServerError(
+    state.user.updatePlatformConfig({ body: { display: "Nope", session_config: { type: "Weeks" } } }),
+    400, "an unknown session type");
+  assert.ok(err.details.message.includes("session_config.type"), err.details.message);
+  const err2 = await expectServerError(
+    state.user.updatePlatformConfig({ body: { look_and_feel: { background_color: "blue" } } }),
+    400, "a colour that is not #rgb");
+  assert.ok(err2.details.message.includes("look_and_feel.background_color"), err2.details.message);
+  const cfg = checkConfig(await state.user.getPlatformConfig());
+  assert.equal(cfg.display, "SDK Store");
+  assert.equal(cfg.__v, 1);
+});
+
+step("a read-only client reads the config but cannot update it (403)", async () => {
+  const reader = await connect(env("FDK_READONLY_CLIENT_ID"), env("FDK_READONLY_CLIENT_SECRET"));
+  const cfg = checkConfig(await reader.getPlatformConfig());
+  assert.equal(cfg.display, "SDK Store");
+  await expectServerError(reader.updatePlatformConfig({ body: { display: "Reader" } }), 403,
+    "update without company/settings/write");
+});
+
+// ----------------------------------------------------------------------------- runner
+
+(async () => {
+  const started = Date.now();
+  for (const { name, fn } of steps) {
+    try {
+      await fn();
+      console.log(`ok   ${name}`);
+    } catch (err) {
+      console.log(`FAIL ${name}`);
+      console.error(`\nSDK platform config step failed: ${name}\n${describe(err)}`);
+      process.exit(1);
+    }
+  }
+  console.log(`all ${steps.length} steps passed in ${Date.now() - started} ms`);
+})().catch((err) => {
+  console.error(describe(err));
+  process.exit(1);
+});
