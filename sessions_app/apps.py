@@ -7,3 +7,4 @@ class SessionsAppConfig(AppConfig):
 
     def ready(self):
         from sessions_app import receivers  # noqa: F401  (connects the block / archive receiver)
+        from sessions_app import schema  # noqa: F401  (registers the storefront's OpenAPI auth)
