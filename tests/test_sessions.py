@@ -408,3 +408,17 @@ def test_non_rolling_session_is_not_renewed(application, new_session, customer):
     store.connection().expire(store.session_key(session_id), 100)
     assert storefront(application, cookie_of(created)).get(STOREFRONT + "session").status_code == 200
     assert store.ttl(session_id) <= 100
+
+
+def test_block_succeeds_even_when_redis_is_down(api, url, customer, monkeypatch, django_capture_on_commit_callbacks):
+    import redis
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("down")
+
+    monkeypatch.setattr(store, "delete_all", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.put(url("customers/activation"), {"status": False, "user_id": [customer["_id"]],
+                                                         "reason": "fraud"}, format="json")
+    assert response.status_code == 200
+    assert api.get(url(f"customers/{customer['_id']}")).json()["user"]["active"] is False
