@@ -345,3 +345,26 @@ def test_session_settings_follow_session_config(api, config_url, application):
     assert platform_config.session_settings(application) == (30 * 24 * 3600, False)
     post_config(api, config_url, {"session_config": {"duration": 90, "type": "Minutes", "is_rolling": True}})
     assert platform_config.session_settings(application) == (90 * 60, True)
+
+
+def test_migration_grants_existing_staff_the_config_permissions(application):
+    import importlib
+
+    from django.apps import apps
+
+    staff = core_services.create_staff_user(company_id=COMPANY_ID, username="oldstaff", password=ADMIN_PASSWORD)
+    staff.user_permissions.remove(*staff.user_permissions.filter(content_type__model="platformconfig"))
+    staff = type(staff).objects.get(pk=staff.pk)
+    assert not staff.has_perm("sessions_app.change_platformconfig")
+    migration = importlib.import_module("sessions_app.migrations.0001_initial")
+    migration.grant_staff_permissions(apps, None)
+    staff = type(staff).objects.get(pk=staff.pk)
+    assert staff.has_perm("sessions_app.change_platformconfig")
+    assert staff.has_perm("sessions_app.view_platformconfig")
+
+
+def test_openapi_lists_the_platform_config_operations(client, db):
+    paths = client.get("/openapi.json").json()["paths"]
+    path = "/service/platform/user/v1.0/company/{company_id}/application/{application_id}/platform/config"
+    assert paths[path]["get"]["operationId"] == "getPlatformConfig"
+    assert paths[path]["post"]["operationId"] == "updatePlatformConfig"

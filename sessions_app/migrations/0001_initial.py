@@ -5,12 +5,30 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def grant_staff_permissions(apps, schema_editor):
+    """Company staff created before this model existed get its permissions too (as create_staff_user
+    gives every permission of sessions_app to new staff)."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are made after migrations (post_migrate); make this model's now, to grant them.
+    create_permissions(global_apps.get_app_config("sessions_app"), verbosity=0, apps=apps)
+    Permission = apps.get_model("auth", "Permission")
+    StaffProfile = apps.get_model("core", "StaffProfile")
+    permissions = list(Permission.objects.filter(content_type__app_label="sessions_app",
+                                                 content_type__model="platformconfig"))
+    for profile in StaffProfile.objects.select_related("user"):
+        profile.user.user_permissions.add(*permissions)
+
+
 class Migration(migrations.Migration):
 
     initial = True
 
     dependencies = [
         ('core', '0001_initial'),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('contenttypes', '0002_remove_content_type_name'),
     ]
 
     operations = [
@@ -29,4 +47,5 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'platform configs',
             },
         ),
+        migrations.RunPython(grant_staff_permissions, migrations.RunPython.noop),
     ]
