@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from core import services as core_services
 from core.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
-from sessions_app import lifetime, store
+from sessions_app import store
 from tests.conftest import APP_ID, COMPANY_ID
 from tests.helpers import assert_error
 from users.models import AuditEvent
@@ -83,8 +83,9 @@ def test_create_session_answers_the_sdk_shape_and_stores_it_in_redis(new_session
     assert event.data["session_id"] == session_id
 
 
-def test_create_session_without_max_age_uses_the_application_lifetime(new_session, customer, monkeypatch):
-    monkeypatch.setattr(lifetime, "session_lifetime_seconds", lambda application: 7200)
+def test_create_session_without_max_age_uses_the_application_lifetime(api, url, new_session, customer):
+    response = api.post(url("platform/config"), {"session_config": {"duration": 2, "type": "Hours"}}, format="json")
+    assert response.status_code == 200, response.content
     created = new_session(customer["_id"])
     assert created["max_age"] == 7200
     assert 7190 <= store.ttl(session_id_of(created)) <= 7200
@@ -389,8 +390,9 @@ def test_archived_customer_is_401(api, url, application, new_session, customer):
     assert_error(storefront(application, cookie).get(STOREFRONT + "session"), 401)
 
 
-def test_rolling_session_is_renewed_on_each_request(application, new_session, customer, monkeypatch):
-    monkeypatch.setattr(lifetime, "session_is_rolling", lambda application: True)
+def test_rolling_session_is_renewed_on_each_request(api, url, application, new_session, customer):
+    response = api.post(url("platform/config"), {"session_config": {"is_rolling": True}}, format="json")
+    assert response.status_code == 200, response.content
     created = new_session(customer["_id"], max_age=600)
     session_id = session_id_of(created)
     store.connection().expire(store.session_key(session_id), 100)
