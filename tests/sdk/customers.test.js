@@ -12,25 +12,16 @@
 "use strict";
 
 const assert = require("node:assert/strict");
+const {
+  OBJECT_ID, ISO_MS_Z, LOG_LEVEL, env, expectServerError, step, run,
+} = require("./harness");
 const { PlatformConfig, PlatformClient } = require("@gofynd/fdk-client-javascript");
-
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const DOMAIN = env("FDK_DOMAIN").replace(/\/+$/, "");
 const COMPANY_ID = env("FDK_COMPANY_ID");
 const APP_ID = env("FDK_APPLICATION_ID");
 const CLIENT_ID = env("FDK_CLIENT_ID");
 const CLIENT_SECRET = env("FDK_CLIENT_SECRET");
-
-const OBJECT_ID = /^[0-9a-f]{24}$/;
-const ISO_MS_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 function makeConfig(overrides = {}) {
   return new PlatformConfig(
@@ -42,50 +33,11 @@ function makeConfig(overrides = {}) {
       useAutoRenewTimer: false,
       // The SDK logs every HTTP error (with the request's headers); expected errors would drown the
       // report. Failures are described by this script; FDK_LOG_LEVEL=DEBUG shows the SDK's own log.
-      logLevel: process.env.FDK_LOG_LEVEL || "SILENT",
+      logLevel: LOG_LEVEL,
       ...overrides,
     },
     { strictResponseCheck: true }
   );
-}
-
-/** Describes an SDK error with everything useful for debugging. */
-function describe(err) {
-  if (!err || typeof err !== "object") return String(err);
-  if (err instanceof assert.AssertionError || !String(err.name || "").startsWith("FDK")) {
-    return err.stack || `${err.name}: ${err.message}`; // the stack starts with the message
-  }
-  const parts = [`${err.name}: ${err.message}`];
-  if (err.name === "FDKServerResponseError") {
-    // The SDK builds it as (message, stack, statusText, statusCode, responseData).
-    parts.push(`  HTTP ${err.code} ${err.status}`);
-    parts.push(`  body: ${JSON.stringify(err.details)}`);
-  } else if (err.details !== undefined) {
-    parts.push(`  details: ${JSON.stringify(err.details, null, 2)}`);
-  }
-  return parts.join("\n");
-}
-
-/** Resolves to the SDK error of a call that must be rejected by the server with `status`. */
-async function expectServerError(promise, status, what) {
-  let result;
-  try {
-    result = await promise;
-  } catch (err) {
-    assert.equal(err.name, "FDKServerResponseError",
-      `${what}: expected an HTTP ${status} from the server, got ${describe(err)}`);
-    // FDKServerResponseError(message, stack, statusText, statusCode, responseData): `code` is the HTTP status.
-    assert.equal(err.code, status, `${what}: expected HTTP ${status}, got ${err.code} ${err.status}: ` +
-      JSON.stringify(err.details));
-    assert.ok(err.details && typeof err.details === "object",
-      `${what}: the error body should be a JSON object, got ${JSON.stringify(err.details)}`);
-    assert.equal(typeof err.details.message, "string", `${what}: error body lacks "message"`);
-    assert.ok(err.details.message.length > 0, `${what}: error "message" is empty`);
-    assert.ok(["string", "number"].includes(typeof err.details.code), `${what}: error body lacks "code"`);
-    assert.equal(err.message, err.details.message, `${what}: the SDK surfaces the body's message`);
-    return err;
-  }
-  assert.fail(`${what}: expected HTTP ${status}, but the call succeeded with ${JSON.stringify(result)}`);
 }
 
 function checkUser(user, expected = {}) {
@@ -151,11 +103,6 @@ function checkSearch(res) {
 
 const ids = (users) => users.map((u) => u._id);
 const sorted = (list) => [...list].sort();
-
-const steps = [];
-function step(name, fn) {
-  steps.push({ name, fn });
-}
 
 // ----------------------------------------------------------------------------- scenario
 
@@ -506,20 +453,4 @@ step("unDeleteUser of a live customer is a 409", async () => {
 
 // ----------------------------------------------------------------------------- runner
 
-(async () => {
-  const started = Date.now();
-  for (const { name, fn } of steps) {
-    try {
-      await fn();
-      console.log(`ok   ${name}`);
-    } catch (err) {
-      console.log(`FAIL ${name}`);
-      console.error(`\nSDK compatibility step failed: ${name}\n${describe(err)}`);
-      process.exit(1);
-    }
-  }
-  console.log(`all ${steps.length} steps passed in ${Date.now() - started} ms`);
-})().catch((err) => {
-  console.error(describe(err));
-  process.exit(1);
-});
+run("SDK compatibility");

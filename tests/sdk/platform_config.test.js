@@ -12,23 +12,14 @@
 "use strict";
 
 const assert = require("node:assert/strict");
+const {
+  OBJECT_ID, ISO_MS_Z, LOG_LEVEL, env, expectServerError, step, run,
+} = require("./harness");
 const { PlatformConfig, PlatformClient } = require("@gofynd/fdk-client-javascript");
-
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const DOMAIN = env("FDK_DOMAIN").replace(/\/+$/, "");
 const COMPANY_ID = env("FDK_COMPANY_ID");
 const APP_ID = env("FDK_APPLICATION_ID");
-
-const OBJECT_ID = /^[0-9a-f]{24}$/;
-const ISO_MS_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 function makeConfig(clientId, clientSecret) {
   return new PlatformConfig(
@@ -38,7 +29,7 @@ function makeConfig(clientId, clientSecret) {
       apiKey: clientId,
       apiSecret: clientSecret,
       useAutoRenewTimer: false,
-      logLevel: process.env.FDK_LOG_LEVEL || "SILENT",
+      logLevel: LOG_LEVEL,
     },
     { strictResponseCheck: true }
   );
@@ -50,35 +41,6 @@ async function connect(clientId, clientSecret) {
   config.oauthClient.setToken(token);
   config.oauthClient.token_expires_at = Date.now() + token.expires_in * 1000;
   return new PlatformClient(config).application(APP_ID).user;
-}
-
-function describe(err) {
-  if (!err || typeof err !== "object") return String(err);
-  if (err instanceof assert.AssertionError || !String(err.name || "").startsWith("FDK")) {
-    return err.stack || `${err.name}: ${err.message}`;
-  }
-  const parts = [`${err.name}: ${err.message}`];
-  if (err.name === "FDKServerResponseError") {
-    parts.push(`  HTTP ${err.code} ${err.status}`);
-    parts.push(`  body: ${JSON.stringify(err.details)}`);
-  } else if (err.details !== undefined) {
-    parts.push(`  details: ${JSON.stringify(err.details, null, 2)}`);
-  }
-  return parts.join("\n");
-}
-
-async function expectServerError(promise, status, what) {
-  let result;
-  try {
-    result = await promise;
-  } catch (err) {
-    assert.equal(err.name, "FDKServerResponseError",
-      `${what}: expected an HTTP ${status} from the server, got ${describe(err)}`);
-    assert.equal(err.code, status, `${what}: expected HTTP ${status}, got ${err.code}: ${JSON.stringify(err.details)}`);
-    assert.equal(typeof err.details.message, "string", `${what}: error body lacks "message"`);
-    return err;
-  }
-  assert.fail(`${what}: expected HTTP ${status}, but the call succeeded with ${JSON.stringify(result)}`);
 }
 
 /** JSON types the SDK's Joi would coerce: check them here, and that no string is null. */
@@ -102,11 +64,6 @@ function checkConfig(cfg) {
   };
   walk(cfg, "config");
   return cfg;
-}
-
-const steps = [];
-function step(name, fn) {
-  steps.push({ name, fn });
 }
 
 const state = {};
@@ -177,20 +134,4 @@ step("a read-only client reads the config but cannot update it (403)", async () 
 
 // ----------------------------------------------------------------------------- runner
 
-(async () => {
-  const started = Date.now();
-  for (const { name, fn } of steps) {
-    try {
-      await fn();
-      console.log(`ok   ${name}`);
-    } catch (err) {
-      console.log(`FAIL ${name}`);
-      console.error(`\nSDK platform config step failed: ${name}\n${describe(err)}`);
-      process.exit(1);
-    }
-  }
-  console.log(`all ${steps.length} steps passed in ${Date.now() - started} ms`);
-})().catch((err) => {
-  console.error(describe(err));
-  process.exit(1);
-});
+run("SDK platform config");

@@ -15,17 +15,11 @@
 
 const assert = require("node:assert/strict");
 const {
+  OBJECT_ID, LOG_LEVEL, env, expectServerError, step, run,
+} = require("./harness");
+const {
   PlatformConfig, PlatformClient, ApplicationConfig, ApplicationClient,
 } = require("@gofynd/fdk-client-javascript");
-
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const DOMAIN = env("FDK_DOMAIN").replace(/\/+$/, "");
 const COMPANY_ID = env("FDK_COMPANY_ID");
@@ -33,9 +27,6 @@ const APP_ID = env("FDK_APPLICATION_ID");
 const APP_TOKEN = env("FDK_APPLICATION_TOKEN");
 const CLIENT_ID = env("FDK_CLIENT_ID");
 const CLIENT_SECRET = env("FDK_CLIENT_SECRET");
-const LOG_LEVEL = process.env.FDK_LOG_LEVEL || "SILENT";
-
-const OBJECT_ID = /^[0-9a-f]{24}$/;
 
 const platformConfig = new PlatformConfig(
   { companyId: COMPANY_ID, domain: DOMAIN, apiKey: CLIENT_ID, apiSecret: CLIENT_SECRET, useAutoRenewTimer: false,
@@ -54,40 +45,6 @@ function storefront(cookie, token = APP_TOKEN) {
   return new ApplicationClient(config).user;
 }
 
-function describe(err) {
-  if (!err || typeof err !== "object") return String(err);
-  if (err instanceof assert.AssertionError || !String(err.name || "").startsWith("FDK")) {
-    return err.stack || `${err.name}: ${err.message}`;
-  }
-  const parts = [`${err.name}: ${err.message}`];
-  if (err.name === "FDKServerResponseError") {
-    parts.push(`  HTTP ${err.code} ${err.status}`);
-    parts.push(`  body: ${JSON.stringify(err.details)}`);
-  } else if (err.details !== undefined) {
-    parts.push(`  details: ${JSON.stringify(err.details, null, 2)}`);
-  }
-  return parts.join("\n");
-}
-
-/** The call must be refused by the server with `status` and a JSON error body. */
-async function expectServerError(promise, status, what) {
-  let result;
-  try {
-    result = await promise;
-  } catch (err) {
-    assert.equal(err.name, "FDKServerResponseError",
-      `${what}: expected an HTTP ${status} from the server, got ${describe(err)}`);
-    assert.equal(err.code, status, `${what}: expected HTTP ${status}, got ${err.code} ${err.status}: ` +
-      JSON.stringify(err.details));
-    assert.ok(err.details && typeof err.details === "object", `${what}: the error body should be JSON`);
-    assert.equal(typeof err.details.message, "string", `${what}: error body lacks "message"`);
-    assert.ok(err.details.message.length > 0, `${what}: error "message" is empty`);
-    assert.equal(typeof err.details.code, "string", `${what}: error body lacks "code"`);
-    return err;
-  }
-  assert.fail(`${what}: expected HTTP ${status}, but the call succeeded with ${JSON.stringify(result)}`);
-}
-
 /** The session id inside a signed f.session value ("<id>:<signature>"). */
 const sessionIdOf = (cookie) => cookie.slice(0, cookie.lastIndexOf(":"));
 
@@ -100,11 +57,6 @@ function checkCreated(res, expected) {
   assert.ok(res.cookie && typeof res.cookie["f.session"] === "string", "cookie carries f.session");
   assert.ok(res.cookie["f.session"].length > 43, "f.session is a signed 256-bit id");
   return res.cookie["f.session"];
-}
-
-const steps = [];
-function step(name, fn) {
-  steps.push({ name, fn });
 }
 
 const state = {};
@@ -222,20 +174,4 @@ step("blocking the customer on the platform side makes the storefront call fail 
 
 // ----------------------------------------------------------------------------- runner
 
-(async () => {
-  const started = Date.now();
-  for (const { name, fn } of steps) {
-    try {
-      await fn();
-      console.log(`ok   ${name}`);
-    } catch (err) {
-      console.log(`FAIL ${name}`);
-      console.error(`\nSDK compatibility step failed: ${name}\n${describe(err)}`);
-      process.exit(1);
-    }
-  }
-  console.log(`all ${steps.length} steps passed in ${Date.now() - started} ms`);
-})().catch((err) => {
-  console.error(describe(err));
-  process.exit(1);
-});
+run("SDK compatibility");
