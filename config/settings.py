@@ -190,6 +190,24 @@ MAX_PAGE_SIZE = int(os.environ.get("MAX_PAGE_SIZE", "100"))
 MAX_BULK_USER_IDS = int(os.environ.get("MAX_BULK_USER_IDS", "500"))
 MAX_SEARCH_QUERIES = int(os.environ.get("MAX_SEARCH_QUERIES", "50"))
 
+# --- Files: what the service writes (error files, exports, uploads) and what it fetches (*_file_url).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"  # never served as is: downloads go through signed, expiring links
+FILE_URL_ALLOWED_HOSTS = [h.strip().lower() for h in os.environ.get("FILE_URL_ALLOWED_HOSTS", "").split(",")
+                          if h.strip()]  # hosts that may resolve to private / loopback addresses
+FILE_DOWNLOAD_MAX_BYTES = int(os.environ.get("FILE_DOWNLOAD_MAX_BYTES", str(512 * 1024 * 1024)))
+FILE_DOWNLOAD_TIMEOUT_SECONDS = float(os.environ.get("FILE_DOWNLOAD_TIMEOUT_SECONDS", "300"))
+FILE_DOWNLOAD_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("FILE_DOWNLOAD_CONNECT_TIMEOUT_SECONDS", "10"))
+FILE_DOWNLOAD_MAX_REDIRECTS = int(os.environ.get("FILE_DOWNLOAD_MAX_REDIRECTS", "5"))
+FILE_LINK_TTL_SECONDS = int(os.environ.get("FILE_LINK_TTL_SECONDS", str(24 * 3600)))
+
+# --- Customer attributes
+# Fernet keys (urlsafe base64, 32 bytes) for encrypted attribute values; the first encrypts, all decrypt
+# (rotation). Unset: one key derived from SECRET_KEY, so that a fresh machine works; set it in production.
+ATTRIBUTE_ENCRYPTION_KEYS = [k.strip() for k in os.environ.get("ATTRIBUTE_ENCRYPTION_KEYS", "").split(",")
+                             if k.strip()]
+ATTRIBUTE_BULK_SYNC_LIMIT = int(os.environ.get("ATTRIBUTE_BULK_SYNC_LIMIT", "100"))  # users per sync bulk update
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
