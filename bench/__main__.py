@@ -22,6 +22,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SEED_TARGET_SECONDS = 120
+SESSION_SCENARIOS = {"logged_in_user", "create_session"}
+ALL_SCENARIOS = {"whoami", "search_email", "search_phone", "list", "list_q_email_prefix", "list_q_full_name",
+                 "list_q_name", "list_q_json"} | SESSION_SCENARIOS
 
 
 def parse_args(argv):
@@ -29,6 +32,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=int(os.environ.get("BENCH_CUSTOMERS", 1_000_000)))
+    parser.add_argument("--sessions", type=int, default=int(os.environ.get("BENCH_SESSIONS", 1_000_000)),
+                        help="live customer sessions in Redis for the session scenarios (default 1,000,000)")
     parser.add_argument("--reseed", action="store_true", help="delete the bench customers and seed again")
     parser.add_argument("--seed-only", action="store_true", help="seed (or check the seed), no HTTP load")
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 12)),
@@ -67,12 +72,16 @@ def main(argv=None) -> int:
     from django.core.management import call_command
 
     from bench import BENCH_APPLICATION_ID, BENCH_APPLICATION_NAME, BENCH_COMPANY_ID, load, report, scenarios, seed
+    from bench import sessions as bench_sessions
     from bench.machine import CpuWatch, postmaster_pid
     from bench.server import Server
     from core import services
-    from core.models import SCOPE_CUSTOMERS_READ, ApiClient, Application
+    from core.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, ApiClient, Application
 
     started_at = datetime.now(timezone.utc)
+    unknown = set(args.only) - ALL_SCENARIOS
+    if unknown:
+        raise SystemExit(f"unknown scenario(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(ALL_SCENARIOS))}")
     facts = report.machine_facts()
     log(f"bench: {facts['nproc']} CPUs, {facts['ram']} RAM; {args.customers:,} customers in application "
         f"{BENCH_APPLICATION_ID} of company {BENCH_COMPANY_ID}")
@@ -99,14 +108,25 @@ def main(argv=None) -> int:
         pg = {name: conn.execute(f"SHOW {name}").fetchone()[0]
               for name in ("server_version", "shared_buffers", "work_mem", "effective_cache_size")}
         sample = scenarios.sample_contacts(conn, BENCH_APPLICATION_ID, args.customers)
+        seeded_sessions = None
+        if not args.only or set(args.only) & SESSION_SCENARIOS:
+            seeded_sessions = bench_sessions.seed(conn, BENCH_APPLICATION_ID, args.sessions, log=log)
     seed_lines = seed_summary(state_file, args.customers, result, vacuum_seconds)
     for line in seed_lines:
         log("seed: " + line.lstrip("- "))
+    if seeded_sessions is not None:
+        seed_lines.append(
+            f"- {seeded_sessions.count:,} live sessions in Redis for the session scenarios ("
+            + ("reused from an earlier run" if seeded_sessions.reused else
+               f"written in {seeded_sessions.seconds:.1f} s, pipelined through the service's own Lua script")
+            + f"); Redis used memory {seeded_sessions.redis_used_memory}")
+        log("seed: " + seed_lines[-1].lstrip("- "))
     if args.seed_only:
         return 0
 
     client, secret = services.create_api_client(company_id=BENCH_COMPANY_ID, name="make bench",
-                                                scopes=[SCOPE_CUSTOMERS_READ])
+                                                scopes=[SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE])
+    _, app_token = services.rotate_application_token(BENCH_APPLICATION_ID)  # the storefront scenarios need it
     from django.db import connections
 
     connections.close_all()
@@ -125,6 +145,9 @@ def main(argv=None) -> int:
         token = obtain_token(server, BENCH_COMPANY_ID, client.client_id, secret)
         all_scenarios = [scenarios.floor_scenario(BENCH_COMPANY_ID, client.client_id),
                          *scenarios.build(BENCH_COMPANY_ID, BENCH_APPLICATION_ID, args.customers, sample)]
+        if seeded_sessions is not None:
+            all_scenarios += scenarios.session_scenarios(BENCH_COMPANY_ID, BENCH_APPLICATION_ID, app_token,
+                                                         seeded_sessions)
         if args.only:
             all_scenarios = [s for s in all_scenarios if s.key in args.only]
         with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
@@ -133,6 +156,7 @@ def main(argv=None) -> int:
             embedded_pg = embedded._pg_server is not None  # else PostgreSQL is elsewhere: not ours to count
             watch = CpuWatch([server.process.pid, postmaster_pid(embedded.VAR_DIR / "pgdata") if embedded_pg else None])
             for scenario in all_scenarios:
+                bench_sessions.wait_for_persistence(log)
                 rows.append(measure(server, scenario, token, Path(workdir), args, use_wrk, watch))
     finally:
         server.stop()
@@ -161,7 +185,8 @@ def main(argv=None) -> int:
         f"- PostgreSQL {pg['server_version']} (embedded, Unix socket; shared_buffers {pg['shared_buffers']}, "
         f"work_mem {pg['work_mem']}, effective_cache_size {pg['effective_cache_size']}), Redis embedded",
         f"- Data: {args.customers:,} customers in one application (plus whatever else the database holds), "
-        "each with one email and one Indian mobile",
+        "each with one email and one Indian mobile; "
+        + (f"{seeded_sessions.count:,} live sessions in Redis" if seeded_sessions else "no sessions seeded"),
         f"- Server: `manage.py serve --no-worker` = gunicorn, {args.workers} sync workers x {args.threads} "
         "thread(s), access log on, DEBUG off, on the same machine as the load generator",
         f"- Load: {tool}, {args.connections} connections, 1 load thread, {args.warmup:.0f} s warm-up then "
@@ -192,32 +217,35 @@ def obtain_token(server, company_id: int, client_id: str, secret: str) -> str:
 def measure(server, scenario, token: str, workdir: Path, args, use_wrk: bool, watch):
     from bench import load, report
 
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    authorization = scenario.authorization or f"Bearer {token}"
+    base_headers = {"Authorization": authorization, "Accept": "application/json"}
     # 1. Correctness: a sample of the requests must give the right answers.
-    step = max(1, len(scenario.paths) // 25)
+    step = max(1, len(scenario.requests) // 25)
     totals = []
-    for index in range(0, len(scenario.paths), step):
-        status, body = server.get(scenario.paths[index], headers=headers, timeout=60)
-        if status != 200:
-            raise RuntimeError(f"{scenario.key}: {scenario.paths[index]} answered {status}: {body[:300]!r}")
+    for index in range(0, len(scenario.requests), step):
+        request = scenario.requests[index]
+        headers = {**base_headers, **({"Content-Type": "application/json"} if request.body else {}),
+                   **dict(request.headers)}
+        status, body = server.request(request.method, request.path, body=request.body, headers=headers, timeout=60)
+        if status != scenario.expected_status:
+            raise RuntimeError(f"{scenario.key}: {request.method} {request.path} answered {status}: {body[:300]!r}")
         answer = json.loads(body)
         problem = scenario.check(answer, index)
         if problem:
-            raise RuntimeError(f"{scenario.key}: {scenario.paths[index]}: {problem}")
+            raise RuntimeError(f"{scenario.key}: {request.path}: {problem}")
         if isinstance(answer.get("page"), dict):
             totals.append(answer["page"]["item_total"])
-    paths_file = workdir / f"{scenario.key}.txt"
-    paths_file.write_text("\n".join(scenario.paths) + "\n")
+    requests_file = load.write_requests(scenario.requests, workdir / f"{scenario.key}.txt")
     # 2. Warm-up, then the measured run; measured again (at most --retries times) when other
     #    processes took a noticeable share of the CPUs meanwhile, keeping the least disturbed run.
     attempts = []
     for attempt in range(1 + max(0, args.retries)):
         watch.wait_for_quiet(threshold_cores=args.quiet_cpus, max_wait=args.quiet_wait, log=log)
         if args.warmup > 0:
-            load.run(server.base_url, scenario.paths, paths_file, token, seconds=args.warmup,
+            load.run(server.base_url, scenario.requests, requests_file, authorization, seconds=args.warmup,
                      connections=args.connections, use_wrk=use_wrk)
         watch.start()
-        result = load.run(server.base_url, scenario.paths, paths_file, token, seconds=args.seconds,
+        result = load.run(server.base_url, scenario.requests, requests_file, authorization, seconds=args.seconds,
                           connections=args.connections, use_wrk=use_wrk)
         share = watch.stop()
         attempts.append((result, share))

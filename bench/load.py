@@ -17,7 +17,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-LUA_SCRIPT = Path(__file__).with_name("paths.lua")
+LUA_SCRIPT = Path(__file__).with_name("requests.lua")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request of a scenario; ``headers`` add to (or replace) the scenario's Authorization / Accept."""
+
+    path: str
+    method: str = "GET"
+    body: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def line(self) -> str:
+        """Its line in the requests file that bench/requests.lua reads."""
+        if self.method == "GET" and self.body is None and not self.headers:
+            return self.path
+        return "\t".join([self.method, self.path, self.body or "", *(f"{k}: {v}" for k, v in self.headers)])
+
+
+def write_requests(requests: list[Request], path: Path) -> Path:
+    path.write_text("".join(r.line() + "\n" for r in requests))
+    return path
 
 
 @dataclass
@@ -53,10 +74,10 @@ def wrk_version() -> str:
     return " ".join(words[:2]) if words else "wrk"
 
 
-def run_wrk(base_url: str, paths_file: Path, token: str, *, seconds: float, connections: int,
+def run_wrk(base_url: str, requests_file: Path, authorization: str, *, seconds: float, connections: int,
             threads: int = 1) -> LoadResult:
     command = [wrk_path(), "--latency", "-t", str(threads), "-c", str(connections), "-d", f"{int(seconds)}s",
-               "--timeout", "10s", "-s", str(LUA_SCRIPT), base_url, "--", str(paths_file), token]
+               "--timeout", "10s", "-s", str(LUA_SCRIPT), base_url, "--", str(requests_file), authorization]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
     if done.returncode != 0 or line is None:
@@ -77,10 +98,14 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[rank]
 
 
-def run_python(base_url: str, paths: list[str], token: str, *, seconds: float, connections: int) -> LoadResult:
+def run_python(base_url: str, requests: list[Request], authorization: str, *, seconds: float,
+               connections: int) -> LoadResult:
     """Fallback when wrk is missing: one thread per connection, http.client, reconnecting when told to."""
     parts = urlsplit(base_url)
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    base_headers = {"Authorization": authorization, "Accept": "application/json"}
+    prepared = [(r.method, r.path, r.body.encode() if r.body is not None else None,
+                 {**base_headers, **({"Content-Type": "application/json"} if r.body is not None else {}),
+                  **dict(r.headers)}) for r in requests]
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = {"status": 0, "connect": 0}
     lock = threading.Lock()
@@ -88,15 +113,16 @@ def run_python(base_url: str, paths: list[str], token: str, *, seconds: float, c
 
     def worker(n: int):
         conn = None
-        position = (n * 7919) % len(paths)
+        position = (n * 7919) % len(prepared)
         record = latencies[n].append
         while time.perf_counter() < deadline:
-            position = (position + 1) % len(paths)
+            position = (position + 1) % len(prepared)
+            method, path, body, headers = prepared[position]
             started = time.perf_counter()
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-                conn.request("GET", paths[position], headers=headers)
+                conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 record(time.perf_counter() - started)
@@ -131,8 +157,8 @@ def run_python(base_url: str, paths: list[str], token: str, *, seconds: float, c
     )
 
 
-def run(base_url: str, paths: list[str], paths_file: Path, token: str, *, seconds: float, connections: int,
-        use_wrk: bool = True) -> LoadResult:
+def run(base_url: str, requests: list[Request], requests_file: Path, authorization: str, *, seconds: float,
+        connections: int, use_wrk: bool = True) -> LoadResult:
     if use_wrk and wrk_path():
-        return run_wrk(base_url, paths_file, token, seconds=seconds, connections=connections)
-    return run_python(base_url, paths, token, seconds=seconds, connections=connections)
+        return run_wrk(base_url, requests_file, authorization, seconds=seconds, connections=connections)
+    return run_python(base_url, requests, authorization, seconds=seconds, connections=connections)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from urllib.parse import quote
 
 import psycopg
 
+from bench.load import Request
 from bench.seed import FEMALE, LAST, MALE
 
 SAMPLE = 20_000  # distinct customers whose email / phone the search scenarios rotate through
@@ -20,10 +22,16 @@ class Scenario:
     key: str
     operation: str
     description: str
-    paths: list[str]
+    requests: list[Request]
     target_p95_ms: float | None
-    check: Callable[[dict, int], str | None]  # (answer, index of the path) -> problem or None
+    check: Callable[[dict, int], str | None]  # (answer, index of the request) -> problem or None
     notes: list[str] = field(default_factory=list)
+    authorization: str | None = None  # None: the bench API client's bearer token
+    expected_status: int = 200
+
+
+def gets(paths) -> list[Request]:
+    return [Request(p) for p in paths]
 
 
 @dataclass
@@ -98,37 +106,37 @@ def build(company_id: int, app_id: str, total: int, sample: Sample) -> list[Scen
     return [
         Scenario(
             "search_email", "searchUsers", f"q = an existing email ({len(emails):,} different ones, in turn)",
-            [f"{base}/search?q={quote(e, safe='')}" for e in emails], 15,
+            gets(f"{base}/search?q={quote(e, safe='')}" for e in emails), 15,
             _users_check([lambda u, e=e: any(x["email"] == e for x in u["emails"]) for e in emails]),
         ),
         Scenario(
             "search_phone", "searchUsers", f"q = an existing mobile number ({len(phones):,}; 1 in 3 as +91…)",
-            [f"{base}/search?q={quote(phone_spelling(p, i), safe='')}" for i, p in enumerate(phones)], 15,
+            gets(f"{base}/search?q={quote(phone_spelling(p, i), safe='')}" for i, p in enumerate(phones)), 15,
             _users_check([lambda u, p=p: any(x["phone"] == p for x in u["phone_numbers"]) for p in phones]),
         ),
         Scenario(
             "list", "getCustomers", "page 1 (10 newest), no q, with item_total",
-            [f"{base}/list?page_no=1&page_size=10"], 40, _page_check(total, exact=total),
+            gets([f"{base}/list?page_no=1&page_size=10"]), 40, _page_check(total, exact=total),
         ),
         Scenario(
             "list_q_email_prefix", "getCustomers", "q = email prefix such as `priya.sharma48` (name + 2 digits)",
-            [f"{base}/list?page_no=1&page_size=10&q={quote(p, safe='')}" for p in email_prefixes], 40,
+            gets(f"{base}/list?page_no=1&page_size=10&q={quote(p, safe='')}" for p in email_prefixes), 40,
             _page_check(1),
         ),
         Scenario(
             "list_q_full_name", "getCustomers", "q = `First Last`, e.g. `Priya Sharma` (first AND last name prefix)",
-            [f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in full_names], 40,
+            gets(f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in full_names), 40,
             _page_check(0),
         ),
         Scenario(
             "list_q_name", "getCustomers",
             f"q = one first or last name, e.g. `priya` ({len(names)} names in turn; each matches 0.7–3.1% of "
             "all customers, through first name, last name, username or email)",
-            [f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in names], 40, _page_check(1),
+            gets(f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in names), 40, _page_check(1),
         ),
         Scenario(
             "list_q_json", "getCustomers", 'q = `{"$or":[{"emails.email":…},{"phoneNumbers.phone":…}]}`',
-            [f"{base}/list?page_no=1&page_size=10&q={quote(q, safe='')}" for q in json_qs], 40,
+            gets(f"{base}/list?page_no=1&page_size=10&q={quote(q, safe='')}" for q in json_qs), 40,
             _page_check(1, 2),
         ),
     ]
@@ -140,5 +148,47 @@ def floor_scenario(company_id: int, client_id: str) -> Scenario:
 
     return Scenario(
         "whoami", "whoami", "trivial authenticated endpoint (the framework's floor)",
-        [f"/service/panel/authentication/v1.0/company/{company_id}/whoami"], None, check,
+        gets([f"/service/panel/authentication/v1.0/company/{company_id}/whoami"]), None, check,
     )
+
+
+STOREFRONT_SESSION = "/service/application/user/authentication/v1.0/session"
+
+
+def session_scenarios(company_id: int, app_id: str, app_token: str, seeded, sample: int = SAMPLE) -> list[Scenario]:
+    """getLoggedInUser with the cookies of seeded sessions; createUserSession for active customers."""
+    from sessions_app import store
+
+    rng = random.Random(5)
+    picks = rng.sample(range(seeded.count), min(sample, seeded.count))
+    cookies = [store.sign(seeded.session_id(i)) for i in picks]
+    expected = [seeded.customer_of(i) for i in picks]
+
+    def user_check(answer: dict, index: int) -> str | None:
+        user = answer.get("user") or {}
+        return None if user.get("_id") == expected[index] else f"expected user {expected[index]}, got {user.get('_id')}"
+
+    def cookie_check(answer: dict, index: int) -> str | None:
+        value = (answer.get("cookie") or {}).get(store.COOKIE_NAME)
+        return None if store.unsign(value) else f"no signed f.session cookie in {answer}"
+
+    storefront_auth = "Bearer " + base64.b64encode(f"{app_id}:{app_token}".encode()).decode()
+    create_path = f"/service/platform/user/v1.0/company/{company_id}/application/{app_id}/customers/session"
+    owners = rng.sample(seeded.customer_ids, min(sample, len(seeded.customer_ids)))
+    return [
+        Scenario(
+            "logged_in_user", "getLoggedInUser (storefront)",
+            f"cookie of one of {seeded.count:,} live sessions in Redis ({len(cookies):,} different ones, in turn); "
+            "application credentials as the SDK's ApplicationClient sends them",
+            [Request(STOREFRONT_SESSION, headers=(("Cookie", f"{store.COOKIE_NAME}={c}"),)) for c in cookies], 10,
+            user_check, authorization=storefront_auth,
+        ),
+        Scenario(
+            "create_session", "createUserSession",
+            f"a new 1-hour session for an active customer ({len(owners):,} different ones, in turn), "
+            f"with {seeded.count:,} sessions already live; each writes the session and an audit event",
+            [Request(create_path, method="POST", body=json.dumps(
+                {"user_id": c, "domain": "bench.example.com", "max_age": 3600}, separators=(",", ":")))
+             for c in owners], 15, cookie_check,
+        ),
+    ]

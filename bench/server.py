@@ -56,24 +56,22 @@ class Server:
             time.sleep(0.3)
         raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s; see {self.log_path}")
 
-    def get(self, path: str, headers: dict | None = None, timeout: float = 10) -> tuple[int, bytes]:
+    def request(self, method: str, path: str, *, body: bytes | str | None = None, headers: dict | None = None,
+                timeout: float = 10) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            conn.request("GET", path, headers=headers or {})
+            conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
             return response.status, response.read()
         finally:
             conn.close()
 
+    def get(self, path: str, headers: dict | None = None, timeout: float = 10) -> tuple[int, bytes]:
+        return self.request("GET", path, headers=headers, timeout=timeout)
+
     def post_form(self, path: str, body: str, headers: dict) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request("POST", path, body=body,
-                         headers={"Content-Type": "application/x-www-form-urlencoded", **headers})
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
+        return self.request("POST", path, body=body,
+                            headers={"Content-Type": "application/x-www-form-urlencoded", **headers})
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

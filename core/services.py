@@ -41,6 +41,17 @@ def create_application(*, company_id: int, name: str, application_id: str | None
     return Application.objects.create(**fields), token
 
 
+def rotate_application_token(application_id: str) -> tuple[Application, str]:
+    """A new storefront token for the application (shown once); the old one stops working at once."""
+    application = Application.objects.filter(id=application_id).first() if is_object_id(application_id) else None
+    if application is None:
+        raise ValidationFailed(f"application {application_id} does not exist.", code="not_found")
+    token = secrets.token_urlsafe(32)
+    application.token_hash = hash_secret(token)
+    application.save(update_fields=["token_hash"])
+    return application, token
+
+
 def parse_scopes(raw: str | None) -> list[str]:
     if not raw:
         return list(ALL_SCOPES)

@@ -14,10 +14,11 @@ See docs/platform-config.md for the defaults and the rules.
 """
 
 import copy
+import json
 import re
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from core.errors import ValidationFailed
 from core.ids import new_object_id
@@ -36,6 +37,9 @@ MAX_REASONS = 50
 MAX_META_BYTES = 10_000
 SOCIAL_PROVIDERS = ("facebook", "account_kit", "google")
 READ_ONLY_KEYS = ("_id", "created_at", "updated_at", "__v")
+
+
+DEFAULT_SESSION_CONFIG = {"duration": 30, "type": "Days", "is_rolling": False}
 
 
 def default_document() -> dict:
@@ -73,7 +77,7 @@ def default_document() -> dict:
         "delete_account_day": settings.DEFAULT_DELETE_ACCOUNT_DAYS,
         "delete_account_reasons": [],
         "delete_account_consent": {"consent_text": ""},
-        "session_config": {"duration": 30, "type": "Days", "is_rolling": False},
+        "session_config": dict(DEFAULT_SESSION_CONFIG),
     }
 
 
@@ -307,8 +311,19 @@ SESSION_UNIT_SECONDS = {"Days": 24 * 3600, "Hours": 3600, "Minutes": 60}
 
 
 def session_settings(application) -> tuple[int, bool]:
-    """(lifetime in seconds, is_rolling) of the application's session_config, without creating the row."""
-    session = stored_value(application, "session_config")
+    """(lifetime in seconds, is_rolling) of the application's session_config, without creating the row.
+
+    Read on every createUserSession: only the session_config part, in plain SQL."""
+    from sessions_app.models import PlatformConfig
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT document -> 'session_config' FROM {PlatformConfig._meta.db_table} "
+                       "WHERE application_id = %s", [application.id])
+        row = cursor.fetchone()
+    stored = row[0] if row else None
+    if isinstance(stored, str):  # a driver that hands jsonb over as text
+        stored = json.loads(stored)
+    session = {**DEFAULT_SESSION_CONFIG, **(stored if isinstance(stored, dict) else {})}
     return session["duration"] * SESSION_UNIT_SECONDS[session["type"]], bool(session["is_rolling"])
 
 

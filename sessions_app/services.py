@@ -6,7 +6,8 @@ import logging
 
 from core.actors import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
-from sessions_app import lifetime, store
+from sessions_app import store
+from sessions_app.platform_config import session_settings
 from users.selectors import get_customer
 from users.services import record_event
 
@@ -34,13 +35,14 @@ def create_session(application, customer_id: str, *, max_age: int | None = None,
     if not customer.active:
         raise Conflict(f"Customer {customer_id} is blocked; blocked customers cannot have sessions.",
                        code="user_blocked")
+    default_lifetime, rolling = session_settings(application)  # one read of the platform config
     if max_age is None:
-        max_age = lifetime.session_lifetime_seconds(application)
+        max_age = default_lifetime
     if isinstance(max_age, bool) or not isinstance(max_age, int) or not 0 < max_age <= MAX_SESSION_SECONDS:
         raise ValidationFailed(f"max_age must be a whole number of seconds between 1 and {MAX_SESSION_SECONDS}.")
     session = store.create(
         application_id=application.id, customer_id=customer.id, max_age=max_age,
-        rolling=lifetime.session_is_rolling(application), domain=domain[:253], ip=ip[:64],
+        rolling=rolling, domain=domain[:253], ip=ip[:64],
         user_agent=user_agent[:512],
     )
     record_event(customer.id, application.id, "session.created", actor,

@@ -159,12 +159,26 @@ def create(*, application_id: str, customer_id: str, max_age: int, rolling: bool
         session_id=new_session_id(), application_id=application_id, customer_id=customer_id, domain=domain,
         ip=ip, user_agent=user_agent, created_at=now, expires_at=now + max_age, max_age=max_age, rolling=rolling,
     )
+    _save(session, now)
+    return session
+
+
+def _save(session: Session, now: float, client=None) -> None:
     flat = [item for pair in session.as_hash().items() for item in pair]
     _script("save", _SAVE)(
-        keys=[session_key(session.session_id), index_key(application_id, customer_id)],
-        args=[session.session_id, max_age, repr(session.expires_at), repr(now), *flat],
+        keys=[session_key(session.session_id), index_key(session.application_id, session.customer_id)],
+        args=[session.session_id, session.max_age, repr(session.expires_at), repr(now), *flat],
+        client=client,
     )
-    return session
+
+
+def save_many(sessions: list[Session]) -> None:
+    """Writes sessions as ``create`` does, pipelined (one round trip); for seeding load tests."""
+    pipe = connection().pipeline(transaction=False)
+    now = time.time()
+    for session in sessions:
+        _save(session, now, client=pipe)
+    pipe.execute()
 
 
 def get(session_id: str) -> Session | None:

@@ -20,12 +20,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import Actor
-from core.ids import is_object_id
 from core.models import Application, hash_secret
+from core.selectors import application_by_id
 from sessions_app import services, store
 from users.models import Customer
 from users.presenters import customer_dict
-from users.selectors import with_contacts
+from users.selectors import customer_with_contacts
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,7 @@ class StorefrontAuthentication(authentication.BaseAuthentication):
             raise exceptions.NotAuthenticated(
                 "Application credentials are required: Authorization: Bearer base64(application_id:token).")
         application_id, token = credentials
-        application = None
-        if is_object_id(application_id):
-            application = Application.objects.filter(id=application_id).only("id", "company_id", "token_hash").first()
+        application = application_by_id(application_id)
         if application is None or not hmac.compare_digest(application.token_hash, hash_secret(token)):
             raise exceptions.AuthenticationFailed("The application id or token is invalid.")
         session_id = store.unsign(request.COOKIES.get(store.COOKIE_NAME))
@@ -77,7 +75,7 @@ class StorefrontAuthentication(authentication.BaseAuthentication):
         session = store.get(session_id)
         if session is None or session.application_id != application.id:
             raise exceptions.AuthenticationFailed("The session has expired or was ended; log in again.")
-        customer = with_contacts(Customer.objects.filter(application=application, id=session.customer_id)).first()
+        customer = customer_with_contacts(application.id, session.customer_id)
         if customer is None or customer.archived or not customer.active:
             raise exceptions.AuthenticationFailed("This account is blocked or deleted.")
         services.renew_if_rolling(session)

@@ -56,6 +56,21 @@ def test_create_application_rejects_bad_ids(db, args, fragment):
     assert not Application.objects.exists()
 
 
+def test_rotate_application_token_replaces_the_storefront_token(db):
+    created = json.loads(run("create_application", "--company-id", "559", "--name", "Shop"))
+    rotated = json.loads(run("rotate_application_token", created["application_id"]))
+    assert rotated["application_id"] == created["application_id"] and rotated["company_id"] == "559"
+    assert rotated["token"] != created["token"]
+    application = Application.objects.get(id=created["application_id"])
+    assert application.token_hash == hash_secret(rotated["token"]) != hash_secret(created["token"])
+
+
+@pytest.mark.parametrize("application_id", ["00000000000000000000dead", "not-an-id"])
+def test_rotate_application_token_of_an_unknown_application(db, application_id):
+    with pytest.raises(CommandError, match="does not exist"):
+        run("rotate_application_token", application_id)
+
+
 def test_create_application_rejects_duplicate_id(db):
     run("create_application", "--company-id", "559", "--name", "Shop", "--id", "00000000000000000000abcd")
     with pytest.raises(CommandError, match="already exists"):
