@@ -124,6 +124,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "users.tasks.purge_archived_customers",
         "schedule": float(os.environ.get("PURGE_INTERVAL_SECONDS", "3600")),
     },
+    "resume-stale-jobs": {
+        "task": "core.tasks.resume_stale_jobs",
+        "schedule": float(os.environ.get("JOB_RESUME_INTERVAL_SECONDS", "60")),
+    },
 }
 
 CACHES = {
@@ -200,6 +204,12 @@ FILE_DOWNLOAD_TIMEOUT_SECONDS = float(os.environ.get("FILE_DOWNLOAD_TIMEOUT_SECO
 FILE_DOWNLOAD_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("FILE_DOWNLOAD_CONNECT_TIMEOUT_SECONDS", "10"))
 FILE_DOWNLOAD_MAX_REDIRECTS = int(os.environ.get("FILE_DOWNLOAD_MAX_REDIRECTS", "5"))
 FILE_LINK_TTL_SECONDS = int(os.environ.get("FILE_LINK_TTL_SECONDS", str(24 * 3600)))
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")  # file links outside a request
+
+# --- Background jobs (core/jobs.py, docs/jobs.md)
+JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))  # no heartbeat for this long: the worker died
+JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))  # runs of one job before it is failed
+JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")  # extra modules that register job handlers (tests)
 
 # --- Customer attributes
 # Fernet keys (urlsafe base64, 32 bytes) for encrypted attribute values; the first encrypts, all decrypt
