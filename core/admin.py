@@ -130,3 +130,6 @@ class StaffProfileAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     list_select_related = ("user", "company")
     search_fields = ("user__username", "=company__id")
     raw_id_fields = ("user",)
+
+
+from core import job_admin  # noqa: E402,F401  registers the Job admin
