@@ -52,7 +52,12 @@ def _total_of(total: int | None, archived_total: int | None, archived: bool | No
 
 def list_customers(application, *, q: str | None, archived: bool | None, page: PageRequest):
     """Newest first. Returns (customers, item_total)."""
-    ids = search.parse_q(q, application.id)
+    return customers_matching(application, search.parse_q(q, application.id), archived=archived, page=page)
+
+
+def customers_matching(application, ids: search.IdQuery | None, *, archived: bool | None, page: PageRequest):
+    """One page of the customers that ``ids`` selects (every customer when None), newest first, with
+    their emails and phones. Returns (customers, item_total)."""
     if ids is None:
         newest = f"SELECT id, created_at FROM users_customer WHERE application_id = %s AND archived = %s {search.ORDER}"
         if archived is None:  # both halves of customer_list_idx, merged (one index scan cannot order them)
