@@ -3,6 +3,7 @@ jobs, getUsersJobByJobId, the admin pages, and a real Celery worker killed in th
 
 import csv
 import io
+import json
 import os
 import re
 import signal
@@ -273,6 +274,31 @@ def test_get_job_of_a_failed_job_names_the_reason(api, url, application):
     body = api.get(url(f"users/jobs/{job.pk}")).json()
     assert_bulk_action_model(body)
     assert (body["status"], body["error"]) == ("failed", "row 2 cannot be read")
+
+
+JOI_CHECK = """
+const M = require("@gofynd/fdk-client-javascript/sdk/platform/User/UserPlatformModel.js");
+const bodies = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const errors = bodies.map((b) => M.BulkActionModel().validate(b, { abortEarly: false, allowUnknown: true }).error)
+  .filter(Boolean).map((e) => e.message);
+if (errors.length) { console.error(errors.join("\\n")); process.exit(1); }
+"""
+
+
+def test_get_job_passes_the_sdks_own_response_check(api, url, application):
+    """The SDK validates getUsersJobByJobId's answer with this Joi schema (strictResponseCheck)."""
+    from tests.sdk_runner import SDK_DIR, _node
+
+    pending = make_job(application, rows=3)
+    done = make_job(application, rows=10, chunk_size=4)
+    failed = make_job(application, rows=10, chunk_size=4, fail_at=9)
+    for job in (done, failed):
+        jobs.run_job(job.pk)
+    bodies = [api.get(url(f"users/jobs/{job.pk}")).json() for job in (pending, done, failed)]
+    assert "error" in bodies[1]["links"] and "error" in bodies[2]["links"]
+    result = subprocess.run([_node(), "-e", JOI_CHECK], cwd=SDK_DIR, input=json.dumps(bodies), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
 
 
 def test_get_job_of_another_application_is_not_found(api, url, application, other_application, foreign_application):
