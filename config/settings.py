@@ -217,6 +217,7 @@ JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")  # extra modules that regi
 ATTRIBUTE_ENCRYPTION_KEYS = [k.strip() for k in os.environ.get("ATTRIBUTE_ENCRYPTION_KEYS", "").split(",")
                              if k.strip()]
 ATTRIBUTE_BULK_SYNC_LIMIT = int(os.environ.get("ATTRIBUTE_BULK_SYNC_LIMIT", "100"))  # users per sync bulk update
+ATTRIBUTE_BULK_CHUNK_SIZE = int(os.environ.get("ATTRIBUTE_BULK_CHUNK_SIZE", "500"))  # customers per job transaction
 
 LOGGING = {
     "version": 1,

@@ -55,6 +55,10 @@ def write_csv(name: str, header, rows) -> str:
         return save_file(name, spool)
 
 
+def exists(name: str) -> bool:
+    return bool(name) and default_storage.exists(name)
+
+
 def open_file(name: str):
     """The stored file opened for binary reading; NotFound if it is gone."""
     if not name or not default_storage.exists(name):

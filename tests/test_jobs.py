@@ -4,21 +4,15 @@ jobs, getUsersJobByJobId, the admin pages, and a real Celery worker killed in th
 import csv
 import io
 import json
-import os
 import re
 import signal
 import subprocess
-import sys
-import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -28,11 +22,10 @@ from core import tasks as core_tasks  # noqa: F401  registers the tasks with cel
 from core import services as core_services
 from core.actors import Actor
 from core.models import SCOPE_CUSTOMERS_WRITE, Application, Job, JobError
-from tests import job_handlers
+from tests import job_handlers, workers
 from tests.conftest import APP_ID, COMPANY_ID, platform_path
 from tests.helpers import assert_error
 
-ROOT = Path(__file__).resolve().parent.parent
 ACTOR = Actor("api_client", "client-1", "ops client")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -353,58 +346,20 @@ def test_admin_lists_the_company_jobs_read_only(staff_client, application, forei
 
 # --------------------------------------------------------------------------- a real worker, killed
 
-def _worker_env(media_root) -> dict:
-    # The worker must use the test database (test_<name>), the same Redis and our test handlers.
-    database_url = urlsplit(settings.DATABASE_URL)._replace(path="/" + connection.settings_dict["NAME"]).geturl()
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
-    env.update(DATABASE_URL=database_url, REDIS_URL=settings.REDIS_URL, MEDIA_ROOT=str(media_root),
-               JOB_HANDLER_MODULES="tests.job_handlers", DJANGO_SETTINGS_MODULE="config.settings")
-    return env
-
-
-def _start_worker(env: dict, queue: str, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--queues", queue,
-         "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "--loglevel", "INFO"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _stop(worker: subprocess.Popen, sig=signal.SIGKILL) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-    try:
-        worker.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-
-
-def _wait_for(condition, what: str, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}"
-        time.sleep(0.05)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, monkeypatch):
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo Store", application_id=APP_ID)
     payload = {"rows": 60, "chunk_size": 3}
     job = make_job(application, **payload, sleep=0.15)
-    # A queue of our own: no other worker on this Redis may take the task.
-    queue = f"test-jobs-{uuid.uuid4().hex}"
-    task = celery_app.tasks["core.tasks.run_job"]
-    monkeypatch.setattr(task, "queue", queue, raising=False)
-    monkeypatch.setattr(task, "_exec_options", None)
-    env, log = _worker_env(media), tmp_path / "worker.log"
+    queue, log = workers.private_queue(monkeypatch), tmp_path / "worker.log"
+    env = workers.worker_env(media, JOB_HANDLER_MODULES="tests.job_handlers")
 
-    first = _start_worker(env, queue, log)
+    first = workers.start_worker(env, queue, log)
     try:
         jobs.enqueue_job(job.pk)  # autocommit here: sent at once
-        _wait_for(lambda: Job.objects.get(pk=job.pk).processed >= 15, "the first worker to process 15 rows", log)
+        workers.wait_for(lambda: Job.objects.get(pk=job.pk).processed >= 15, "the first worker to process 15 rows", log)
     finally:
-        _stop(first, signal.SIGKILL)  # no warm shutdown: the process dies mid-chunk, its transaction with it
+        workers.stop(first, signal.SIGKILL)  # no warm shutdown: the process dies mid-chunk, its transaction with it
 
     killed = Job.objects.get(pk=job.pk)
     assert killed.status == "processing" and 15 <= killed.processed < 60
@@ -415,12 +370,12 @@ def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, 
 
     # Beat's resume_stale_jobs finds the job once its heartbeat is stale and a new worker finishes it.
     with override_settings(JOB_STALE_SECONDS=1):
-        _wait_for(lambda: jobs.resume_stale_jobs() == [job.pk], "the job to go stale", log, timeout=10)
-        second = _start_worker({**env, "JOB_STALE_SECONDS": "1"}, queue, log)
+        workers.wait_for(lambda: jobs.resume_stale_jobs() == [job.pk], "the job to go stale", log, timeout=10)
+        second = workers.start_worker({**env, "JOB_STALE_SECONDS": "1"}, queue, log)
         try:
-            _wait_for(lambda: Job.objects.get(pk=job.pk).status not in Job.ACTIVE, "the second worker", log)
+            workers.wait_for(lambda: Job.objects.get(pk=job.pk).status not in Job.ACTIVE, "the second worker", log)
         finally:
-            _stop(second, signal.SIGTERM)
+            workers.stop(second, signal.SIGTERM)
 
     clean = make_job(application, **payload)
     assert jobs.run_job(clean.pk) == "completed_with_errors"

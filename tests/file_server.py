@@ -1,0 +1,33 @@
+"""A real HTTP server on 127.0.0.1 serving files from a dict, for the *_file_url features' tests.
+
+    with serve_files({"/users.csv": b"user_id\\n..."}) as base:   # base = "http://localhost:<port>"
+        ...  # with FILE_URL_ALLOWED_HOSTS = ["localhost"], since the address is a loopback one
+"""
+
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@contextmanager
+def serve_files(files: dict[str, bytes]):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body = files.get(self.path.split("?", 1)[0])
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.send_header("Content-Type", "text/csv")
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

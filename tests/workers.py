@@ -1,0 +1,65 @@
+"""Real Celery workers as separate processes, for the tests that kill one in the middle of a job.
+
+The worker uses the pytest database (test_<name>), the same Redis and the given MEDIA_ROOT, and
+listens on a queue of its own (``private_queue``) so that no other worker on this Redis takes the task.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import connection
+
+from config import celery_app
+from core import tasks as _tasks  # noqa: F401  registers the tasks with celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker_env(media_root, **extra) -> dict:
+    database_url = urlsplit(settings.DATABASE_URL)._replace(path="/" + connection.settings_dict["NAME"]).geturl()
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+    env.update(DATABASE_URL=database_url, REDIS_URL=settings.REDIS_URL, MEDIA_ROOT=str(media_root),
+               DJANGO_SETTINGS_MODULE="config.settings", **{k: str(v) for k, v in extra.items()})
+    return env
+
+
+def private_queue(monkeypatch, task_name: str = "core.tasks.run_job") -> str:
+    """Route the task to a fresh queue for this test."""
+    queue = f"test-{uuid.uuid4().hex}"
+    task = celery_app.tasks[task_name]
+    monkeypatch.setattr(task, "queue", queue, raising=False)
+    monkeypatch.setattr(task, "_exec_options", None)
+    return queue
+
+
+def start_worker(env: dict, queue: str, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--queues", queue,
+         "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
+         "--without-heartbeat", "--loglevel", "INFO"],
+        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(worker: subprocess.Popen, sig=signal.SIGKILL) -> None:
+    """SIGKILL by default: no warm shutdown, the process dies mid-chunk and its transaction with it."""
+    if worker.poll() is None:
+        os.killpg(worker.pid, sig)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+
+
+def wait_for(condition, what: str, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}"
+        time.sleep(0.02)
