@@ -1,0 +1,203 @@
+"""Reads of attribute definitions and values (always within one application)."""
+
+import json
+
+from django.db.models import Case, F, IntegerField, Value, When
+
+from attributes import crypto, types
+from attributes.models import AttributeDefinition, UserAttribute
+from core.errors import NotFound, ServiceError, ValidationFailed
+from core.ids import is_object_id
+from core.pagination import PageRequest
+
+MAX_EXCLUDED_IDS = 100
+BOOLEAN_FILTERS = ("customer_editable", "encrypted", "pinned", "is_locked")
+
+
+def _check_id(value, field: str) -> None:
+    if not is_object_id(value):
+        raise ValidationFailed(f"{field} must be 24 lowercase hexadecimal characters, got {str(value)[:40]!r}.")
+
+
+def get_definition(application, definition_id, *, field: str = "attribute_def_id", lock: str | None = None
+                   ) -> AttributeDefinition:
+    """The definition of this application; 400 for a malformed id, 404 when unknown here.
+
+    ``lock="update"`` locks the row (definition changes); ``lock="share"`` takes FOR KEY SHARE, which
+    value writes hold so that a definition change waits for them and they wait for it, while value
+    writes never wait for one another.
+    """
+    _check_id(definition_id, field)
+    if lock == "share":
+        found = list(AttributeDefinition.objects.raw(
+            f"SELECT * FROM {AttributeDefinition._meta.db_table} WHERE id = %s AND application_id = %s "
+            "FOR KEY SHARE", [definition_id, application.id]))
+        definition = found[0] if found else None
+    else:
+        queryset = AttributeDefinition.objects.filter(application=application, id=definition_id)
+        if lock == "update":
+            queryset = queryset.select_for_update()
+        definition = queryset.first()
+    if definition is None:
+        raise NotFound(f"No attribute definition {definition_id} in this application.",
+                       code="attribute_definition_not_found")
+    return definition
+
+
+def definitions_by_id(application, ids: list[str], *, lock: str | None = None) -> dict[str, AttributeDefinition]:
+    """The definitions of this application among ``ids`` (unknown ids are simply missing)."""
+    if lock == "share":
+        table = AttributeDefinition._meta.db_table
+        found = AttributeDefinition.objects.raw(
+            f"SELECT * FROM {table} WHERE application_id = %s AND id = ANY(%s) ORDER BY id FOR KEY SHARE",
+            [application.id, list(ids)])
+    else:
+        found = AttributeDefinition.objects.filter(application=application, id__in=ids)
+    return {definition.id: definition for definition in found}
+
+
+def pinned_first(queryset, prefix: str = ""):
+    """Pinned definitions first by pin_order, then the others; newest first within each."""
+    pinned = F(f"{prefix}pinned")
+    order_of_pin = Case(When(**{f"{prefix}pinned": True}, then=F(f"{prefix}pin_order")), default=Value(0),
+                        output_field=IntegerField())
+    return queryset.order_by(pinned.desc(), order_of_pin.asc(), F(f"{prefix}created_at").desc(),
+                             F(f"{prefix}id").desc())
+
+
+def _boolean(params, name: str):
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    lowered = str(raw).strip().lower()
+    if lowered not in ("true", "false"):
+        raise ValidationFailed(f"{name} must be true or false, got {str(raw)[:40]!r}.")
+    return lowered == "true"
+
+
+def parse_definition_filters(params) -> dict:
+    """The getUserAttributeDefinitions query (excluding_ids, slug, type, customer_editable, encrypted,
+    pinned, pin_order, is_locked, name) as typed filters; 400 naming a malformed one."""
+    filters: dict = {}
+    raw_ids = params.get("excluding_ids")
+    if raw_ids:
+        ids = [part.strip() for part in str(raw_ids).split(",") if part.strip()]
+        if len(ids) > MAX_EXCLUDED_IDS:
+            raise ValidationFailed(f"excluding_ids: at most {MAX_EXCLUDED_IDS} ids.")
+        for value in ids:
+            _check_id(value, "excluding_ids")
+        filters["excluding_ids"] = ids
+    slug = params.get("slug")
+    if slug:
+        filters["slug"] = str(slug)[:100]
+    type_name = params.get("type")
+    if type_name:
+        try:
+            filters["type"] = types.canonical_type(type_name)
+        except types.ValueInvalid as exc:
+            raise ValidationFailed(exc.message)
+    for name in BOOLEAN_FILTERS:
+        value = _boolean(params, name)
+        if value is not None:
+            filters[name] = value
+    pin_order = params.get("pin_order")
+    if pin_order not in (None, ""):
+        try:
+            filters["pin_order"] = int(str(pin_order).strip())
+        except ValueError:
+            raise ValidationFailed(f"pin_order must be a whole number, got {str(pin_order)[:40]!r}.")
+    name = params.get("name")
+    if name:
+        if len(name) > 200:
+            raise ValidationFailed("name: at most 200 characters.")
+        filters["name"] = name
+    return filters
+
+
+def list_definitions(application, filters: dict, page: PageRequest):
+    """Pinned first (by pin_order), then newest first. Returns (definitions, item_total)."""
+    queryset = AttributeDefinition.objects.filter(application=application)
+    if "excluding_ids" in filters:
+        queryset = queryset.exclude(id__in=filters["excluding_ids"])
+    if "slug" in filters:
+        queryset = queryset.filter(slug=filters["slug"])
+    if "type" in filters:
+        queryset = queryset.filter(type=filters["type"])
+    for name in (*BOOLEAN_FILTERS, "pin_order"):
+        if name in filters:
+            queryset = queryset.filter(**{name: filters[name]})
+    if "name" in filters:  # a plain fragment (regex characters are taken literally)
+        queryset = queryset.filter(name__icontains=filters["name"])
+    total = queryset.count()
+    items = list(pinned_first(queryset)[page.offset: page.offset + page.size]) if total > page.offset else []
+    return items, total
+
+
+def slug_taken(application, slug: str, exclude_id: str | None = None) -> bool:
+    queryset = AttributeDefinition.objects.filter(application=application, slug__iexact=slug)
+    if exclude_id:
+        queryset = queryset.exclude(id=exclude_id)
+    return queryset.exists()
+
+
+# --------------------------------------------------------------------------- values
+
+def value_of(attribute: UserAttribute):
+    """The clear value of an attribute (decrypted when its definition is encrypted)."""
+    if attribute.ciphertext:
+        try:
+            return json.loads(crypto.decrypt(attribute.ciphertext))
+        except crypto.DecryptionFailed as exc:
+            raise ServiceError(str(exc), code="attribute_decryption_failed", status_code=500)
+    return attribute.value
+
+
+def get_attribute(application, definition: AttributeDefinition, customer_id: str, *, lock: bool = False
+                  ) -> UserAttribute:
+    queryset = UserAttribute.objects.filter(application=application, definition=definition, customer_id=customer_id)
+    if lock:
+        queryset = queryset.select_for_update()
+    attribute = queryset.first()
+    if attribute is None:
+        raise NotFound(f"Customer {customer_id} has no value for the attribute '{definition.slug}'.",
+                       code="user_attribute_not_found")
+    attribute.definition = definition
+    return attribute
+
+
+def find_attribute(definition: AttributeDefinition, customer_id: str, *, lock: bool = False) -> UserAttribute | None:
+    queryset = UserAttribute.objects.filter(definition=definition, customer_id=customer_id)
+    if lock:
+        queryset = queryset.select_for_update()
+    return queryset.first()
+
+
+def get_attribute_by_id(application, attribute_id) -> UserAttribute:
+    _check_id(attribute_id, "attribute_id")
+    attribute = (UserAttribute.objects.select_related("definition")
+                 .filter(application=application, id=attribute_id).first())
+    if attribute is None:
+        raise NotFound(f"No user attribute {attribute_id} in this application.", code="user_attribute_not_found")
+    return attribute
+
+
+def customer_attributes(application, customer_id: str, *, definition_ids: list[str] | None = None):
+    """A customer's attributes with their definitions, in the definitions' order."""
+    queryset = UserAttribute.objects.select_related("definition").filter(
+        application=application, customer_id=customer_id)
+    if definition_ids is not None:
+        queryset = queryset.filter(definition_id__in=definition_ids)
+    return pinned_first(queryset, prefix="definition__")
+
+
+def list_customer_attributes(application, customer_id: str, page: PageRequest):
+    """Returns (attributes, item_total) for getUserAttributesForUser."""
+    queryset = customer_attributes(application, customer_id)
+    total = queryset.count()
+    items = list(queryset[page.offset: page.offset + page.size]) if total > page.offset else []
+    return items, total
+
+
+def has_values(definition: AttributeDefinition) -> bool:
+    return UserAttribute.objects.filter(definition=definition).exists()
+
