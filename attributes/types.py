@@ -18,8 +18,9 @@ Vocabulary:
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import lru_cache
 
 from attributes import crypto, safe_regex
 from core.errors import ValidationFailed
@@ -75,7 +76,6 @@ class Spec:
     encrypted: bool = False
     validations: tuple = ()  # ((rule, value), ...), canonical, as parse_validations returns them
     slug: str = ""
-    _programs: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def of(cls, definition) -> "Spec":
@@ -91,11 +91,13 @@ class Spec:
 
     def program(self):
         pattern = self.rule("regex")
-        if pattern is None:
-            return None
-        if pattern not in self._programs:
-            self._programs[pattern] = safe_regex.compile_pattern(pattern)
-        return self._programs[pattern]
+        return None if pattern is None else _compiled(pattern)
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> list:
+    """A regex validation's NFA program (patterns were checked when the definition was saved)."""
+    return safe_regex.compile_pattern(pattern)
 
 
 def _freeze(value):
@@ -164,12 +166,12 @@ def parse_datetime(raw) -> datetime:
     if isinstance(raw, str) and _DATETIME_RE.match(raw) and len(raw) <= 40:
         try:
             parsed = datetime.fromisoformat(raw)
-        except ValueError:
-            pass
-        else:
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=timezone.utc)
-            parsed = parsed.astimezone(timezone.utc)
+            parsed = parsed.astimezone(timezone.utc)  # OverflowError past year 1 / 9999
+        except (ValueError, OverflowError):
+            pass
+        else:
             return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
     raise ValueInvalid("type", f"must be {_KIND['datetime']}.")
 
