@@ -1,0 +1,280 @@
+"""Bulk attribute updates: the same attributes for many customers (``bulk_update``), or different ones
+per customer (``bulk_update/per_user``). Attributes are named by definition slug (``key``).
+
+Small requests (at most ATTRIBUTE_BULK_SYNC_LIMIT customers, no file) run in the request and answer
+the seed's BulkOperation with ``processing_type: "synchronous"``. Larger ones and every
+``user_file_url`` become a job (kind ``attribute_bulk_update``, core/jobs.py) that a Celery worker
+runs in chunks; the answer is ``processing_type: "asynchronous"`` with the ``job_id`` to follow at
+``…/users/jobs/{job_id}``. Sync and async run the same ``apply_items``: per customer all of their
+attributes or none (a savepoint each), per customer an error naming what is wrong (unknown customer,
+archived customer, unknown slug, invalid value). Files are downloaded once with the guarded downloader
+into the job's folder, so a resumed job reads exactly the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from attributes import services
+from attributes.selectors import definitions_by_id
+from attributes.models import AttributeDefinition
+from core import csvfiles, downloads, files, jobs
+from core.actors import Actor
+from core.errors import ServiceError, ValidationFailed
+from core.ids import is_object_id
+from core.job_presenters import job_dict
+from users.selectors import get_customer
+
+KIND = "attribute_bulk_update"
+MAX_ATTRIBUTES = 100
+MAX_USERS_IN_BODY = 100_000
+USER_ID_COLUMNS = ("user_id", "_id", "id")
+
+
+def chunk_size() -> int:
+    return settings.ATTRIBUTE_BULK_CHUNK_SIZE
+
+
+@dataclass
+class Item:
+    """One customer's update: row number (1-based position, or the CSV row), user id, (slug, raw) pairs."""
+
+    row_number: int
+    user_id: str
+    attributes: list = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- request parsing
+
+def _attribute_pairs(raw, where: str) -> list[tuple[str, object]]:
+    if not isinstance(raw, list) or not raw:
+        raise ValidationFailed(f"{where} must be a non-empty list of {{key, value}}.")
+    if len(raw) > MAX_ATTRIBUTES:
+        raise ValidationFailed(f"{where}: at most {MAX_ATTRIBUTES} attributes.")
+    pairs = []
+    for i, pair in enumerate(raw):
+        if not isinstance(pair, dict) or not isinstance(pair.get("key"), str) or not pair["key"].strip():
+            raise ValidationFailed(f"{where}[{i}].key must be the slug of an attribute definition.")
+        if "value" not in pair:
+            raise ValidationFailed(f"{where}[{i}].value is required.")
+        pairs.append((pair["key"].strip(), pair["value"]))
+    keys = [k.lower() for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValidationFailed(f"{where}: {', '.join(repeated)} is listed more than once.")
+    return pairs
+
+
+def definitions_by_slug(application, slugs, *, lock: bool = False) -> dict[str, AttributeDefinition]:
+    """The application's definitions with these slugs (case-insensitive), keyed by lower-cased slug;
+    with ``lock``, held FOR KEY SHARE as value writes do."""
+    lowered = {s.lower() for s in slugs}
+    found = AttributeDefinition.objects.annotate(slug_lower=Lower("slug")).filter(
+        application=application, slug_lower__in=lowered)
+    by_slug = {d.slug.lower(): d for d in found}
+    if lock and by_slug:
+        locked = definitions_by_id(application, [d.id for d in by_slug.values()], lock="share")
+        by_slug = {slug: locked[d.id] for slug, d in by_slug.items() if d.id in locked}
+    return by_slug
+
+
+def checked_attributes(application, raw) -> list[list]:
+    """The ``attribute`` list of a bulk_update, as [key, value] pairs; 400 before anything runs unless
+    every slug is known and every value valid (the same value goes to everyone)."""
+    pairs = _attribute_pairs(raw, "attribute")
+    definitions = definitions_by_slug(application, [k for k, _ in pairs])
+    for i, (key, raw) in enumerate(pairs):
+        definition = definitions.get(key.lower())
+        if definition is None:
+            raise ValidationFailed(f"attribute[{i}].key: no attribute definition with slug {key!r} in this "
+                                   "application.", code="unknown_definition")
+        services.validate_value(definition, raw)
+    return [[key, raw] for key, raw in pairs]
+
+
+def attributes_from_text(application, assignments: list[str]) -> list[list]:
+    """``slug=value`` assignments (the command line) as [key, value] pairs: the value is JSON text (10,
+    true, ["a","b"]) or, for a single string attribute or when it is not JSON, the text itself."""
+    pairs = []
+    for assignment in assignments:
+        key, sep, text = assignment.partition("=")
+        if not sep or not key.strip():
+            raise ValidationFailed(f"{assignment!r}: write slug=value.")
+        definition = definitions_by_slug(application, [key.strip()]).get(key.strip().lower())
+        value = text
+        if definition is not None and (definition.type != "string" or definition.multi_value):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                pass
+        pairs.append({"key": key.strip(), "value": value})
+    return pairs
+
+
+def _user_ids(raw) -> list[str]:
+    if not isinstance(raw, list):
+        raise ValidationFailed("users must be a list of user ids.")
+    if len(raw) > MAX_USERS_IN_BODY:
+        raise ValidationFailed(f"users: at most {MAX_USERS_IN_BODY:,} ids in a request; use user_file_url.")
+    if not all(isinstance(u, str) for u in raw):
+        raise ValidationFailed("users must be a list of user ids (strings).")
+    return list(dict.fromkeys(u.strip() for u in raw))  # each customer once, in the order given
+
+
+def parse_same(application, body) -> dict:
+    """The job payload of a bulk_update request, validated."""
+    if not isinstance(body, dict):
+        raise ValidationFailed("The request body must be a JSON object.")
+    users, file_url = body.get("users"), body.get("user_file_url")
+    if (users is None or users == []) == (file_url in (None, "")):
+        raise ValidationFailed("Give either users (a list of user ids) or user_file_url (a CSV of user ids).")
+    payload = {"mode": "same", "attributes": checked_attributes(application, body.get("attribute"))}
+    if file_url not in (None, ""):
+        if not isinstance(file_url, str):
+            raise ValidationFailed("user_file_url must be a URL.")
+        downloads.vet_url(file_url, field="user_file_url")  # refuse private / malformed URLs at once
+        payload["user_file_url"] = file_url
+    else:
+        payload["users"] = _user_ids(users)
+    return payload
+
+
+def parse_per_user(body) -> dict:
+    if not isinstance(body, dict) or not isinstance(body.get("user_detail_attributes"), list):
+        raise ValidationFailed("user_detail_attributes is required: a list of {user_id, attributes}.")
+    details = body["user_detail_attributes"]
+    if not details:
+        raise ValidationFailed("user_detail_attributes must not be empty.")
+    if len(details) > MAX_USERS_IN_BODY:
+        raise ValidationFailed(f"user_detail_attributes: at most {MAX_USERS_IN_BODY:,} customers in a request.")
+    items = []
+    for i, detail in enumerate(details):
+        where = f"user_detail_attributes[{i}]"
+        if not isinstance(detail, dict) or not isinstance(detail.get("user_id"), str):
+            raise ValidationFailed(f"{where}.user_id is required.")
+        items.append([detail["user_id"].strip(), [[k, v] for k, v in _attribute_pairs(detail.get("attributes"),
+                                                                                         f"{where}.attributes")]])
+    return {"mode": "per_user", "items": items}
+
+
+# ----------------------------------------------------------------------------- applying
+
+def apply_items(application, items: list[Item], actor: Actor) -> jobs.ChunkResult:
+    """Write each customer's attributes (all of them or none); run inside a transaction."""
+    definitions = definitions_by_slug(application, {k for item in items for k, _ in item.attributes}, lock=True)
+    success, errors = 0, []
+    for item in items:
+        try:
+            with transaction.atomic():  # a savepoint: this customer's values, all or none
+                _apply_one(application, item, definitions, actor)
+            success += 1
+        except ServiceError as exc:
+            errors.append(jobs.RowError(item.row_number, item.user_id, exc.message))
+    return jobs.ChunkResult(success, errors)
+
+
+def _apply_one(application, item: Item, definitions: dict, actor: Actor) -> None:
+    if not is_object_id(item.user_id):
+        raise ValidationFailed(f"{item.user_id[:40]!r} is not a user id.")
+    customer = get_customer(application, item.user_id, include_archived=False)
+    for key, raw in item.attributes:
+        definition = definitions.get(key.lower())
+        if definition is None:
+            raise ValidationFailed(f"no attribute definition with slug {key!r} in this application.")
+        services.store_value(definition, customer.id, services.validate_value(definition, raw), actor)
+
+
+def _bulk_operation(total: int, result: jobs.ChunkResult) -> dict:
+    summary: dict[str, int] = {}
+    for error in result.errors:
+        summary[error.message] = summary.get(error.message, 0) + 1
+    return {"success": not result.errors, "total": total, "processed": result.success,
+            "errors_count": len(result.errors),
+            "errors": [{"user_id": e.reference, "error": e.message} for e in result.errors],
+            "processing_type": "synchronous", "error_summary": summary}
+
+
+def _items_of(payload: dict, user_ids=None, start: int = 0) -> list[Item]:
+    if payload["mode"] == "per_user":
+        return [Item(start + i + 1, user_id, [tuple(p) for p in pairs])
+                for i, (user_id, pairs) in enumerate(payload["items"][start:start + chunk_size()])]
+    pairs = [tuple(p) for p in payload["attributes"]]
+    return [Item(start + i + 1, user_id, pairs) for i, user_id in enumerate(user_ids[start:start + chunk_size()])]
+
+
+def bulk_update(application, payload: dict, actor: Actor, request=None) -> dict:
+    """Run a parsed request now (small) or as a job (large or a file); the BulkOperation answer."""
+    count = len(payload.get("items") or payload.get("users") or [])
+    if "user_file_url" not in payload and count <= settings.ATTRIBUTE_BULK_SYNC_LIMIT:
+        with transaction.atomic():
+            items = [item for start in range(0, count, chunk_size())
+                     for item in _items_of(payload, payload.get("users"), start)]
+            return _bulk_operation(count, apply_items(application, items, actor))
+    job = jobs.create_job(application, KIND, actor, payload=payload, total=count,
+                          file_name=_file_name(payload.get("user_file_url", "")), file_format="csv")
+    return {"success": True, "total": count, "processed": 0, "errors_count": 0, "errors": [],
+            "processing_type": "asynchronous", "error_summary": {}, "job_id": job.id,
+            "job": job_dict(job, request)}
+
+
+def _file_name(url: str) -> str:
+    return url.rsplit("/", 1)[-1].split("?", 1)[0][:200] if url else ""
+
+
+# ----------------------------------------------------------------------------- the job
+
+@jobs.register(KIND)
+class AttributeBulkUpdate:
+    """Chunks of ATTRIBUTE_BULK_CHUNK_SIZE customers; the checkpoint counts customers (or CSV records) done."""
+
+    action_type = "attribute_bulk_update"
+
+    def chunks(self, job, checkpoint):
+        done = (checkpoint or {}).get("done", 0)
+        payload = job.payload
+        if "user_file_url" in payload or "input_file" in payload:
+            yield from self._file_chunks(job, done)
+            return
+        total = len(payload.get("items") or payload.get("users") or [])
+        job.total = total
+        for start in range(done, total, chunk_size()):
+            yield _items_of(payload, payload.get("users"), start), {"done": min(total, start + chunk_size())}
+
+    def _file_chunks(self, job, done: int):
+        name = job.payload.get("input_file") or files.job_file_name(job, "users.csv")
+        if not files.exists(name):  # downloaded once: a resumed job reads the very same rows
+            with downloads.download(job.payload["user_file_url"], field="user_file_url") as downloaded:
+                files.save_file(name, downloaded.file)
+        job.total = sum(1 for _ in self._rows(name))
+        pairs = [tuple(p) for p in job.payload["attributes"]]
+        batch = []
+        for seen, (row_number, user_id) in enumerate(self._rows(name), start=1):
+            if seen <= done:
+                continue
+            batch.append(Item(row_number, user_id, pairs))
+            if len(batch) == chunk_size() or seen == job.total:
+                yield batch, {"done": seen}
+                batch = []
+
+    @staticmethod
+    def _rows(name: str):
+        with files.open_file(name) as stored, csvfiles.open_csv(stored, source="the user file") as rows:
+            column = next((c for c in USER_ID_COLUMNS if c in rows.header), None)
+            if column is None:
+                raise ValidationFailed("the user file has no user_id column "
+                                       f"(columns: {', '.join(rows.header)[:200]}).")
+            for row_number, row in rows:
+                yield row_number, row[column]
+
+    def apply(self, job, items):
+        return apply_items(job.application, items, _actor_of(job))
+
+
+def _actor_of(job) -> Actor:
+    created_by = job.created_by or {}
+    return Actor(created_by.get("type", "system"), created_by.get("id", ""), created_by.get("name", ""))

@@ -1,0 +1,35 @@
+"""filterUsersByAttributes (POST …/user_attribute/users): a search, so it needs the read scope."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from attributes import filtering
+from attributes.presenters import attribute_dict
+from core.errors import ValidationFailed
+from core.models import SCOPE_CUSTOMERS_READ
+from core.pagination import page_info
+from core.views import ApplicationScopedMixin
+from users.presenters import customer_dict
+
+
+def filtered_customer_dict(customer, attributes) -> dict:
+    """The SDK's UserAttributeFilteredList: the customer and the chosen attribute values."""
+    return {**customer_dict(customer), "is_encrypted": False,
+            "attributes": [attribute_dict(attribute, definition) for attribute, definition in attributes]}
+
+
+class FilterUsersView(ApplicationScopedMixin, APIView):
+    required_scopes = {"POST": SCOPE_CUSTOMERS_READ}
+
+    @extend_schema(operation_id="filterUsersByAttributes",
+                   summary="Customers whose attribute values match conditions (and / or), one page",
+                   request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request, **kwargs):
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("The request body must be a JSON object.")
+        query = filtering.parse_query(self.application, request.data)
+        customers, total, values = filtering.filter_customers(self.application, query)
+        return Response({"items": [filtered_customer_dict(c, values.get(c.id, [])) for c in customers],
+                         "page": page_info(query.page, total)})

@@ -1,0 +1,79 @@
+"""The bulk_update of the API from a local CSV of user ids, with a progress bar: the same job (kind
+attribute_bulk_update), run here; or handed to the Celery workers with --queue."""
+
+import threading
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from tqdm import tqdm
+
+from attributes import bulk
+from core import files, jobs
+from core.actors import Actor
+from core.errors import ServiceError
+from core.models import Job
+from core.selectors import application_by_id
+
+
+def _run_and_disconnect(job_id: str) -> None:
+    try:
+        jobs.run_job(job_id)
+    finally:
+        connections.close_all()  # this thread's own database connection
+
+
+class Command(BaseCommand):
+    help = ("Set the same attributes for every customer of a CSV file (a user_id column): "
+            "--set slug=value, repeatable; values are JSON (10, true, [\"a\"]) or plain text.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--application-id", required=True)
+        parser.add_argument("--file", required=True, type=Path, help="CSV with a user_id column")
+        parser.add_argument("--set", dest="assignments", action="append", required=True, metavar="SLUG=VALUE")
+        parser.add_argument("--queue", action="store_true", help="hand the job to the workers and return")
+
+    def handle(self, *args, application_id, file, assignments, queue, **options):
+        application = application_by_id(application_id)
+        if application is None:
+            raise CommandError(f"No application {application_id}.")
+        if not file.is_file():
+            raise CommandError(f"{file} is not a file.")
+        actor = Actor.system("manage.py bulk_update_attributes")
+        try:
+            payload = {"mode": "same", "attributes": bulk.checked_attributes(
+                application, bulk.attributes_from_text(application, assignments))}
+            job = jobs.create_job(application, bulk.KIND, actor, payload=payload, file_name=file.name,
+                                  file_format="csv", enqueue=False)
+            with file.open("rb") as handle:
+                payload["input_file"] = files.save_file(files.job_file_name(job, "users.csv"), handle)
+            Job.objects.filter(pk=job.pk).update(payload=payload)
+        except ServiceError as exc:
+            raise CommandError(exc.message)
+        if queue:
+            jobs.enqueue_job(job.pk)
+            self.stdout.write(f"job {job.pk} queued; follow it at …/users/jobs/{job.pk} or in the admin")
+            return
+        self._run_with_progress(job)
+
+    def _run_with_progress(self, job):
+        runner = threading.Thread(target=_run_and_disconnect, args=(job.pk,), daemon=True)
+        runner.start()
+        with tqdm(unit="customers", disable=None) as bar:  # shown on a terminal, silent in logs
+            while runner.is_alive():
+                self._update(bar, Job.objects.get(pk=job.pk))
+                time.sleep(0.2)
+            runner.join()
+            done = Job.objects.get(pk=job.pk)
+            self._update(bar, done)
+        if done.status == Job.FAILED:
+            raise CommandError(f"job {done.pk} failed: {done.error}")
+        self.stdout.write(f"job {done.pk}: {done.status}, {done.success_count} updated, {done.error_count} errors"
+                          + (f" (error file: {files.signed_path(done.error_file)})" if done.error_file else ""))
+
+    @staticmethod
+    def _update(bar, job):
+        bar.total = job.total or None
+        bar.n = job.processed
+        bar.refresh()
