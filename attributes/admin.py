@@ -6,7 +6,9 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.paginator import Paginator
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from attributes import selectors, services, types
@@ -318,6 +320,17 @@ class UserAttributeAdminForm(forms.ModelForm):
         return cleaned
 
 
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows: a company may hold millions of values, and the list is for
+    looking one customer up (search by id) rather than for paging through all of them."""
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def count(self):
+        return self.object_list.order_by()[: self.COUNT_CAP + 1].count()
+
+
 @admin.register(UserAttribute)
 class UserAttributeAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     company_field = "application__company"
@@ -327,8 +340,10 @@ class UserAttributeAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_filter = (("definition", CompanyScopedRelatedFilter),)
     search_fields = ("=customer__id",)
     search_help_text = "A customer id."
-    ordering = ("-updated_at", "-id")
+    ordering = ("-id",)  # ids start with their creation time: newest first, along the primary key
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = CappedCountPaginator
     list_per_page = 50
     readonly_fields = ("id", "version", "created_by", "updated_by", "created_at", "updated_at")
 

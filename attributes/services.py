@@ -10,7 +10,7 @@ FOR UPDATE, so a type change never interleaves with value writes (see selectors.
 import re
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -240,13 +240,10 @@ def _rewrite_values(definition: AttributeDefinition, old: types.Spec, new: types
             if failures:
                 continue  # only counting from now on: the transaction will be rolled back
             attribute.value, attribute.ciphertext = _stored_forms(new, converted)
-            attribute.version += 1
-            attribute.updated_at = now
-            attribute.updated_by = label
             rows.extend(_index_rows(attribute, definition, new, converted))
         if not failures:
-            UserAttribute.objects.bulk_update(batch, ["value", "ciphertext", "version", "updated_at", "updated_by"])
-            UserAttributeValue.objects.bulk_create(rows, batch_size=REWRITE_BATCH_SIZE)
+            _update_stored_forms(batch, now, label)
+            _copy_index_rows(rows)
     if failures:
         raise Conflict(
             f"Cannot change the attribute definition '{definition.slug}' from {_describe_spec(old)} to "
@@ -255,6 +252,36 @@ def _rewrite_values(definition: AttributeDefinition, old: types.Spec, new: types
             code="attribute_values_do_not_convert", meta={"failed": failures, "total": total,
                                                           "customer_ids": examples})
     return total
+
+
+def _update_stored_forms(attributes: list[UserAttribute], now, label: str) -> None:
+    """One UPDATE ... FROM (VALUES ...) for a batch: value / ciphertext as set on the instances, version
+    + 1 (bulk_update's CASE per row and column is many times slower at a thousand rows)."""
+    table = UserAttribute._meta.db_table
+    rows = ", ".join(["(%s, %s::jsonb, %s)"] * len(attributes))
+    params = []
+    for attribute in attributes:
+        params += [attribute.id, None if attribute.value is None else types.canonical_json(attribute.value),
+                   attribute.ciphertext]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS a SET value = v.value, ciphertext = v.ciphertext, version = a.version + 1, "
+            f"updated_at = %s, updated_by = %s FROM (VALUES {rows}) AS v(id, value, ciphertext) WHERE a.id = v.id",
+            [now, label, *params])
+
+
+INDEX_COLUMNS = ("attribute_id", "definition_id", "customer_id", "position", "text_value", "text_lower",
+                 "number_value", "bool_value", "time_value", "digest")
+
+
+def _copy_index_rows(rows: list[UserAttributeValue]) -> None:
+    """Insert many index rows with COPY (bulk_create spends more time building its SQL than PostgreSQL
+    spends inserting)."""
+    table = UserAttributeValue._meta.db_table
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(INDEX_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([getattr(row, column) for column in INDEX_COLUMNS])
 
 
 def _delete_all_values(definition: AttributeDefinition) -> int:
@@ -462,5 +489,5 @@ def rotate_encryption(batch_size: int = 500) -> int:
                 rows.extend(_index_rows(attribute, attribute.definition, types.Spec.of(attribute.definition), value))
             UserAttributeValue.objects.filter(attribute_id__in=[a.id for a in batch]).delete()
             UserAttribute.objects.bulk_update(batch, ["ciphertext"])
-            UserAttributeValue.objects.bulk_create(rows)
+            _copy_index_rows(rows)
             done += len(batch)

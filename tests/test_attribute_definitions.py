@@ -557,3 +557,24 @@ def test_another_company_token_is_refused(url, make_client, define):
 def test_no_token_is_401(client, url):
     response = client.get(url(DEFINITIONS))
     assert response.status_code == 401
+
+
+def test_conversion_runs_in_batches_and_a_late_failure_undoes_the_early_ones(api, url, define, create_customer,
+                                                                              monkeypatch):
+    monkeypatch.setattr(attribute_services, "REWRITE_BATCH_SIZE", 2)
+    definition = define(name="Score", type="string")
+    people = [create_customer() for _ in range(5)]
+    for index, person in enumerate(people):
+        set_value(api, url, definition["_id"], person["_id"], str(index))
+    last = UserAttribute.objects.order_by("-id").first()  # converted in the last batch
+    set_value(api, url, definition["_id"], last.customer_id, "not a number")
+    before = sorted(UserAttributeValue.objects.values_list("customer_id", "text_value"))
+    assert_error(update(api, url, definition["_id"], type="number"), 409, "1 of 5")
+    assert sorted(UserAttributeValue.objects.values_list("customer_id", "text_value")) == before
+    assert UserAttribute.objects.filter(value__in=["0", "1", "2", "3", "4"]).count() == 4
+    set_value(api, url, definition["_id"], last.customer_id, "9")
+    updated(api, url, definition["_id"], type="number")
+    assert sorted(UserAttributeValue.objects.values_list("number_value", flat=True)) == \
+        sorted(float(v) for v in UserAttribute.objects.values_list("value", flat=True))
+    assert UserAttributeValue.objects.filter(number_value__isnull=False).count() == 5
+    assert set(UserAttribute.objects.values_list("version", flat=True)) == {1, 3}  # the last one: set 3 times
