@@ -15,8 +15,12 @@ from users.presenters import customer_dict
 
 
 def filtered_customer_dict(customer, attributes) -> dict:
-    """The SDK's UserAttributeFilteredList: the customer and the chosen attribute values."""
-    return {**customer_dict(customer), "is_encrypted": False,
+    """The SDK's UserAttributeFilteredList: the customer and the chosen attribute values. Unlike the
+    customer list's UserSchema, its UserPhoneNumbers carry ``country_code`` as a string."""
+    data = customer_dict(customer)
+    for phone in data["phone_numbers"]:
+        phone["country_code"] = str(phone["country_code"])
+    return {**data, "is_encrypted": False,
             "attributes": [attribute_dict(attribute, definition) for attribute, definition in attributes]}
 
 

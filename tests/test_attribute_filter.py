@@ -143,6 +143,7 @@ def test_items_carry_the_chosen_attribute_values(api, url, shop):
     item = response.json()["items"][0]
     assert item["_id"] == item["user_id"] == customers["asha"]
     assert isinstance(item["emails"], list) and item["is_encrypted"] is False
+    assert item["phone_numbers"][0]["country_code"] == "91"  # UserPhoneNumbers: a string, unlike UserSchema
     values = {a["user_attribute_definition_id"]: a["attribute"]["value"] for a in item["attributes"]}
     assert values == {d["points"].id: 120, d["secret"].id: "s1"}
     for attribute in item["attributes"]:

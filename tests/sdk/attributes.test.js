@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /*
  * SDK compatibility check of the customer attributes: every attribute method of the official Fynd
- * JavaScript SDK (@gofynd/fdk-client-javascript 3.4.2) PlatformClient but filterUsersByAttributes, with
+ * JavaScript SDK (@gofynd/fdk-client-javascript 3.4.2) PlatformClient, filterUsersByAttributes included, with
  * strictResponseCheck on, so every answer is validated against the SDK's Joi schemas
  * (UserAttributeDefinition, UserAttributeDefinitionDetails, UserAttribute, BulkUserAttribute,
- * SuccessMessage) and a mismatch rejects the call.
+ * UserAttributeFiltered, SuccessMessage) and a mismatch rejects the call.
  *
  * Run by tests/test_sdk_attributes.py against a live server with a fresh application.
  * Environment: FDK_DOMAIN, FDK_COMPANY_ID, FDK_APPLICATION_ID, FDK_CLIENT_ID, FDK_CLIENT_SECRET,
@@ -264,6 +264,32 @@ step("getUserAttributesForUser lists a customer's values, paginated", async () =
   res.items.forEach((a) => checkAttribute(a));
   assert.deepEqual(res.items.map((a) => a.user_attribute_definition_id), [state.tier._id, state.visits._id]);
   checkPage(res.page, { item_total: 3, current: 1, size: 2, has_next: true });
+});
+
+step("filterUsersByAttributes: conditions, chosen values, paging (read scope)", async () => {
+  const res = await state.reader.filterUsersByAttributes({ body: { query: {
+    type: "and", page: 1, limit: 10, definition_ids: [state.score._id],
+    conditions: [{ definition_id: state.score._id, type: "gte", value: 40 },
+                 { definition_id: state.tier._id, type: "sw", value: "SIL" }],
+  } } });
+  noNulls(res, "filtered");
+  assert.deepEqual(res.items.map((u) => u._id), [state.ravi._id]);
+  assert.equal(res.items[0].user_id, state.ravi._id);
+  assert.deepEqual(res.items[0].attributes.map((a) => [a.user_attribute_definition_id, a.attribute.value]),
+    [[state.score._id, 42]]);
+  res.items[0].attributes.forEach((a) => checkAttribute(a));
+  checkPage(res.page, { item_total: 1, current: 1, size: 10, has_next: false });
+  const either = await state.user.filterUsersByAttributes({ body: { query: {
+    type: "or", page: 1, limit: 1, definition_ids: [],
+    conditions: [{ definition_id: state.score._id, type: "gte", value: 40 },
+                 { definition_id: state.score._id, type: "lt", value: 40 }],
+  } } });
+  checkPage(either.page, { current: 1, size: 1 });
+  assert.equal(either.items.length, 1);
+  assert.deepEqual(either.items[0].attributes, []);
+  await expectServerError(state.user.filterUsersByAttributes({ body: { query: {
+    type: "and", page: 1, limit: 10, conditions: [{ definition_id: state.tier._id, type: "gt", value: "a" }],
+  } } }), 400, "an operator that does not fit a string");
 });
 
 step("updateUserAttributeDefinition converts the values when the type changes", async () => {
