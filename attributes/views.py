@@ -17,23 +17,10 @@ from attributes.serializers import (
     UserAttributeBodySerializer,
 )
 from core.actors import Actor
-from core.errors import ValidationFailed
 from core.pagination import PageRequest, page_info
-from core.views import ApplicationScopedMixin
+from core.views import PAGE_PARAMS, ApplicationScopedMixin, validated
 from users.selectors import get_customer
 
-PAGE_PARAMS = [
-    OpenApiParameter("page_no", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (default 10, max MAX_PAGE_SIZE)."),
-]
-
-
-def validated(serializer_class, request, *, partial: bool = False) -> dict:
-    if not isinstance(request.data, dict):
-        raise ValidationFailed("The request body must be a JSON object.")
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def success(message: str) -> Response:

@@ -6,13 +6,15 @@ from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import services
+from core.errors import ValidationFailed
 from core.parsers import JSONParser
 from core.selectors import application_of_company
 
@@ -47,6 +49,22 @@ class ApplicationScopedMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication and scopes come first
         self.application = application_of_company(kwargs["company_id"], kwargs["application_id"])
+
+
+PAGE_PARAMS = [
+    OpenApiParameter("page_no", OpenApiTypes.INT, description="Page number, from 1."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (default 10, max MAX_PAGE_SIZE)."),
+]
+
+
+def validated(serializer_class, request, *, partial: bool = False) -> dict:
+    """The request body checked by a serializer; 400 (one error format) for anything else than a valid
+    JSON object."""
+    if not isinstance(request.data, dict):
+        raise ValidationFailed("The request body must be a JSON object.")
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 def _basic_credentials(request) -> tuple[str, str] | None:

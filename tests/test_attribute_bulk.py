@@ -1,8 +1,6 @@
 """Bulk attribute updates: bulk_update (same attributes for many customers, ids or a CSV file) and
 bulk_update/per_user; synchronous below ATTRIBUTE_BULK_SYNC_LIMIT, a job on a worker above it."""
 
-import signal
-
 import pytest
 from django.test import override_settings
 
@@ -233,12 +231,7 @@ def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, 
 
     queue, log = workers.private_queue(monkeypatch), tmp_path / "worker.log"
     env = workers.worker_env(media, ATTRIBUTE_BULK_CHUNK_SIZE=4)
-    first = workers.start_worker(env, queue, log)
-    try:
-        jobs.enqueue_job(job.pk)
-        workers.wait_for(lambda: Job.objects.get(pk=job.pk).processed >= 40, "40 customers done", log)
-    finally:
-        workers.stop(first)
+    workers.kill_midway(job.pk, env, queue, log, when=lambda j: j.processed >= 40, what="40 customers done")
 
     killed = Job.objects.get(pk=job.pk)
     assert killed.status == "processing" and 40 <= killed.processed < 401, killed.processed
@@ -247,13 +240,7 @@ def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, 
     assert written == killed.success_count and killed.checkpoint == {"done": killed.processed}
     assert AuditEvent.objects.filter(action="attribute.updated").count() == written
 
-    with override_settings(JOB_STALE_SECONDS=1):
-        workers.wait_for(lambda: jobs.resume_stale_jobs() == [job.pk], "the job to go stale", log, timeout=10)
-        second = workers.start_worker({**env, "JOB_STALE_SECONDS": "1"}, queue, log)
-        try:
-            workers.wait_for(lambda: Job.objects.get(pk=job.pk).status not in Job.ACTIVE, "the second worker", log)
-        finally:
-            workers.stop(second, signal.SIGTERM)
+    workers.resume_in_new_worker(job.pk, env, queue, log)
 
     done = Job.objects.get(pk=job.pk)
     assert (done.status, done.total, done.processed, done.success_count, done.error_count, done.attempts) == (

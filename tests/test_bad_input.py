@@ -70,12 +70,11 @@ def test_deeply_nested_body_is_400_not_500(api, url):
 
 
 @pytest.mark.parametrize("method,suffix", WRITE_ENDPOINTS)
-@pytest.mark.parametrize("raw,kind", [("[]", "list"), ('["9876543210"]', "list"), ('"9876543210"', "str"),
-                                      ("42", "int"), ("true", "bool")])
-def test_body_not_an_object_is_400(api, url, two_customers, method, suffix, raw, kind):
+@pytest.mark.parametrize("raw", ["[]", '["9876543210"]', '"9876543210"', "42", "true"])
+def test_body_not_an_object_is_400(api, url, two_customers, method, suffix, raw):
     before = snapshot()
     response = send(api, method, url(suffix), raw)
-    assert_error(response, 400, "expected a dictionary", kind, code="validation_error")
+    assert_error(response, 400, "must be a JSON object", code="validation_error")
     assert snapshot() == before
 
 
@@ -83,7 +82,7 @@ def test_body_not_an_object_is_400(api, url, two_customers, method, suffix, raw,
 def test_null_body_is_400(api, url, two_customers, method, suffix):
     before = snapshot()
     response = send(api, method, url(suffix), "null")
-    assert_error(response, 400, "no data")
+    assert_error(response, 400, "must be a JSON object")
     assert snapshot() == before
 
 

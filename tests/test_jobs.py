@@ -5,7 +5,6 @@ import csv
 import io
 import json
 import re
-import signal
 import subprocess
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -354,12 +353,8 @@ def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, 
     queue, log = workers.private_queue(monkeypatch), tmp_path / "worker.log"
     env = workers.worker_env(media, JOB_HANDLER_MODULES="tests.job_handlers")
 
-    first = workers.start_worker(env, queue, log)
-    try:
-        jobs.enqueue_job(job.pk)  # autocommit here: sent at once
-        workers.wait_for(lambda: Job.objects.get(pk=job.pk).processed >= 15, "the first worker to process 15 rows", log)
-    finally:
-        workers.stop(first, signal.SIGKILL)  # no warm shutdown: the process dies mid-chunk, its transaction with it
+    # no warm shutdown: the process dies mid-chunk, its transaction with it
+    workers.kill_midway(job.pk, env, queue, log, when=lambda j: j.processed >= 15, what="15 rows done")
 
     killed = Job.objects.get(pk=job.pk)
     assert killed.status == "processing" and 15 <= killed.processed < 60
@@ -369,13 +364,7 @@ def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, 
     assert JobError.objects.filter(job=job).count() == killed.error_count
 
     # Beat's resume_stale_jobs finds the job once its heartbeat is stale and a new worker finishes it.
-    with override_settings(JOB_STALE_SECONDS=1):
-        workers.wait_for(lambda: jobs.resume_stale_jobs() == [job.pk], "the job to go stale", log, timeout=10)
-        second = workers.start_worker({**env, "JOB_STALE_SECONDS": "1"}, queue, log)
-        try:
-            workers.wait_for(lambda: Job.objects.get(pk=job.pk).status not in Job.ACTIVE, "the second worker", log)
-        finally:
-            workers.stop(second, signal.SIGTERM)
+    workers.resume_in_new_worker(job.pk, env, queue, log)
 
     clean = make_job(application, **payload)
     assert jobs.run_job(clean.pk) == "completed_with_errors"

@@ -63,3 +63,33 @@ def wait_for(condition, what: str, log: Path, timeout: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}"
         time.sleep(0.02)
+
+
+def kill_midway(job_id: str, env: dict, queue: str, log: Path, *, when, what: str) -> None:
+    """Queue the job to a new worker and SIGKILL it as soon as ``when(job)`` holds."""
+    from core import jobs
+    from core.models import Job
+
+    worker = start_worker(env, queue, log)
+    try:
+        jobs.enqueue_job(job_id)  # autocommit here: sent at once
+        wait_for(lambda: when(Job.objects.get(pk=job_id)), what, log)
+    finally:
+        stop(worker)
+
+
+def resume_in_new_worker(job_id: str, env: dict, queue: str, log: Path) -> None:
+    """What beat does for a job whose worker died: resume_stale_jobs queues it again once its heartbeat
+    is stale (1 s here), and a new worker finishes it."""
+    from django.test import override_settings
+
+    from core import jobs
+    from core.models import Job
+
+    with override_settings(JOB_STALE_SECONDS=1):
+        wait_for(lambda: jobs.resume_stale_jobs() == [job_id], "the job to go stale", log, timeout=10)
+        worker = start_worker({**env, "JOB_STALE_SECONDS": "1"}, queue, log)
+        try:
+            wait_for(lambda: Job.objects.get(pk=job_id).status not in Job.ACTIVE, "the new worker to finish", log)
+        finally:
+            stop(worker, signal.SIGTERM)

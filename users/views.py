@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from core.actors import Actor
 from core.errors import ValidationFailed
 from core.pagination import PageRequest, page_info
-from core.views import ApplicationScopedMixin
+from core.views import PAGE_PARAMS, ApplicationScopedMixin, validated
 from users import selectors, services
 from users.presenters import customer_dict
 from users.schema import CustomerListResponse, CustomerResponse, SearchResponse
@@ -22,16 +22,6 @@ from users.serializers import (
     UpdateUserSerializer,
 )
 
-PAGE_PARAMS = [
-    OpenApiParameter("page_no", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (default 10, max MAX_PAGE_SIZE)."),
-]
-
-
-def validated(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):

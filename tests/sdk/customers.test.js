@@ -13,32 +13,17 @@
 
 const assert = require("node:assert/strict");
 const {
-  OBJECT_ID, ISO_MS_Z, LOG_LEVEL, env, expectServerError, step, run,
+  OBJECT_ID, ISO_MS_Z, env, expectServerError, step, run, platformConfig,
 } = require("./harness");
-const { PlatformConfig, PlatformClient } = require("@gofynd/fdk-client-javascript");
+const { PlatformClient } = require("@gofynd/fdk-client-javascript");
 
-const DOMAIN = env("FDK_DOMAIN").replace(/\/+$/, "");
-const COMPANY_ID = env("FDK_COMPANY_ID");
 const APP_ID = env("FDK_APPLICATION_ID");
 const CLIENT_ID = env("FDK_CLIENT_ID");
 const CLIENT_SECRET = env("FDK_CLIENT_SECRET");
 
-function makeConfig(overrides = {}) {
-  return new PlatformConfig(
-    {
-      companyId: COMPANY_ID,
-      domain: DOMAIN,
-      apiKey: CLIENT_ID,
-      apiSecret: CLIENT_SECRET,
-      useAutoRenewTimer: false,
-      // The SDK logs every HTTP error (with the request's headers); expected errors would drown the
-      // report. Failures are described by this script; FDK_LOG_LEVEL=DEBUG shows the SDK's own log.
-      logLevel: LOG_LEVEL,
-      ...overrides,
-    },
-    { strictResponseCheck: true }
-  );
-}
+/** The SDK logs every HTTP error (with the request's headers); expected errors would drown the report:
+ * failures are described by this script, FDK_LOG_LEVEL=DEBUG shows the SDK's own log. */
+const makeConfig = (overrides = {}) => platformConfig(CLIENT_ID, CLIENT_SECRET, overrides);
 
 function checkUser(user, expected = {}) {
   assert.ok(user && typeof user === "object", `user should be an object, got ${JSON.stringify(user)}`);

@@ -85,4 +85,34 @@ function run(label) {
   });
 }
 
-module.exports = { OBJECT_ID, ISO_MS_Z, LOG_LEVEL, env, describe, expectServerError, step, run };
+/** A PlatformConfig for FDK_DOMAIN / FDK_COMPANY_ID with the strict response check on. */
+function platformConfig(clientId, clientSecret, overrides = {}) {
+  const { PlatformConfig } = require("@gofynd/fdk-client-javascript");
+  return new PlatformConfig(
+    {
+      companyId: env("FDK_COMPANY_ID"),
+      domain: env("FDK_DOMAIN").replace(/\/+$/, ""),
+      apiKey: clientId,
+      apiSecret: clientSecret,
+      useAutoRenewTimer: false,
+      logLevel: LOG_LEVEL,
+      ...overrides,
+    },
+    { strictResponseCheck: true }
+  );
+}
+
+/** The platform User client of FDK_APPLICATION_ID, with a client_credentials token already set. */
+async function connect(clientId, clientSecret) {
+  const { PlatformClient } = require("@gofynd/fdk-client-javascript");
+  const config = platformConfig(clientId, clientSecret);
+  const token = await config.oauthClient.getAccesstokenObj({ grant_type: "client_credentials" });
+  config.oauthClient.setToken(token);
+  // As OAuthClient.verifyCallback does after setToken (setToken alone leaves token_expires_at at 0).
+  config.oauthClient.token_expires_at = Date.now() + token.expires_in * 1000;
+  return new PlatformClient(config).application(env("FDK_APPLICATION_ID")).user;
+}
+
+module.exports = {
+  OBJECT_ID, ISO_MS_Z, LOG_LEVEL, env, describe, expectServerError, step, run, platformConfig, connect,
+};

@@ -13,35 +13,8 @@
 
 const assert = require("node:assert/strict");
 const {
-  OBJECT_ID, ISO_MS_Z, LOG_LEVEL, env, expectServerError, step, run,
+  OBJECT_ID, ISO_MS_Z, env, expectServerError, step, run, connect,
 } = require("./harness");
-const { PlatformConfig, PlatformClient } = require("@gofynd/fdk-client-javascript");
-
-const DOMAIN = env("FDK_DOMAIN").replace(/\/+$/, "");
-const COMPANY_ID = env("FDK_COMPANY_ID");
-const APP_ID = env("FDK_APPLICATION_ID");
-
-function makeConfig(clientId, clientSecret) {
-  return new PlatformConfig(
-    {
-      companyId: COMPANY_ID,
-      domain: DOMAIN,
-      apiKey: clientId,
-      apiSecret: clientSecret,
-      useAutoRenewTimer: false,
-      logLevel: LOG_LEVEL,
-    },
-    { strictResponseCheck: true }
-  );
-}
-
-async function connect(clientId, clientSecret) {
-  const config = makeConfig(clientId, clientSecret);
-  const token = await config.oauthClient.getAccesstokenObj({ grant_type: "client_credentials" });
-  config.oauthClient.setToken(token);
-  config.oauthClient.token_expires_at = Date.now() + token.expires_in * 1000;
-  return new PlatformClient(config).application(APP_ID).user;
-}
 
 /** JSON types the SDK's Joi would coerce: check them here, and that no string is null. */
 function checkConfig(cfg) {

@@ -15,25 +15,17 @@
 
 const assert = require("node:assert/strict");
 const {
-  OBJECT_ID, LOG_LEVEL, env, expectServerError, step, run,
+  OBJECT_ID, LOG_LEVEL, env, expectServerError, step, run, connect,
 } = require("./harness");
-const {
-  PlatformConfig, PlatformClient, ApplicationConfig, ApplicationClient,
-} = require("@gofynd/fdk-client-javascript");
+const { ApplicationConfig, ApplicationClient } = require("@gofynd/fdk-client-javascript");
 
 const DOMAIN = env("FDK_DOMAIN").replace(/\/+$/, "");
-const COMPANY_ID = env("FDK_COMPANY_ID");
 const APP_ID = env("FDK_APPLICATION_ID");
 const APP_TOKEN = env("FDK_APPLICATION_TOKEN");
 const CLIENT_ID = env("FDK_CLIENT_ID");
 const CLIENT_SECRET = env("FDK_CLIENT_SECRET");
 
-const platformConfig = new PlatformConfig(
-  { companyId: COMPANY_ID, domain: DOMAIN, apiKey: CLIENT_ID, apiSecret: CLIENT_SECRET, useAutoRenewTimer: false,
-    logLevel: LOG_LEVEL },
-  { strictResponseCheck: true }
-);
-const user = new PlatformClient(platformConfig).application(APP_ID).user;
+let user; // the platform client, connected by the first step
 
 /** A storefront client carrying this f.session cookie value (null: no cookie). */
 function storefront(cookie, token = APP_TOKEN) {
@@ -76,9 +68,7 @@ async function newSession(userId, body = {}) {
 // ----------------------------------------------------------------------------- scenario
 
 step("platform token (client_credentials)", async () => {
-  const token = await platformConfig.oauthClient.getAccesstokenObj({ grant_type: "client_credentials" });
-  platformConfig.oauthClient.setToken(token);
-  platformConfig.oauthClient.token_expires_at = Date.now() + token.expires_in * 1000;
+  user = await connect(CLIENT_ID, CLIENT_SECRET);
   state.asha = await newCustomer(1, "Asha");
   state.bilal = await newCustomer(2, "Bilal");
 });
