@@ -21,14 +21,14 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, base_dir: Path, *, database_url: str, redis_url: str, workers: int, threads: int,
-                 log_path: Path):
+                 log_path: Path, extra_env: dict | None = None):
         self.base_dir = base_dir
         self.port = free_port()
         self.workers = workers
         self.threads = threads
         self.log_path = log_path
         self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "DEBUG": "false",
-                    "LOG_LEVEL": "WARNING"}
+                    "LOG_LEVEL": "WARNING", **(extra_env or {})}
         self.process: subprocess.Popen | None = None
         self._log = None
 
