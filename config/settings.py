@@ -221,6 +221,10 @@ ATTRIBUTE_ENCRYPTION_KEYS = [k.strip() for k in os.environ.get("ATTRIBUTE_ENCRYP
 ATTRIBUTE_BULK_SYNC_LIMIT = int(os.environ.get("ATTRIBUTE_BULK_SYNC_LIMIT", "100"))  # users per sync bulk update
 ATTRIBUTE_BULK_CHUNK_SIZE = int(os.environ.get("ATTRIBUTE_BULK_CHUNK_SIZE", "500"))  # customers per job transaction
 
+# --- Customer import / export (users/transfers, docs/transfers.md)
+CUSTOMER_IMPORT_CHUNK_SIZE = int(os.environ.get("CUSTOMER_IMPORT_CHUNK_SIZE", "5000"))  # rows per job transaction
+CUSTOMER_EXPORT_PAGE_SIZE = int(os.environ.get("CUSTOMER_EXPORT_PAGE_SIZE", "100000"))  # customers per part file
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

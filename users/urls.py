@@ -1,6 +1,7 @@
 from django.db.transaction import non_atomic_requests
 from django.urls import path
 
+from users.transfers.views import ExportJobsView, ImportJobsView
 from users.views import CustomerViewSet
 
 urlpatterns = [
@@ -12,6 +13,11 @@ urlpatterns = [
     path("customers/activation", CustomerViewSet.as_view({"put": "activation"}), name="customers-activation"),
     path("customers/archive", CustomerViewSet.as_view({"put": "archive"}), name="customers-archive"),
     path("customers/undelete", CustomerViewSet.as_view({"put": "undelete"}), name="customers-undelete"),
+    path("customers/<str:user_id>/timeline", non_atomic_requests(CustomerViewSet.as_view({"get": "timeline"})),
+         name="customers-timeline"),
+    # users/jobs/<24-hex id> is core.job_urls (getUsersJobByJobId); these two names never match it.
+    path("users/jobs/import", ImportJobsView.as_view(), name="users-jobs-import"),
+    path("users/jobs/export", ExportJobsView.as_view(), name="users-jobs-export"),
     path("customers/<str:user_id>", CustomerViewSet.as_view({"get": "retrieve", "put": "update"}),
          name="customers-detail"),
 ]

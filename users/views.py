@@ -21,6 +21,7 @@ from users.serializers import (
     UnDeleteUserSerializer,
     UpdateUserSerializer,
 )
+from users.timeline import customer_timeline
 
 
 
@@ -101,3 +102,9 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
         services.restore_customer(self.application, data["user_id"], data["reason"], Actor.from_request(request),
                                   reason_id=data.get("reason_id", ""))
         return Response({"success": True}, status=status.HTTP_200_OK)
+
+    @extend_schema(operation_id="getUserTimeline", summary="The customer's timeline (audit events, newest first)",
+                   responses=OpenApiTypes.OBJECT)
+    def timeline(self, request, user_id, **kwargs):
+        customer = selectors.get_customer(self.application, user_id)
+        return Response(customer_timeline(customer))

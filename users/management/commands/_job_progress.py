@@ -1,0 +1,44 @@
+"""Run a job in this process with a progress bar (tqdm), as manage.py bulk_update_attributes does."""
+
+import threading
+import time
+
+from django.core.management.base import CommandError
+from django.db import connections
+from tqdm import tqdm
+
+from core import files, jobs
+from core.models import Job
+
+
+def _run_and_disconnect(job_id: str) -> None:
+    try:
+        jobs.run_job(job_id)
+    finally:
+        connections.close_all()  # this thread's own database connection
+
+
+def run_with_progress(job: Job, unit: str) -> Job:
+    """Run ``job`` in a thread here, show its progress, and return it finished (CommandError if it failed)."""
+    runner = threading.Thread(target=_run_and_disconnect, args=(job.pk,), daemon=True)
+    runner.start()
+    with tqdm(unit=unit, disable=None) as bar:  # shown on a terminal, silent in logs
+        while runner.is_alive():
+            _update(bar, Job.objects.get(pk=job.pk))
+            time.sleep(0.2)
+        runner.join()
+        done = Job.objects.get(pk=job.pk)
+        _update(bar, done)
+    if done.status == Job.FAILED:
+        raise CommandError(f"job {done.pk} failed: {done.error}")
+    return done
+
+
+def _update(bar, job: Job) -> None:
+    bar.total = job.total or None
+    bar.n = job.processed
+    bar.refresh()
+
+
+def link(name: str) -> str:
+    return files.signed_url(name) if name else ""

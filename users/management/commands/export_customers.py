@@ -1,0 +1,44 @@
+"""manage.py export_customers --application-id ID --format csv|xlsx: the export of the API (job kind
+customer_export), run here with a progress bar; prints the signed link of the file (--output also copies it)."""
+
+import shutil
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from core import files, jobs
+from core.actors import Actor
+from core.errors import ServiceError
+from core.selectors import application_by_id
+from users.management.commands._job_progress import link, run_with_progress
+from users.transfers import exports
+
+
+class Command(BaseCommand):
+    help = "Export every live customer of an application to CSV or XLSX."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--application-id", required=True)
+        parser.add_argument("--format", dest="file_format", default="csv", help="csv (default) or xlsx")
+        parser.add_argument("--output", type=Path, help="also copy the file here")
+        parser.add_argument("--queue", action="store_true", help="hand the job to the workers and return")
+
+    def handle(self, *args, application_id, file_format, output, queue, **options):
+        application = application_by_id(application_id)
+        if application is None:
+            raise CommandError(f"No application {application_id}.")
+        try:
+            job = exports.start_export(application, Actor.system("manage.py export_customers"),
+                                       file_format=file_format, enqueue=False)
+        except ServiceError as exc:
+            raise CommandError(exc.message)
+        if queue:
+            jobs.enqueue_job(job.pk)
+            self.stdout.write(f"job {job.pk} queued; follow it at …/users/jobs/{job.pk} or in the admin")
+            return
+        done = run_with_progress(job, "customers")
+        if output:
+            with files.open_file(done.result_file) as source, output.open("wb") as target:
+                shutil.copyfileobj(source, target)
+        self.stdout.write(f"job {done.pk}: {done.status}: {done.success_count} customers exported to "
+                          f"{done.result_file} ({link(done.result_file)})" + (f", copied to {output}" if output else ""))

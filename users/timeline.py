@@ -1,0 +1,81 @@
+"""The customer timeline (getUserTimeline): the audit events of one customer as the SDK's GetUserTimeline,
+``{delete_on, timeline: [{date, title, type, visible, sub_title}]}``, newest first.
+
+``type`` is the audit action (``customer.blocked``, ``session.deleted``, …); ``title`` says it in words;
+``sub_title`` carries the details, the reason and who did it. ``delete_on`` is the date an archived
+customer will be purged ("" for a live one). Session starts are listed with ``visible: false`` (they
+are frequent and say little); everything else is visible.
+"""
+
+from core.timefmt import iso
+from users.models import AuditEvent, Customer
+
+MAX_EVENTS = 200
+
+TITLES = {
+    "customer.created": "Customer created",
+    "customer.updated": "Profile updated",
+    "customer.blocked": "Blocked",
+    "customer.unblocked": "Unblocked",
+    "customer.archived": "Archived (deleted from the sales channel)",
+    "customer.restored": "Restored",
+    "customer.purged": "Purged",
+    "session.created": "Session started",
+    "session.deleted": "Session ended",
+    "sessions.deleted": "All sessions ended",
+    "attribute.updated": "Attribute set",
+    "attribute.deleted": "Attribute removed",
+}
+HIDDEN = {"session.created"}
+
+
+def _details(event: AuditEvent) -> list[str]:
+    data = event.data or {}
+    action = event.action
+    parts = []
+    if data.get("source") == "import":
+        parts.append(f"by import job {data.get('job_id', '')}".strip())
+    if action == "customer.updated":
+        changed = sorted((data.get("changed") or {}).keys())
+        if changed:
+            parts.append("changed: " + ", ".join(changed))
+    elif action == "customer.archived" and data.get("restore_until"):
+        parts.append(f"restorable until {data['restore_until'][:10]}")
+    elif action in ("attribute.updated", "attribute.deleted") and data.get("slug"):
+        text = data["slug"]
+        if action == "attribute.updated" and "value" in data and not data.get("encrypted"):
+            text += f" = {str(data['value'])[:80]}"
+        parts.append(text)
+    elif action == "sessions.deleted" and isinstance(data.get("session_ids"), list):
+        parts.append(f"{len(data['session_ids'])} session(s)")
+    elif action in ("customer.blocked", "customer.unblocked") and data.get("unchanged"):
+        parts.append("already so")
+    return parts
+
+
+def timeline_item(event: AuditEvent) -> dict:
+    parts = _details(event)
+    if event.reason:
+        parts.append(f"reason: {event.reason[:300]}")
+    who = event.actor_name or event.actor_id or event.actor_type
+    if who:
+        parts.append(f"by {who}")
+    return {
+        "date": iso(event.created_at),
+        "title": TITLES.get(event.action, event.action.replace(".", " ").replace("_", " ").capitalize()),
+        "type": event.action,
+        "visible": event.action not in HIDDEN,
+        "sub_title": " · ".join(parts),
+    }
+
+
+def events_of(customer: Customer, limit: int = MAX_EVENTS):
+    return list(AuditEvent.objects.filter(application_id=customer.application_id, customer_id=customer.id)
+                .order_by("-created_at", "-id")[:limit])
+
+
+def customer_timeline(customer: Customer, limit: int = MAX_EVENTS) -> dict:
+    return {
+        "delete_on": iso(customer.restore_until) if customer.archived else "",
+        "timeline": [timeline_item(event) for event in events_of(customer, limit)],
+    }

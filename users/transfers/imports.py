@@ -1,0 +1,520 @@
+"""The ``customer_import`` job: a CSV or XLSX file of customers, created or updated in chunks.
+
+How a chunk runs (docs/transfers.md has the rules):
+
+- a producer thread reads the stored CSV and checks every row (users.transfers.rows) one chunk ahead
+  of the database work, so Python's row checks overlap PostgreSQL's inserts;
+- ``apply`` (one transaction per chunk, with the counters: core/job_runner.py) validates attribute
+  cells, looks up every email and phone of the chunk in two queries, locks the matched customers,
+  then writes with set-based SQL: COPY for new customers, their emails, phones and audit events, one
+  ``UPDATE … FROM unnest(…)`` for the changed ones;
+- rows of one chunk that share an email, phone or username, or match the same customer, are applied
+  in file order (later ones in a next pass of the same transaction, which then finds the earlier ones);
+- if a concurrent writer took an email, phone or username meanwhile (a unique index refuses the bulk
+  write), that pass is redone row by row, each in its own savepoint.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from core import csvfiles, downloads, files, jobs
+from core.actors import Actor
+from core.errors import ServiceError, ValidationFailed
+from core.ids import new_object_id
+from core.models import Job
+from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
+from users.services import generate_username
+from users.transfers import rows as row_rules
+from users.transfers import sources
+
+KIND = "customer_import"
+ACTION_TYPE = "import"
+
+
+def chunk_size() -> int:
+    return settings.CUSTOMER_IMPORT_CHUNK_SIZE
+
+
+# ----------------------------------------------------------------------------- starting a job
+
+def file_name_of(url: str, relative_url: str = "") -> str:
+    source = relative_url or url.split("?", 1)[0].split("#", 1)[0]
+    return PurePosixPath(source.rstrip("/")).name[:200] or "customers"
+
+
+def check_format(file_format) -> str:
+    if not isinstance(file_format, str) or file_format.strip().lower().lstrip(".") not in sources.FORMATS:
+        raise ValidationFailed("file_format must be csv or xlsx.", code="invalid_file_format")
+    return file_format.strip().lower().lstrip(".")
+
+
+def _own_link(url: str) -> str | None:
+    """The stored file one of our own signed ``/files/<token>`` links names (read without HTTP), or None."""
+    from urllib.parse import urlsplit
+
+    from django.urls import reverse
+
+    prefix = reverse("file-download", args=["x"])[:-1]
+    path = urlsplit(url.strip()).path
+    if not path.startswith(prefix):
+        return None
+    try:
+        return files.name_from_token(path[len(prefix):])
+    except ServiceError:
+        return None  # not ours (or no longer valid): fetched like any URL
+
+
+def start_import(application, actor: Actor, *, absolute_url, relative_url="", file_format) -> Job:
+    """bulkImportStoreFrontUsers: a pending import job of the file at ``absolute_url`` (400 at once for a
+    bad format or a URL the downloader refuses)."""
+    file_format = check_format(file_format)
+    if not isinstance(absolute_url, str) or not absolute_url.strip():
+        raise ValidationFailed("absolute_url must be the http(s) URL of the file.", code="file_url_invalid")
+    if not isinstance(relative_url, str):
+        raise ValidationFailed("relative_url must be a string.")
+    payload = {"absolute_url": absolute_url.strip(), "relative_url": relative_url}
+    stored = _own_link(absolute_url)
+    if stored:
+        payload["stored_file"] = stored
+    else:
+        downloads.vet_url(absolute_url, field="absolute_url")
+    return jobs.create_job(application, KIND, actor, payload=payload, file_format=file_format,
+                           file_name=file_name_of(absolute_url, relative_url))
+
+
+def start_import_of_file(application, actor: Actor, handle, file_name: str, file_format: str | None = None, *,
+                         enqueue: bool = True) -> Job:
+    """An import job of a local file (admin upload, manage.py import_customers): stored in the job's
+    folder first, so the job reads it from storage, never over HTTP."""
+    file_format = check_format(file_format or PurePosixPath(file_name).suffix)
+    with transaction.atomic():
+        job = jobs.create_job(application, KIND, actor, file_format=file_format, file_name=file_name[:200],
+                              enqueue=False)
+        stored = files.save_file(files.job_file_name(job, f"upload.{file_format}"), handle)
+        job.payload = {"stored_file": stored}
+        job.save(update_fields=["payload"])
+        if enqueue:
+            jobs.enqueue_job(job.pk)
+    return job
+
+
+# ----------------------------------------------------------------------------- the job
+
+@dataclass
+class Chunk:
+    rows: list  # of rows.ImportRow, in file order
+    errors: list  # RowError of rows refused by the row checks
+
+
+def _attribute_slugs(application) -> set[str]:
+    from attributes.models import AttributeDefinition
+
+    return {s.lower() for s in AttributeDefinition.objects.filter(application=application)
+            .values_list("slug", flat=True)}
+
+
+def read_header(name: str, application) -> row_rules.Header:
+    with files.open_file(name) as stored, csvfiles.open_csv(stored, source="the file") as rows:
+        return row_rules.read_header(rows.header, _attribute_slugs(application))
+
+
+def parsed_chunks(name: str, header: row_rules.Header, done: int, size: int):
+    """(Chunk, {"done": records so far}) from record ``done`` on: the same rows for the same ``done``."""
+    batch, errors, seen = [], [], 0
+    with files.open_file(name) as stored, csvfiles.open_csv(stored, source="the file") as records:
+        for row_number, cells in records:
+            seen += 1
+            if seen <= done:
+                continue
+            try:
+                batch.append(row_rules.parse_row(row_number, cells, header))
+            except ServiceError as exc:
+                errors.append(jobs.RowError(row_number, row_rules.row_reference(cells, header), exc.message))
+            if len(batch) + len(errors) >= size:
+                yield Chunk(batch, errors), {"done": seen}
+                batch, errors = [], []
+    if batch or errors:
+        yield Chunk(batch, errors), {"done": seen}
+
+
+def prefetched(make_generator, depth: int = 2):
+    """Run a generator in a thread, ``depth`` items ahead of the consumer (it must not use the database)."""
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in make_generator():
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+
+    thread = threading.Thread(target=produce, name="import-rows", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = items.get()
+            if kind == "item":
+                yield value
+            elif kind == "end":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        thread.join()
+
+
+def actor_of(job: Job) -> Actor:
+    created_by = job.created_by or {}
+    return Actor(created_by.get("type", "system"), created_by.get("id", ""), created_by.get("name", ""))
+
+
+@jobs.register(KIND)
+class CustomerImport:
+    """Checkpoint ``{"done": n}``: the first n data rows of the stored input are applied (or refused)."""
+
+    action_type = ACTION_TYPE
+
+    def chunks(self, job, checkpoint):
+        name, total = sources.prepare(job)
+        job.total = total
+        header = read_header(name, job.application)
+        done, size = (checkpoint or {}).get("done", 0), chunk_size()
+        yield from prefetched(lambda: parsed_chunks(name, header, done, size))
+
+    def apply(self, job, chunk: Chunk):
+        return apply_rows(job.application, chunk.rows, actor_of(job), job_id=job.pk, errors=list(chunk.errors))
+
+
+# ----------------------------------------------------------------------------- applying a chunk
+
+TABLES = {"customer": Customer._meta.db_table, "email": CustomerEmail._meta.db_table,
+          "phone": CustomerPhone._meta.db_table, "audit": AuditEvent._meta.db_table}
+CUSTOMER_COLUMNS = ("id", "application_id", "first_name", "last_name", "gender", "dob", "username", "profile_pic_url",
+                    "account_type", "external_id", "rr_id", "meta", "active", "archived", "created_at", "updated_at",
+                    "version")
+EMAIL_COLUMNS = ("customer_id", "application_id", "email", "primary", "verified", "active", "is_live")
+PHONE_COLUMNS = ("customer_id", "application_id", "phone", "country_code", "e164", "primary", "verified", "active",
+                 "is_live")
+AUDIT_COLUMNS = ("application_id", "customer_id", "action", "reason", "actor_type", "actor_id", "actor_name", "data",
+                 "request_id", "created_at")
+UPDATABLE = ("first_name", "last_name", "gender", "external_id", "rr_id", "dob", "meta")
+RACE_MESSAGE = ("an email, phone or username of this row was taken by another customer while the file was "
+                "imported.")
+
+
+@dataclass
+class _Context:
+    application: object
+    actor: Actor
+    job_id: str
+    definitions: dict  # lower slug -> AttributeDefinition (held FOR KEY SHARE)
+    success: int = 0
+    errors: list = field(default_factory=list)
+
+    def fail(self, row, message: str) -> None:
+        self.errors.append(jobs.RowError(row.row_number, row.reference, message))
+
+
+@dataclass
+class _Plan:
+    creates: list = field(default_factory=list)  # rows
+    updates: list = field(default_factory=list)  # (row, customer_id, add_email, add_phone)
+    current: dict = field(default_factory=dict)  # customer_id -> {field: value, "has_email": bool}
+
+    @property
+    def rows(self) -> list:
+        return self.creates + [u[0] for u in self.updates]
+
+
+def apply_rows(application, rows: list, actor: Actor, *, job_id: str = "", errors: list | None = None):
+    """Create or update the customers of ``rows`` (checked ImportRows); run inside a transaction."""
+    slugs = {slug for row in rows for slug in row.attributes}
+    context = _Context(application, actor, job_id, _definitions(application, slugs), errors=errors or [])
+    pending = []
+    for row in rows:
+        try:
+            row.attributes = _attribute_values(context.definitions, row.attributes)
+        except ServiceError as exc:
+            context.fail(row, exc.message)
+        else:
+            pending.append(row)
+    while pending:
+        batch, later = _first_of_each_key(pending)
+        deferred = _apply_pass(context, batch)
+        pending = sorted(deferred + later, key=lambda r: r.row_number)
+    return jobs.ChunkResult(context.success, context.errors)
+
+
+def _definitions(application, slugs) -> dict:
+    if not slugs:
+        return {}
+    from attributes.bulk import definitions_by_slug
+
+    return definitions_by_slug(application, slugs, lock=True)
+
+
+def _attribute_values(definitions: dict, cells: dict) -> dict:
+    """Attribute cells as validated values (attributes.types.coerce_text, attributes.services.validate_value)."""
+    if not cells:
+        return {}
+    from attributes import services, types
+
+    values = {}
+    for slug, text in cells.items():
+        definition = definitions.get(slug)
+        if definition is None:
+            raise ValidationFailed(f"no attribute definition with slug {slug!r} in this application.")
+        spec = types.Spec.of(definition)
+        try:
+            if spec.multi_value:
+                try:
+                    decoded = json.loads(text)
+                except ValueError:
+                    raise types.ValueInvalid("multi_value", "must be a JSON list such as [\"a\", \"b\"].")
+                raw = [types.coerce_text(spec.type, item) if isinstance(item, str) else item
+                       for item in decoded] if isinstance(decoded, list) else decoded
+            else:
+                raw = types.coerce_text(spec.type, text)
+        except types.ValueInvalid as exc:
+            raise ValidationFailed(f"Attribute '{definition.slug}': the value {exc.message}")
+        values[slug] = (definition, services.validate_value(definition, raw, spec))
+    return values
+
+
+def _keys(row) -> set:
+    keys = set()
+    if row.email:
+        keys.add(("email", row.email))
+    if row.phone:
+        keys.add(("phone", row.phone.e164))
+    if row.username:
+        keys.add(("username", row.username.lower()))
+    return keys
+
+
+def _first_of_each_key(rows: list) -> tuple[list, list]:
+    """Rows sharing no email, phone or username with an earlier row; and the others (for a next pass)."""
+    seen, batch, later = set(), [], []
+    for row in rows:
+        keys = _keys(row)
+        (later if keys & seen else batch).append(row)
+        seen |= keys
+    return batch, later
+
+
+def _apply_pass(context: _Context, batch: list) -> list:
+    """Plan and write ``batch``; returns the rows deferred to a next pass (same customer as an earlier one)."""
+    plan, deferred = _plan(context, batch)
+    if not plan.rows:
+        return deferred
+    try:
+        with transaction.atomic():
+            _write(context, plan)
+    except IntegrityError:
+        if len(plan.rows) == 1:
+            context.fail(plan.rows[0], RACE_MESSAGE)
+        else:  # a concurrent writer: row by row, each row planned again
+            for row in sorted(plan.rows, key=lambda r: r.row_number):
+                deferred += _apply_pass(context, [row])
+    else:
+        context.success += len(plan.rows)
+    return deferred
+
+
+def _owners(sql_table: str, column: str, application_id: str, values: list) -> dict:
+    if not values:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column}, customer_id FROM {sql_table} WHERE application_id = %s AND is_live "
+                       f"AND {column} = ANY(%s)", [application_id, values])
+        return dict(cursor.fetchall())
+
+
+def _plan(context: _Context, batch: list) -> tuple[_Plan, list]:
+    app_id = context.application.id
+    by_email = _owners(TABLES["email"], "email", app_id, [r.email for r in batch if r.email])
+    by_phone = _owners(TABLES["phone"], "e164", app_id, [r.phone.e164 for r in batch if r.phone])
+    plan, deferred, claimed, matched = _Plan(), [], set(), []
+    for row in batch:
+        email_owner = by_email.get(row.email) if row.email else None
+        phone_owner = by_phone.get(row.phone.e164) if row.phone else None
+        if email_owner and phone_owner and email_owner != phone_owner:
+            context.fail(row, f"the email {row.email} belongs to customer {email_owner} and the phone "
+                              f"{row.phone.e164} to another customer, {phone_owner}.")
+            continue
+        target = email_owner or phone_owner
+        if target is None:
+            if row.phone is None:
+                context.fail(row, "phone_number is required to create a customer (no customer of this "
+                                  f"application has the email {row.email}).")
+            else:
+                plan.creates.append(row)
+        elif target in claimed:
+            deferred.append(row)  # a second row for the same customer: applied after the first
+        else:
+            claimed.add(target)
+            matched.append((row, target, bool(row.email) and email_owner is None,
+                            row.phone is not None and phone_owner is None))
+    if matched:
+        plan.current = _lock_customers(app_id, [m[1] for m in matched])
+        for row, target, add_email, add_phone in matched:
+            if target in plan.current:
+                plan.updates.append((row, target, add_email, add_phone))
+            else:
+                context.fail(row, "the matching customer was archived while the file was imported.")
+    _check_usernames(context, plan)
+    return plan, deferred
+
+
+def _lock_customers(application_id: str, ids: list) -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id, c.first_name, c.last_name, c.gender, c.external_id, c.rr_id, c.dob, c.meta::text, "
+            f"EXISTS (SELECT 1 FROM {TABLES['email']} e WHERE e.customer_id = c.id) "
+            f"FROM {TABLES['customer']} c WHERE c.application_id = %s AND NOT c.archived AND c.id = ANY(%s) "
+            "ORDER BY c.id FOR UPDATE OF c", [application_id, ids])
+        current = {}
+        for row in cursor.fetchall():
+            values = dict(zip(UPDATABLE, row[1:8]))
+            values["meta"] = json.loads(values["meta"]) if values["meta"] else {}
+            values["has_email"] = row[8]
+            current[row[0]] = values
+        return current
+
+
+def _check_usernames(context: _Context, plan: _Plan) -> None:
+    """createUser's rule for usernames given in the file: unique (case-insensitively) among live customers."""
+    wanted = {row.username.lower() for row in plan.creates if row.username}
+    if not wanted:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT lower(username) FROM {TABLES['customer']} WHERE application_id = %s AND NOT archived "
+                       "AND lower(username) = ANY(%s)", [context.application.id, list(wanted)])
+        taken = {name for (name,) in cursor.fetchall()}
+    if taken:
+        kept = []
+        for row in plan.creates:
+            if row.username and row.username.lower() in taken:
+                context.fail(row, f"Username {row.username!r} is already used by another customer of this application.")
+            else:
+                kept.append(row)
+        plan.creates = kept
+
+
+def _json(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _audit_value(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _write(context: _Context, plan: _Plan) -> None:
+    app_id, actor = context.application.id, context.actor
+    source = {"source": "import", "job_id": context.job_id}
+    now = timezone.now()
+    customers, emails, phones, events, updates, attributes = [], [], [], [], [], []
+
+    def event(customer_id, action, data, at):
+        events.append((app_id, customer_id, action, "", actor.type, actor.id, actor.name[:200], _json(data), "", at))
+
+    for index, row in enumerate(plan.creates):
+        at = now + timedelta(microseconds=index)  # file order is creation order (getCustomers: newest first)
+        customer_id = new_object_id()
+        username = row.username or generate_username(row.email, row.phone)
+        f = row.fields
+        customers.append((customer_id, app_id, f.get("first_name", ""), f.get("last_name", ""), f.get("gender", ""),
+                          f.get("dob"), username, "", "user", f.get("external_id", ""), f.get("rr_id", ""),
+                          _json(f.get("meta") or {}), True, False, at, at, 0))
+        phones.append((customer_id, app_id, row.phone.national, row.phone.country_code, row.phone.e164, True, False,
+                       True, True))
+        if row.email:
+            emails.append((customer_id, app_id, row.email, True, False, True, True))
+        event(customer_id, "customer.created",
+              {"username": username, "email": row.email or "", "phone": row.phone.e164, **source}, at)
+        if row.attributes:
+            attributes.append((customer_id, row.attributes))
+    for row, customer_id, add_email, add_phone in plan.updates:
+        current = plan.current[customer_id]
+        changed = {name: value for name, value in row.fields.items() if current[name] != value}
+        if add_email:
+            emails.append((customer_id, app_id, row.email, not current["has_email"], False, True, True))
+            changed["email_added"] = row.email
+        if add_phone:
+            phones.append((customer_id, app_id, row.phone.national, row.phone.country_code, row.phone.e164, False,
+                           False, True, True))
+            changed["phone_added"] = row.phone.e164
+        if any(name in UPDATABLE for name in changed):
+            updates.append((customer_id, *[changed.get(name) for name in UPDATABLE]))
+        if changed:
+            event(customer_id, "customer.updated",
+                  {"changed": {k: _audit_value(v) for k, v in changed.items()}, **source}, now)
+        if row.attributes:
+            attributes.append((customer_id, row.attributes))
+    _copy(TABLES["customer"], CUSTOMER_COLUMNS, customers)
+    _copy(TABLES["email"], EMAIL_COLUMNS, emails)
+    _copy(TABLES["phone"], PHONE_COLUMNS, phones)
+    _update_profiles(app_id, updates, now)
+    _copy(TABLES["audit"], AUDIT_COLUMNS, events)
+    _store_attributes(attributes, actor)
+
+
+def _copy(table: str, columns: tuple, rows: list) -> None:
+    if not rows:
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _update_profiles(application_id: str, updates: list, now) -> None:
+    """One UPDATE for every changed customer of the pass; a NULL keeps the stored value."""
+    if not updates:
+        return
+    columns = list(zip(*updates))
+    meta = [None if m is None else _json(m) for m in columns[7]]
+    assignments = ", ".join(f"{name} = COALESCE(v.{name}, c.{name})" for name in UPDATABLE[:-1])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLES['customer']} AS c SET {assignments}, meta = COALESCE(v.meta::jsonb, c.meta), "
+            "version = c.version + 1, updated_at = %s "
+            "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::date[], "
+            "%s::text[]) AS v(id, first_name, last_name, gender, external_id, rr_id, dob, meta) "
+            "WHERE c.id = v.id AND c.application_id = %s",
+            [now, *[list(c) for c in columns[:7]], meta, application_id])
+
+
+def _store_attributes(items: list, actor: Actor) -> None:
+    """Attribute cells, through attributes.services.store_value (value, typed index rows, audit event)."""
+    if not items:
+        return
+    from attributes import services
+
+    for customer_id, values in items:
+        for definition, value in values.values():
+            services.store_value(definition, customer_id, value, actor)

@@ -1,0 +1,171 @@
+"""The columns of an import file and the checks of one row: pure Python, no database.
+
+The rules are createUser's (users.serializers.CreateUserSerializer for the lengths, users.contacts for
+the email and phone), applied to text cells: a blank cell means "not given". One row is one customer;
+any problem rejects the whole row (nothing of it is written) with every problem named.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from core.errors import ServiceError, ValidationFailed
+from core.fields import JSONObjectField
+from users.contacts import Phone, normalize_email, parse_phone
+from users.serializers import CreateUserSerializer
+
+# Profile fields a row may set (on create and on update).
+PROFILE_COLUMNS = ("first_name", "last_name", "gender", "dob", "external_id", "rr_id", "meta")
+# Every column the import reads, in the order the export writes them.
+COLUMNS = ("first_name", "last_name", "email", "phone_number", "country_code", "gender", "dob", "username",
+           "external_id", "rr_id", "meta")
+REQUIRED_COLUMNS = ("phone_number",)
+# Columns of the export that the import ignores (so that an exported file imports as it is).
+IGNORED_COLUMNS = ("user_id", "_id", "active", "created_at", "updated_at")
+
+_FIELDS = CreateUserSerializer().fields
+MAX_LENGTHS = {name: _FIELDS[name].max_length for name in
+               ("first_name", "last_name", "gender", "external_id", "rr_id", "username", "email", "phone_number")}
+_META_FIELD = JSONObjectField()
+MIN_DOB = date(1900, 1, 1)
+
+
+@dataclass(slots=True)
+class ImportRow:
+    """One valid row: who (email, phone), what to set (fields), and attribute cells (lower slug → text)."""
+
+    row_number: int
+    email: str | None
+    phone: Phone | None
+    username: str  # "" = generate one (createUser's rule)
+    fields: dict = field(default_factory=dict)
+    attributes: dict = field(default_factory=dict)
+
+    @property
+    def reference(self) -> str:
+        return self.email or (self.phone.e164 if self.phone else "")
+
+
+@dataclass(frozen=True)
+class Header:
+    """The file's columns: canonical name of each standard column, and the attribute columns."""
+
+    standard: dict  # file column -> canonical column
+    attributes: dict  # file column -> lower-cased slug
+
+
+def read_header(columns: list[str], slugs: set[str]) -> Header:
+    """Map the header row; ValidationFailed (the job fails) for missing or unknown columns.
+
+    ``slugs``: the application's attribute definition slugs, lower-cased."""
+    standard, attributes, unknown = {}, {}, []
+    for column in columns:
+        if not column:
+            continue
+        name = column.strip().lower()
+        if name in COLUMNS:
+            standard[column] = name
+        elif name in IGNORED_COLUMNS:
+            continue
+        elif name in slugs:
+            attributes[column] = name
+        else:
+            unknown.append(column)
+    canonical = list(standard.values()) + list(attributes.values())
+    repeated = sorted({c for c in canonical if canonical.count(c) > 1})
+    if repeated:
+        raise ValidationFailed(f"the file names the column(s) {', '.join(repeated)} more than once.")
+    missing = [c for c in REQUIRED_COLUMNS if c not in standard.values()]
+    if missing:
+        raise ValidationFailed(f"the file has no {', '.join(missing)} column (its columns: "
+                               f"{', '.join(c for c in columns if c)[:300]}).", code="missing_columns")
+    if unknown:
+        raise ValidationFailed(
+            f"the file has unknown column(s) {', '.join(unknown)[:300]}: use {', '.join(COLUMNS)}, or the slug of "
+            "one of this application's attribute definitions.", code="unknown_columns")
+    return Header(standard, attributes)
+
+
+def _text(name: str, value: str, problems: list[str]) -> str:
+    if "\x00" in value:
+        problems.append(f"{name}: must not contain NUL characters.")
+    elif len(value) > MAX_LENGTHS[name]:
+        problems.append(f"{name}: must be at most {MAX_LENGTHS[name]} characters.")
+    return value
+
+
+def _dob(value: str, problems: list[str]) -> date | None:
+    try:
+        parsed = date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        problems.append(f"dob: {value[:40]!r} is not a date written YYYY-MM-DD.")
+    elif not MIN_DOB <= parsed <= date.today():
+        problems.append(f"dob: {value} must be between {MIN_DOB.isoformat()} and today.")
+    return parsed
+
+
+def _meta(value: str, problems: list[str]) -> dict | None:
+    try:
+        decoded = json.loads(value)
+    except (ValueError, RecursionError):
+        problems.append("meta: must be a JSON object such as {\"tier\": \"gold\"}.")
+        return None
+    try:
+        return _META_FIELD.run_validation(decoded)
+    except Exception as exc:  # DRF's ValidationError: the field's own message
+        detail = getattr(exc, "detail", None)
+        problems.append(f"meta: {' '.join(str(d) for d in detail) if isinstance(detail, list) else exc}")
+        return None
+
+
+def parse_row(row_number: int, cells: dict, header: Header) -> ImportRow:
+    """The row's cells (file column -> stripped text) checked; ValidationFailed naming every problem."""
+    values = {canonical: cells.get(column, "") for column, canonical in header.standard.items()}
+    problems: list[str] = []
+    email = phone = None
+    raw_email, raw_phone = values.get("email", ""), values.get("phone_number", "")
+    if raw_email:
+        try:
+            email = normalize_email(_text("email", raw_email, problems))
+        except ServiceError as exc:
+            problems.append(exc.message)
+    if raw_phone:
+        try:
+            phone = parse_phone(_text("phone_number", raw_phone, problems), values.get("country_code") or None)
+        except ServiceError as exc:
+            problems.append(exc.message)
+    if not raw_email and not raw_phone:
+        problems.append("the row has neither an email nor a phone_number.")
+    fields = {}
+    for name in PROFILE_COLUMNS:
+        value = values.get(name, "")
+        if not value:
+            continue
+        if name == "dob":
+            fields[name] = _dob(value, problems)
+        elif name == "meta":
+            fields[name] = _meta(value, problems)
+        else:
+            fields[name] = _text(name, value, problems)
+    username = values.get("username", "")
+    if username:
+        _text("username", username, problems)
+    if problems:
+        raise ValidationFailed("; ".join(problems))
+    attributes = {slug: cells[column] for column, slug in header.attributes.items() if cells.get(column, "")}
+    return ImportRow(row_number, email, phone, username, fields, attributes)
+
+
+def row_reference(cells: dict, header: Header) -> str:
+    """What a rejected row is about, for the error file: its email, else its phone."""
+    for column, canonical in header.standard.items():
+        if canonical == "email" and cells.get(column):
+            return cells[column][:255]
+    for column, canonical in header.standard.items():
+        if canonical == "phone_number" and cells.get(column):
+            return cells[column][:255]
+    return ""

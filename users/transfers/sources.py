@@ -1,0 +1,113 @@
+"""An import's input, made into one stored CSV in the job's folder, once.
+
+The first run of a job fetches its file (``absolute_url`` through the guarded downloader, or a file
+already in storage: an admin upload, a command's file, or one of our own signed links), turns an
+XLSX workbook into CSV, stores it as ``jobs/<application_id>/<job_id>/input.csv``, counts its rows,
+and only then records ``payload["input"] = {"name", "rows"}``. A resumed run finds that record and
+reads the very same rows; a run killed before it simply starts the preparation again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from datetime import date, datetime, time
+
+from django.conf import settings
+
+from core import csvfiles, downloads, files
+from core.errors import ValidationFailed
+from core.models import Job
+
+FORMATS = ("csv", "xlsx")
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def prepare(job: Job) -> tuple[str, int]:
+    """(stored CSV name, number of data rows) of the job's input; fetched and converted on the first run."""
+    ready = job.payload.get("input")
+    if ready and files.exists(ready["name"]):
+        return ready["name"], ready["rows"]
+    name = files.job_file_name(job, "input.csv")
+    if job.payload.get("stored_file"):
+        with files.open_file(job.payload["stored_file"]) as source:
+            _store_as_csv(source, job.file_format, name)
+    else:
+        with downloads.download(job.payload["absolute_url"], field="absolute_url") as downloaded:
+            _store_as_csv(downloaded.file, job.file_format, name)
+    rows = count_rows(name)
+    job.payload = {**job.payload, "input": {"name": name, "rows": rows}}
+    Job.objects.filter(pk=job.pk).update(payload=job.payload)
+    return name, rows
+
+
+def count_rows(name: str) -> int:
+    """Data rows of a stored CSV; reading it all also refuses bad text or CSV before any row is applied."""
+    with files.open_file(name) as stored, csvfiles.open_csv(stored, source="the file") as rows:
+        return sum(1 for _ in rows)
+
+
+def _store_as_csv(source, file_format: str, name: str) -> None:
+    head = source.read(4)
+    source.seek(0)
+    if file_format == "csv":
+        if head == ZIP_MAGIC:
+            raise ValidationFailed("the file is an XLSX workbook (a ZIP archive), but file_format is csv.",
+                                   code="wrong_file_format")
+        files.save_file(name, source)
+        return
+    if head != ZIP_MAGIC or not zipfile.is_zipfile(source):
+        raise ValidationFailed("the file is not an XLSX workbook, but file_format is xlsx.", code="wrong_file_format")
+    source.seek(0)
+    with tempfile.TemporaryFile() as spool:
+        _xlsx_to_csv(source, spool)
+        spool.seek(0)
+        files.save_file(name, spool)
+
+
+def cell_text(value) -> str:
+    """A workbook cell as the text a CSV would hold: 9876543210.0 is "9876543210", a date "YYYY-MM-DD"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_to_csv(source, spool) -> None:
+    """The first worksheet as UTF-8 CSV, row for row (blank rows too, so row numbers stay the sheet's)."""
+    from openpyxl import load_workbook
+
+    limit = settings.FILE_DOWNLOAD_MAX_BYTES
+    try:
+        workbook = load_workbook(source, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign archive
+        raise ValidationFailed(f"the file is not a readable XLSX workbook ({type(exc).__name__}).",
+                               code="wrong_file_format") from None
+    try:
+        if not workbook.worksheets:
+            raise ValidationFailed("the workbook has no worksheet.")
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        writer = csv.writer(text)
+        try:
+            for values in workbook.worksheets[0].iter_rows(values_only=True):
+                writer.writerow([cell_text(v) for v in values])
+                if spool.tell() > limit:
+                    raise ValidationFailed(f"the workbook is larger than {limit} bytes once read.")
+        except ValidationFailed:
+            raise
+        except Exception as exc:
+            raise ValidationFailed(f"the file is not a readable XLSX workbook ({type(exc).__name__}).",
+                                   code="wrong_file_format") from None
+        text.flush()
+        text.detach()
+    finally:
+        workbook.close()
