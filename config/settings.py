@@ -225,6 +225,12 @@ ATTRIBUTE_BULK_CHUNK_SIZE = int(os.environ.get("ATTRIBUTE_BULK_CHUNK_SIZE", "500
 CUSTOMER_IMPORT_CHUNK_SIZE = int(os.environ.get("CUSTOMER_IMPORT_CHUNK_SIZE", "5000"))  # rows per job transaction
 CUSTOMER_EXPORT_PAGE_SIZE = int(os.environ.get("CUSTOMER_EXPORT_PAGE_SIZE", "100000"))  # customers per part file
 
+# --- Customer groups (groups/, docs/groups.md)
+GROUP_SYNC_LIMIT = int(os.environ.get("GROUP_SYNC_LIMIT", "1000"))  # user_data rows applied in the request
+GROUP_MAX_USER_DATA = int(os.environ.get("GROUP_MAX_USER_DATA", "100000"))  # user_data rows in one request
+GROUP_MAX_LISTED_USERS = int(os.environ.get("GROUP_MAX_LISTED_USERS", "10000"))  # whitelisted / blacklisted ids
+GROUP_WORK_MEM = os.environ.get("GROUP_WORK_MEM", "128MB")  # PostgreSQL work_mem of a group change's transaction
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("service/application/user/authentication/v1.0/", include("sessions_app.storefront_urls")),
     path(PLATFORM, include("sessions_app.config_urls")),
     path(PLATFORM, include("attributes.urls")),
+    path(PLATFORM, include("groups.urls")),
     path(PLATFORM, include("core.job_urls")),
     path("files/", include("core.file_urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),

@@ -1,0 +1,306 @@
+"""Membership changes of bulk groups: the ``group_file`` job, for CSV files and JSON ``user_data`` alike.
+
+One job is one change of one group, applied set-based in ONE transaction (a single chunk for the
+runner, core/jobs.py): a worker killed at any moment leaves the previous membership untouched, and the
+retry redoes the whole file from the stored copy. Readers keep seeing the previous membership until
+the transaction commits (MVCC), so a group stays usable while a new file is processed.
+
+The steps (docs/groups.md, "Processing"):
+
+1. ``chunks``: a file is downloaded once, with the guarded downloader, into the job's folder
+   (``jobs/<app>/<job>/input.csv``); an admin upload is already stored. A resumed job reads that copy.
+2. ``apply``, in the runner's transaction:
+   a. the group row is locked FOR KEY SHARE (it cannot be deleted meanwhile; edits still go through);
+   b. the rows stream into a temporary staging table with ``COPY``: per row its number, which column
+      names the customer (user_id, else email, else phone_number), the lookup key (lower-cased id or
+      email; a phone as ``+<country code><digits>``) and the action; malformed rows carry their error;
+   c. keys become customers with one hash join per kind: ``users_customer`` (live), the live emails,
+      the live phones (``e164``; a second candidate for numbers written with the country code but
+      without "+");
+   d. rows that failed or matched nobody go to ``core_joberror`` with one ``INSERT … SELECT`` (the
+      runner writes the error CSV from them when the job completes);
+   e. the membership changes with one ``DELETE`` and one ``INSERT … SELECT … ON CONFLICT DO NOTHING``:
+      a *replace* (create / PUT) removes who is not in the file and adds who is missing; a *patch*
+      applies each customer's last ``add`` / ``remove``. Statement triggers keep the member count.
+   f. ``ANALYZE`` of the membership table after a large change, so that the planner knows the new
+      group's size at once (docs/groups.md, "Reading the members").
+
+Nothing here loops over rows in the database: Python only parses the CSV and feeds COPY.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from core import csvfiles, downloads, files, jobs
+from core.errors import ServiceError, ValidationFailed
+from groups.models import Membership, UserGroup
+
+KIND = "group_file"
+REPLACE = "replace"  # the file / JSON is the whole membership (createUserGroup, updateUserGroup)
+PATCH = "patch"  # each row adds or removes one customer (updateUserGroupPartially)
+ADD, REMOVE = "add", "remove"
+
+USER_ID_COLUMNS = ("user_id", "_id", "id", "userid")
+EMAIL_COLUMNS = ("email", "email_id", "email_address")
+PHONE_COLUMNS = ("phone_number", "phone", "mobile", "mobile_number", "phone_no")
+ACTION_COLUMN = "action"
+
+ANALYZE_AFTER_ROWS = 10_000  # membership rows changed by one job before the table is analysed at once
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+_PHONE_TEXT = re.compile(r"\+?[0-9][0-9 ()\-./]*")
+_NOT_DIGIT = re.compile(r"\D")
+
+_MEMBERSHIP = Membership._meta.db_table
+_GROUPS = UserGroup._meta.db_table
+
+
+class Columns:
+    """Which CSV columns hold the user id, email, phone and action (case-insensitive names)."""
+
+    def __init__(self, header: list[str], mode: str):
+        lowered = {name.strip().lower(): name for name in header if name}
+
+        def find(candidates):
+            return next((lowered[c] for c in candidates if c in lowered), None)
+
+        self.user_id, self.email, self.phone = find(USER_ID_COLUMNS), find(EMAIL_COLUMNS), find(PHONE_COLUMNS)
+        self.action = find((ACTION_COLUMN,))
+        if not (self.user_id or self.email or self.phone):
+            raise ValidationFailed(
+                "the file has none of the columns user_id, email or phone_number "
+                f"(its columns: {', '.join(header)[:200] or 'none'}).", code="group_file_invalid")
+        if mode == PATCH and not self.action:
+            raise ValidationFailed("the file has no action column (add or remove), which updateUserGroupPartially "
+                                   "needs.", code="group_file_invalid")
+
+
+@dataclass
+class Stager:
+    """Turns one input row into a staging row: (row_number, kind, ref, key, alt_key, action, error)."""
+
+    mode: str
+    country_code: str
+    removes: int = 0
+
+    def row(self, row_number: int, user_id: str, email: str, phone: str, action: str | None) -> tuple:
+        error = None
+        if action:
+            action = action.strip().lower()
+            if action not in (ADD, REMOVE):
+                error = "action must be add or remove"
+        elif self.mode == PATCH:
+            error = "action is required: add or remove"
+        else:
+            action = ADD
+        if action == REMOVE:
+            self.removes += 1
+        user_id, email, phone = user_id.strip(), email.strip(), phone.strip()
+        alt_key = None
+        if user_id:
+            kind, ref, key = "user_id", user_id, user_id.lower()
+            if not _OBJECT_ID.fullmatch(key):
+                error = "user_id must be 24 hexadecimal characters"
+        elif email:
+            kind, ref, key = "email", email, email.lower()
+            if "@" not in key or len(key) > 254:
+                error = "email is not an email address"
+        elif phone:
+            kind, ref = "phone_number", phone
+            digits = _NOT_DIGIT.sub("", phone)
+            if not _PHONE_TEXT.fullmatch(phone) or not 4 <= len(digits) <= 17:
+                key, error = None, "phone_number is not a phone number"
+            elif phone.startswith("+"):
+                key = "+" + digits
+            elif digits.startswith("00"):  # international prefix
+                key = "+" + digits[2:]
+            else:  # a national number (a leading trunk 0 dropped) in DEFAULT_PHONE_COUNTRY_CODE ...
+                key = "+" + self.country_code + digits.lstrip("0")
+                if digits.startswith(self.country_code):  # ... or the country code written without "+"
+                    alt_key = "+" + digits
+        else:
+            kind, ref, key = "", "", None
+            error = "the row names no customer: give user_id, email or phone_number"
+        return row_number, kind, ref[:500], key if error is None else None, alt_key, action if not error else None, \
+            error
+
+
+# ----------------------------------------------------------------------------- reading the input
+
+def file_rows(name: str, mode: str, stager: Stager):
+    """The staging rows of a stored CSV file (ValidationFailed for a file that cannot be read)."""
+    with files.open_file(name) as stored, csvfiles.open_csv(stored, source="the group file") as rows:
+        columns = Columns(rows.header, mode)
+        user_id, email, phone, action = columns.user_id, columns.email, columns.phone, columns.action
+        stage = stager.row
+        for row_number, row in rows:
+            yield stage(row_number, row.get(user_id, "") if user_id else "", row.get(email, "") if email else "",
+                        row.get(phone, "") if phone else "", row.get(action) if action else None)
+
+
+def json_rows(user_data: list, stager: Stager):
+    """The staging rows of a validated ``user_data`` list (row numbers count items from 1)."""
+    for number, item in enumerate(user_data, start=1):
+        yield stager.row(number, item.get("user_id") or "", item.get("email") or "", item.get("phone_number") or "",
+                         item.get("action") or "")
+
+
+def check_file(name: str, mode: str) -> None:
+    """Fail early (before the transaction) for a file that is not CSV or lacks the needed columns."""
+    with files.open_file(name) as stored, csvfiles.open_csv(stored, source="the group file") as rows:
+        Columns(rows.header, mode)
+
+
+# ----------------------------------------------------------------------------- the job
+
+@jobs.register(KIND)
+class GroupMembershipJob:
+    """payload: {"group_id", "mode": replace | patch, "source": file | json, "file_url"? | "input_file"? |
+    "user_data"?}. One chunk; its checkpoint {"done": true} marks the change as committed."""
+
+    action_type = "user_group"
+
+    def chunks(self, job, checkpoint):
+        if checkpoint:  # committed already (killed between the chunk and the end): nothing left
+            return
+        payload = job.payload
+        if payload["source"] == "file":
+            name = payload.get("input_file") or files.job_file_name(job, "input.csv")
+            if not files.exists(name):  # downloaded once: a resumed job reads the very same bytes
+                with downloads.download(payload["file_url"], field="file_url") as downloaded:
+                    files.save_file(name, downloaded.file)
+            check_file(name, payload["mode"])
+            yield [{"source": "file", "name": name}], {"done": True}
+        else:
+            yield [{"source": "json"}], {"done": True}
+
+    def apply(self, job, rows):
+        (source,) = rows
+        payload = job.payload
+        stager = Stager(payload["mode"], str(settings.DEFAULT_PHONE_COUNTRY_CODE))
+        if source["source"] == "file":
+            staged = file_rows(source["name"], payload["mode"], stager)
+        else:
+            staged = json_rows(payload.get("user_data") or [], stager)
+        result = apply_rows(job, payload["group_id"], payload["mode"], staged, stager)
+        # The runner counts rows from the returned errors; ours were written set-based (no list of a
+        # million errors in memory), so count them here: processed = applied + rejected.
+        job.total = result.total
+        job.error_count += result.errors
+        job.processed += result.errors
+        return jobs.ChunkResult(result.total - result.errors, [])
+
+
+@dataclass
+class Applied:
+    total: int
+    errors: int
+    added: int
+    removed: int
+
+
+def apply_rows(job, group_id: str, mode: str, staged, stager: Stager) -> Applied:
+    """Steps 2a–2f of the module docstring, in the caller's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT job_id, application_id FROM {_GROUPS} WHERE id = %s FOR KEY SHARE", [group_id])
+        found = cursor.fetchone()
+        if found is None:
+            raise ServiceError("the group no longer exists.", code="group_not_found")
+        if found[0] != job.pk:
+            raise ServiceError("another change of the group replaced this one.", code="group_job_superseded")
+        application_id = found[1]
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.GROUP_WORK_MEM])  # sorts and hashes in memory
+        _stage(cursor, staged)
+        _resolve(cursor, application_id)
+        total, errors = _record_errors(cursor, job.pk, application_id)
+        removed, added = _change_membership(cursor, group_id, mode, with_removes=stager.removes > 0)
+        if added + removed >= ANALYZE_AFTER_ROWS:
+            cursor.execute(f"ANALYZE {_MEMBERSHIP}")
+        now = timezone.now()
+        cursor.execute(f"UPDATE {_GROUPS} SET status = %s, processed_at = %s, modified_at = %s WHERE id = %s",
+                       [UserGroup.ACTIVE, now, now, group_id])
+        cursor.execute("DROP TABLE group_rows, group_found")
+    return Applied(total, errors, added, removed)
+
+
+def _stage(cursor, staged) -> None:
+    cursor.execute("DROP TABLE IF EXISTS pg_temp.group_rows, pg_temp.group_found")
+    cursor.execute("CREATE TEMP TABLE group_rows (row_number integer NOT NULL, kind text NOT NULL, ref text NOT NULL, "
+                   "key text, alt_key text, action text, error text) ON COMMIT DROP")
+    with cursor.cursor.copy("COPY group_rows (row_number, kind, ref, key, alt_key, action, error) FROM STDIN") as copy:
+        write = copy.write_row
+        for row in staged:
+            write(row)
+    cursor.execute("ANALYZE group_rows")  # the planner must know it holds a million rows, not a thousand
+
+
+def _resolve(cursor, application_id: str) -> None:
+    cursor.execute("CREATE TEMP TABLE group_found (row_number integer NOT NULL, customer_id varchar(24) NOT NULL, "
+                   "action text NOT NULL) ON COMMIT DROP")
+    app = {"app": application_id}
+    cursor.execute("INSERT INTO group_found SELECT r.row_number, c.id, r.action FROM group_rows r "
+                   "JOIN users_customer c ON c.id = r.key "
+                   "WHERE r.kind = 'user_id' AND r.error IS NULL AND c.application_id = %(app)s AND NOT c.archived", app)
+    cursor.execute("INSERT INTO group_found SELECT r.row_number, e.customer_id, r.action FROM group_rows r "
+                   "JOIN users_customeremail e ON e.email = r.key "
+                   "WHERE r.kind = 'email' AND r.error IS NULL AND e.application_id = %(app)s AND e.is_live", app)
+    cursor.execute("INSERT INTO group_found SELECT r.row_number, p.customer_id, r.action FROM group_rows r "
+                   "JOIN users_customerphone p ON p.e164 = r.key "
+                   "WHERE r.kind = 'phone_number' AND r.error IS NULL AND p.application_id = %(app)s AND p.is_live", app)
+    cursor.execute("INSERT INTO group_found SELECT r.row_number, p.customer_id, r.action FROM group_rows r "
+                   "JOIN users_customerphone p ON p.e164 = r.alt_key "
+                   "WHERE r.alt_key IS NOT NULL AND r.error IS NULL AND p.application_id = %(app)s AND p.is_live "
+                   "AND NOT EXISTS (SELECT FROM group_found f WHERE f.row_number = r.row_number)", app)
+    cursor.execute("ANALYZE group_found")
+
+
+def _record_errors(cursor, job_id: str, application_id: str) -> tuple[int, int]:
+    """(rows, rejected rows): the rejected ones are written to core_joberror."""
+    cursor.execute(
+        "INSERT INTO core_joberror (job_id, row_number, reference, message) "
+        "SELECT %(job)s, r.row_number, left(r.ref, 255), coalesce(r.error, CASE "
+        "  WHEN r.kind = 'user_id' AND EXISTS (SELECT FROM users_customer c WHERE c.id = r.key "
+        "       AND c.application_id = %(app)s AND c.archived) THEN 'the customer with this user_id is archived' "
+        "  ELSE 'no customer of the application has this ' || r.kind END) "
+        "FROM group_rows r WHERE r.error IS NOT NULL "
+        "OR NOT EXISTS (SELECT FROM group_found f WHERE f.row_number = r.row_number)",
+        {"job": job_id, "app": application_id})
+    errors = cursor.rowcount
+    cursor.execute("SELECT count(*) FROM group_rows")
+    return cursor.fetchone()[0], errors
+
+
+def _change_membership(cursor, group_id: str, mode: str, *, with_removes: bool) -> tuple[int, int]:
+    """(removed, added). ``wanted``: each customer once with their final action (the last row wins)."""
+    if with_removes:
+        cursor.execute("CREATE TEMP TABLE group_final ON COMMIT DROP AS SELECT DISTINCT ON (customer_id) customer_id, "
+                       "action FROM group_found ORDER BY customer_id, row_number DESC")
+        cursor.execute("ANALYZE group_final")
+        wanted, to_add = "group_final", "SELECT customer_id FROM group_final WHERE action = 'add'"
+    else:  # only adds: no need to order the rows
+        wanted, to_add = None, "SELECT DISTINCT customer_id FROM group_found"
+    g = {"group": group_id}
+    if mode == REPLACE:  # who is not (or no longer) wanted leaves
+        keep = "f.action = 'add'" if wanted else "true"
+        cursor.execute(f"DELETE FROM {_MEMBERSHIP} m WHERE m.group_id = %(group)s AND NOT EXISTS "
+                       f"(SELECT FROM {wanted or 'group_found'} f WHERE f.customer_id = m.customer_id AND {keep})", g)
+        removed = cursor.rowcount
+    elif wanted:
+        cursor.execute(f"DELETE FROM {_MEMBERSHIP} m USING group_final f WHERE m.group_id = %(group)s "
+                       "AND m.customer_id = f.customer_id AND f.action = 'remove'", g)
+        removed = cursor.rowcount
+    else:
+        removed = 0
+    cursor.execute(f"INSERT INTO {_MEMBERSHIP} (group_id, customer_id) SELECT %(group)s, a.customer_id FROM ({to_add}) a "
+                   f"WHERE NOT EXISTS (SELECT FROM {_MEMBERSHIP} m WHERE m.group_id = %(group)s "
+                   "AND m.customer_id = a.customer_id) ORDER BY a.customer_id ON CONFLICT DO NOTHING", g)
+    added = cursor.rowcount
+    if wanted:
+        cursor.execute("DROP TABLE group_final")
+    return removed, added

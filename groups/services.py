@@ -1,0 +1,250 @@
+"""Writes of customer groups and their rules; the API, the admin and the commands all come here.
+
+- createUserGroup → :func:`create_group`; updateUserGroup (PUT) → :func:`update_group`;
+  updateUserGroupPartially (PATCH) → :func:`patch_group`; the admin's upload → :func:`upload_file`;
+  manage.py process_group / the admin's "process again" → :func:`reprocess_group`.
+- A membership change (a file, or JSON ``user_data``) is a ``group_file`` job (groups/processing.py):
+  queued for a worker, or — JSON of at most GROUP_SYNC_LIMIT rows — run at once in the request by the
+  same code. One change at a time per group: another one while a job is pending or running is a 409.
+- ``__v`` grows by one at every write through here; processing a file changes ``status`` and
+  ``processed_at`` only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from attributes.selectors import definitions_by_id
+from core import downloads, files, jobs
+from core.actors import Actor
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.ids import new_object_id
+from core.models import Job
+from groups import processing, selectors
+from groups.models import GroupMemberCount, UserGroup
+from attributes import conditions as attribute_conditions
+
+
+# ----------------------------------------------------------------------------- checks
+
+def _next_uid(application) -> int:
+    """Race-safe: the counter row stays locked until the transaction ends, so uids follow commits."""
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO customer_groups_groupuidcounter AS c (application_id, last_uid) VALUES (%s, 1) "
+                       "ON CONFLICT (application_id) DO UPDATE SET last_uid = c.last_uid + 1 RETURNING last_uid",
+                       [application.id])
+        return cursor.fetchone()[0]
+
+
+def checked_conditions(application, conditions: list[dict]) -> list[dict]:
+    """Conditions that compile (known definitions of the application, operators that fit their types, values
+    of the right type), their definitions locked FOR KEY SHARE so that none is deleted meanwhile."""
+    if not conditions:
+        raise ValidationFailed("conditions must not be empty for a conditional group.", code="invalid_condition")
+    attribute_conditions.parse_conditions(application, conditions, definition_key="user_attribute_definition_id")
+    wanted = {c["user_attribute_definition_id"] for c in conditions}
+    locked = definitions_by_id(application, list(wanted), lock="share")
+    if set(locked) != wanted:  # deleted between the check and the lock
+        missing = sorted(wanted - set(locked))
+        raise ValidationFailed(f"conditions: no attribute definition {', '.join(missing)} in this application.",
+                               code="unknown_definition")
+    return conditions
+
+
+def _checked_users(application, ids: list[str], field: str) -> list[str]:
+    """Every id is a customer of the application (archived ones included); 404 listing the others."""
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM users_customer WHERE application_id = %s AND id = ANY(%s::varchar[])",
+                       [application.id, ids])
+        known = {row[0] for row in cursor.fetchall()}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise NotFound(f"{field}: no customer {', '.join(unknown[:10])}{' …' if len(unknown) > 10 else ''} in this "
+                       "application.", code="user_not_found", meta={"user_ids": unknown})
+    return ids
+
+
+def _check_file_url(url: str) -> str:
+    downloads.vet_url(url, field="file_url")  # a private, malformed or unresolvable URL is a 400 at once
+    return url
+
+
+def _ensure_idle(group: UserGroup) -> None:
+    job = group.job
+    if job is not None and job.status in Job.ACTIVE:
+        raise Conflict(f"User group {group.uid} is processing a change (job {job.pk}, {job.status}); try again when "
+                       "it is done.", code="group_busy", meta={"job_id": job.pk})
+
+
+def _listed_and_tags(application, group: UserGroup, data: dict) -> None:
+    for field in ("whitelisted_users", "blacklisted_users"):
+        if field in data:
+            setattr(group, field, _checked_users(application, data[field], field))
+    if "tags" in data:
+        group.tags = data["tags"]
+
+
+# ----------------------------------------------------------------------------- membership changes
+
+def _start_change(application, group: UserGroup, actor: Actor, *, mode: str, file_url: str | None = None,
+                  input_file: str | None = None, user_data: list | None = None, request=None) -> Job:
+    """A group_file job for the change; run now for small JSON, queued otherwise. Sets group.job."""
+    payload = {"group_id": group.pk, "mode": mode}
+    if user_data is not None:
+        payload.update(source="json", user_data=user_data)
+        name, total = "", len(user_data)
+    else:
+        payload.update(source="file", **({"input_file": input_file} if input_file else {"file_url": file_url}))
+        name, total = files.download_name(input_file or file_url.split("?", 1)[0])[:200], 0
+    inline = user_data is not None and len(user_data) <= settings.GROUP_SYNC_LIMIT
+    job = jobs.create_job(application, processing.KIND, actor, payload=payload, file_name=name,
+                          file_format="json" if user_data is not None else "csv", total=total, enqueue=not inline)
+    group.job = job
+    group.save(update_fields=["job", "modified_at"])
+    if inline:
+        jobs.run_job(job.pk)  # the same handler, in this transaction: all of it or none with the request
+        job.refresh_from_db()
+        group.refresh_from_db()
+    return job
+
+
+# ----------------------------------------------------------------------------- the operations
+
+def create_group(application, data: dict, actor: Actor) -> UserGroup:
+    """createUserGroup. A conditional group is active at once; a bulk one needs a file (or user_data),
+    processed by a job (the group is pending, then processing, then active or failed)."""
+    conditions, file_url, user_data = data.get("conditions"), data.get("file_url"), data.get("user_data")
+    kind = data.get("type") or (UserGroup.CONDITIONAL if conditions else UserGroup.BULK)
+    if kind == UserGroup.CONDITIONAL:
+        if file_url or user_data:
+            raise ValidationFailed("A conditional group's members follow its conditions: it takes no file_url or "
+                                   "user_data (use whitelisted_users / blacklisted_users for exceptions).")
+        conditions = checked_conditions(application, conditions or [])
+    else:
+        if conditions:
+            raise ValidationFailed("conditions make a conditional group (type conditional); a bulk group's members "
+                                   "come from file_url.")
+        if not file_url and not user_data:
+            raise ValidationFailed("file_url is required for a bulk group: a CSV file with a user_id, email or "
+                                   "phone_number column (or type conditional with conditions).",
+                                   code="file_url_required")
+        if file_url and user_data:
+            raise ValidationFailed("Give file_url or user_data, not both.")
+        if file_url:
+            _check_file_url(file_url)
+    group = UserGroup(
+        application=application, uid=_next_uid(application), name=data["name"], description=data["description"],
+        type=kind, status=UserGroup.ACTIVE if kind == UserGroup.CONDITIONAL else UserGroup.PENDING,
+        conditions=conditions or [], file_url=file_url or "",
+        created_by={"type": actor.type, "id": actor.id, "name": actor.name})
+    _listed_and_tags(application, group, data)
+    group.save()
+    GroupMemberCount.objects.create(group=group)
+    if kind == UserGroup.BULK:
+        _start_change(application, group, actor, mode=processing.REPLACE, file_url=file_url,
+                      user_data=user_data)
+    return group
+
+
+def _locked(application, group_id) -> UserGroup:
+    group = selectors.get_group(application, group_id, lock=True)
+    group.job = Job.objects.filter(pk=group.job_id).first() if group.job_id else None
+    return group
+
+
+def update_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
+    """updateUserGroup (PUT): name, description; a conditional group's conditions (replaced); a bulk group's
+    file_url (the file becomes the whole membership, by a job). The type cannot change."""
+    group = _locked(application, group_id)
+    if data.get("type") and data["type"] != group.type:
+        raise ValidationFailed(f"A group's type cannot change (this one is {group.type}); create another group.",
+                               code="group_type_fixed")
+    file_url = data.get("file_url")
+    if group.type == UserGroup.CONDITIONAL:
+        if file_url:
+            raise ValidationFailed("A conditional group takes no file_url: its members follow its conditions.")
+        if "conditions" in data:
+            group.conditions = checked_conditions(application, data["conditions"])
+    elif "conditions" in data:
+        raise ValidationFailed("A bulk group has no conditions; its members come from files and user_data.")
+    elif file_url:
+        _ensure_idle(group)
+        _check_file_url(file_url)
+    for field in ("name", "description"):
+        if field in data:
+            setattr(group, field, data[field])
+    _listed_and_tags(application, group, data)
+    if file_url and group.type == UserGroup.BULK:
+        group.file_url = file_url
+    group.version += 1
+    group.save()
+    if file_url and group.type == UserGroup.BULK:
+        _start_change(application, group, actor, mode=processing.REPLACE, file_url=file_url)
+    return group
+
+
+def patch_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
+    """updateUserGroupPartially (PATCH): name, description, whitelisted_users / blacklisted_users (each list
+    replaced when sent), and adds / removes from a CSV (file_url, with an action column) or JSON (user_data)."""
+    group = _locked(application, group_id)
+    file_url, user_data = data.get("file_url"), data.get("user_data")
+    if file_url or user_data:
+        if group.type == UserGroup.CONDITIONAL:
+            raise ValidationFailed("A conditional group's members follow its conditions: add or remove customers "
+                                   "with whitelisted_users / blacklisted_users.")
+        _ensure_idle(group)
+        if file_url:
+            _check_file_url(file_url)
+    for field in ("name", "description"):
+        if field in data:
+            setattr(group, field, data[field])
+    _listed_and_tags(application, group, data)
+    if file_url:
+        group.file_url = file_url
+    group.version += 1
+    group.save()
+    if file_url or user_data:
+        _start_change(application, group, actor, mode=processing.PATCH, file_url=file_url, user_data=user_data)
+    return group
+
+
+def upload_file(application, group_id, uploaded, actor: Actor, *, mode: str = processing.REPLACE) -> UserGroup:
+    """The admin's CSV upload: stored by the service (no download), then processed like a file_url
+    (``mode`` replace: the file is the whole membership; patch: its action column adds / removes)."""
+    group = _locked(application, group_id)
+    if group.type != UserGroup.BULK:
+        raise ValidationFailed("Only a bulk group takes a file; a conditional group's members follow its conditions.")
+    _ensure_idle(group)
+    name = files.save_file(f"groups/{application.id}/{group.pk}/{new_object_id()}.csv", uploaded)
+    processing.check_file(name, mode)  # a file without the columns is refused now, on the form
+    group.file_url = name
+    group.version += 1
+    group.save()
+    _start_change(application, group, actor, mode=mode, input_file=name)
+    return group
+
+
+def reprocess_group(application, group_id, actor: Actor) -> Job | None:
+    """Process the group's last file again (replace). None for a group without one (conditional groups
+    need no processing: their members are computed at every read)."""
+    group = _locked(application, group_id)
+    if group.type != UserGroup.BULK or not group.file_url:
+        return None
+    _ensure_idle(group)
+    stored = group.file_url if not group.file_url.startswith(("http://", "https://")) else None
+    if stored is None:
+        _check_file_url(group.file_url)
+    group.version += 1
+    group.save(update_fields=["version", "modified_at"])
+    return _start_change(application, group, actor, mode=processing.REPLACE, file_url=None if stored else group.file_url,
+                         input_file=stored)
+
+
+def delete_group(application, group_id) -> None:
+    """Delete a group and its membership rows. The row lock first: a file being applied commits before."""
+    with transaction.atomic():
+        group = selectors.get_group(application, group_id, lock=True)
+        group.delete()

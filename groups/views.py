@@ -1,0 +1,89 @@
+"""Customer groups API (seed 002 "Customer Group", the SDK 3.4.2's *UserGroup* methods) and the users of
+a group. Thin: request shapes in serializers, rules in services, reads in selectors, wire format in
+presenters. Reads need customers/read, writes customers/write (core.permissions' default)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.actors import Actor
+from core.pagination import PageRequest, page_info
+from core.views import ApplicationScopedMixin
+from groups import selectors, serializers, services
+from groups.presenters import group_dict
+from users.presenters import customer_dict
+from users.schema import CustomerListResponse
+
+PAGE_PARAMS = [
+    OpenApiParameter("page_no", OpenApiTypes.INT, description="Page number, from 1."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (default 10, max MAX_PAGE_SIZE)."),
+]
+GROUP_ID = OpenApiParameter("group_id", str, OpenApiParameter.PATH,
+                            description="The group's 24-hex _id, or its uid (a number).")
+
+
+def _group_response(request, group, status_code=status.HTTP_200_OK) -> Response:
+    return Response(group_dict(group, request), status=status_code)
+
+
+class GroupListView(ApplicationScopedMixin, APIView):
+    @extend_schema(
+        operation_id="getUserGroups", summary="List customer groups (newest first)",
+        parameters=[
+            *PAGE_PARAMS,
+            OpenApiParameter("name", str, description="Part of the name (case-insensitive)."),
+            OpenApiParameter("type", str, description="bulk (file / JSON) or conditional."),
+            OpenApiParameter("status", str, enum=selectors.STATUS_VALUES),
+            OpenApiParameter("group_uid", OpenApiTypes.INT, description="The group's uid."),
+        ],
+        responses=OpenApiTypes.OBJECT)
+    def get(self, request, **kwargs):
+        page = PageRequest.from_query(request.query_params)
+        groups, total = selectors.list_groups(self.application, selectors.parse_group_filters(request.query_params),
+                                              page)
+        definitions = selectors.definitions_of(groups)
+        return Response({"items": [group_dict(g, request, definitions=definitions) for g in groups],
+                         "page": page_info(page, total)})
+
+    @extend_schema(operation_id="createUserGroup",
+                   summary="Create a customer group: from a CSV file (file_url) or from attribute conditions",
+                   request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request, **kwargs):
+        group = services.create_group(self.application, serializers.parse_create(request.data),
+                                      Actor.from_request(request))
+        return _group_response(request, group, status.HTTP_201_CREATED)
+
+
+class GroupDetailView(ApplicationScopedMixin, APIView):
+    @extend_schema(operation_id="getUserGroupById", summary="Get a customer group (status, progress, error file)",
+                   parameters=[GROUP_ID], responses=OpenApiTypes.OBJECT)
+    def get(self, request, group_id, **kwargs):
+        return _group_response(request, selectors.get_group(self.application, group_id))
+
+    @extend_schema(operation_id="updateUserGroup",
+                   summary="Update a group: name, description, conditions, or a new file (the whole membership)",
+                   parameters=[GROUP_ID], request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def put(self, request, group_id, **kwargs):
+        group = services.update_group(self.application, group_id, serializers.parse_update(request.data),
+                                      Actor.from_request(request))
+        return _group_response(request, group)
+
+    @extend_schema(operation_id="updateUserGroupPartially",
+                   summary="Add / remove customers (a CSV with an action column, or user_data), white / blacklists",
+                   parameters=[GROUP_ID], request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def patch(self, request, group_id, **kwargs):
+        group = services.patch_group(self.application, group_id, serializers.parse_patch(request.data),
+                                     Actor.from_request(request))
+        return _group_response(request, group)
+
+
+class GroupUsersView(ApplicationScopedMixin, APIView):
+    @extend_schema(operation_id="getUserGroupUsers", summary="The customers of a group, newest first",
+                   parameters=[GROUP_ID, *PAGE_PARAMS], responses=CustomerListResponse)
+    def get(self, request, group_id, **kwargs):
+        page = PageRequest.from_query(request.query_params)
+        group = selectors.get_group(self.application, group_id)
+        customers, total = selectors.group_members(self.application, group, page)
+        return Response({"items": [customer_dict(c) for c in customers], "page": page_info(page, total)})
