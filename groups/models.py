@@ -8,7 +8,8 @@ from conditions on customer attributes (``conditional``). See docs/groups.md.
   from the conditions at read time. ``whitelisted_users`` / ``blacklisted_users`` apply at read time too.
 - ``GroupMemberCount``: the number of membership rows of a group, kept exact by statement-level
   triggers on the membership table (migration 0001), whoever writes it (processing, the purge of
-  archived customers, deletions), so a million-member group's ``item_total`` costs one row read.
+  archived customers through migration 0002's trigger, deletions), so a million-member group's
+  ``item_total`` costs one row read.
 - ``GroupUidCounter``: the last ``uid`` given in an application (race-safe ``uid``: one row per
   application, incremented with ``INSERT … ON CONFLICT DO UPDATE … RETURNING``).
 """
@@ -71,19 +72,20 @@ class Membership(models.Model):
     """A customer a bulk group's files / JSON added. Written only set-based (groups/processing.py)."""
 
     pk = models.CompositePrimaryKey("group_id", "customer_id")
-    # No database foreign keys: a million inserted rows would otherwise run a million referential checks
-    # (and lock a million customer rows). Rows are only inserted for customers looked up in the same
-    # statement, by a transaction that holds the group row (FOR KEY SHARE); deleting a customer (the
-    # purge) or a group goes through the ORM, whose collector deletes the rows here (customer_id is
-    # indexed for that, with a plain B-tree: no varchar_pattern_ops twin).
+    # No database foreign keys and no index on customer_id: a million inserted rows would otherwise run
+    # a million referential checks and rewrite a customer index as large as the whole table. Rows are
+    # only inserted for customers looked up in the same statement, by a transaction that holds the
+    # group row (FOR KEY SHARE). Deleting a group goes through the ORM (its collector deletes the rows
+    # by the primary key's group_id); deleting customers (the purge) fires the statement trigger of
+    # migration 0002, which deletes their rows by primary key probes into each bulk group of their
+    # application.
     group = models.ForeignKey(UserGroup, on_delete=models.CASCADE, db_constraint=False, db_index=False,
                               related_name="memberships")
-    customer = models.ForeignKey("users.Customer", on_delete=models.CASCADE, db_constraint=False, db_index=False,
-                                 related_name="group_memberships")
+    customer = models.ForeignKey("users.Customer", on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, related_name="group_memberships")
 
     class Meta:
         verbose_name = "group membership"
-        indexes = [models.Index(fields=["customer"], name="membership_customer_idx")]
 
 
 class GroupMemberCount(models.Model):

@@ -30,16 +30,23 @@ Nothing here loops over rows in the database: Python only parses the CSV and fee
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
 import re
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from core import csvfiles, downloads, files, jobs
+from core import downloads, files, jobs
 from core.errors import ServiceError, ValidationFailed
 from groups.models import Membership, UserGroup
+
+logger = logging.getLogger(__name__)
 
 KIND = "group_file"
 REPLACE = "replace"  # the file / JSON is the whole membership (createUserGroup, updateUserGroup)
@@ -133,15 +140,64 @@ class Stager:
 
 # ----------------------------------------------------------------------------- reading the input
 
+SOURCE = "the group file"
+
+
+@contextmanager
+def _csv_reader(name: str):
+    """(header, reader over the data rows) of a stored CSV, by core.csvfiles' rules: UTF-8 with or without
+    a BOM, strict quoting, a header naming the columns once each."""
+    with files.open_file(name) as stored:
+        text = io.TextIOWrapper(stored, encoding="utf-8-sig", newline="")
+        try:
+            reader = csv.reader(text, strict=True)
+            try:
+                header = next(reader, None)
+            except UnicodeDecodeError:
+                raise ValidationFailed(f"{SOURCE} is not UTF-8 text (row 1).") from None
+            except csv.Error as exc:
+                raise ValidationFailed(f"{SOURCE} is not valid CSV (row 1: {exc}).") from None
+            if header is None or not any(cell.strip() for cell in header):
+                raise ValidationFailed(f"{SOURCE} is empty: its first row must name the columns.")
+            header = [cell.strip() for cell in header]
+            repeated = sorted({c for c in header if c and header.count(c) > 1})
+            if repeated:
+                raise ValidationFailed(f"{SOURCE} names the column(s) {', '.join(repeated)} more than once.")
+            yield header, reader
+        finally:
+            text.detach()
+
+
 def file_rows(name: str, mode: str, stager: Stager):
-    """The staging rows of a stored CSV file (ValidationFailed for a file that cannot be read)."""
-    with files.open_file(name) as stored, csvfiles.open_csv(stored, source="the group file") as rows:
-        columns = Columns(rows.header, mode)
-        user_id, email, phone, action = columns.user_id, columns.email, columns.phone, columns.action
+    """The staging rows of a stored CSV file (ValidationFailed for a file that cannot be read).
+
+    Rows are numbered as core.csvfiles does (header = row 1; blank rows skipped, their numbers not
+    reused; cells stripped) without building a dict per row: a million rows in about a second."""
+    with _csv_reader(name) as (header, reader):
+        columns = Columns(header, mode)
+        positions = [header.index(c) if c else -1 for c in (columns.user_id, columns.email, columns.phone,
+                                                             columns.action)]
+        width = max(positions) + 1
+        i_user, i_email, i_phone, i_action = positions
         stage = stager.row
-        for row_number, row in rows:
-            yield stage(row_number, row.get(user_id, "") if user_id else "", row.get(email, "") if email else "",
-                        row.get(phone, "") if phone else "", row.get(action) if action else None)
+        row_number = 1
+        try:
+            for cells in reader:
+                row_number += 1
+                if len(cells) < width:
+                    if not any(cell.strip() for cell in cells):
+                        continue  # a blank row
+                    cells = cells + [""] * (width - len(cells))
+                user_id = cells[i_user] if i_user >= 0 else ""
+                email = cells[i_email] if i_email >= 0 else ""
+                phone = cells[i_phone] if i_phone >= 0 else ""
+                if not (user_id or email or phone) and not any(cell.strip() for cell in cells):
+                    continue  # a row of empty cells
+                yield stage(row_number, user_id, email, phone, cells[i_action] if i_action >= 0 else None)
+        except UnicodeDecodeError:
+            raise ValidationFailed(f"{SOURCE} is not UTF-8 text (row {row_number}).") from None
+        except csv.Error as exc:
+            raise ValidationFailed(f"{SOURCE} is not valid CSV (row {row_number}: {exc}).") from None
 
 
 def json_rows(user_data: list, stager: Stager):
@@ -153,8 +209,8 @@ def json_rows(user_data: list, stager: Stager):
 
 def check_file(name: str, mode: str) -> None:
     """Fail early (before the transaction) for a file that is not CSV or lacks the needed columns."""
-    with files.open_file(name) as stored, csvfiles.open_csv(stored, source="the group file") as rows:
-        Columns(rows.header, mode)
+    with _csv_reader(name) as (header, _reader):
+        Columns(header, mode)
 
 
 # ----------------------------------------------------------------------------- the job
@@ -216,17 +272,41 @@ def apply_rows(job, group_id: str, mode: str, staged, stager: Stager) -> Applied
             raise ServiceError("another change of the group replaced this one.", code="group_job_superseded")
         application_id = found[1]
         cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.GROUP_WORK_MEM])  # sorts and hashes in memory
+        steps = _Steps()
         _stage(cursor, staged)
+        steps.done("staged")
         _resolve(cursor, application_id)
+        steps.done("resolved")
         total, errors = _record_errors(cursor, job.pk, application_id)
-        removed, added = _change_membership(cursor, group_id, mode, with_removes=stager.removes > 0)
+        steps.done("errors")
+        removed, added = _change_membership(cursor, group_id, mode, with_removes=stager.removes > 0, steps=steps)
         if added + removed >= ANALYZE_AFTER_ROWS:
             cursor.execute(f"ANALYZE {_MEMBERSHIP}")
+            steps.done("analyzed")
         now = timezone.now()
         cursor.execute(f"UPDATE {_GROUPS} SET status = %s, processed_at = %s, modified_at = %s WHERE id = %s",
                        [UserGroup.ACTIVE, now, now, group_id])
         cursor.execute("DROP TABLE group_rows, group_found")
+    logger.info("group_file job %s (group %s, %s): %d rows, %d rejected, %d added, %d removed; %s", job.pk, group_id,
+                mode, total, errors, added, removed, steps)
     return Applied(total, errors, added, removed)
+
+
+class _Steps:
+    """Seconds per step, for the log line of each change (what `make bench` and operators look at)."""
+
+    def __init__(self):
+        self.started = self.last = time.perf_counter()
+        self.seconds: list[tuple[str, float]] = []
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds.append((name, now - self.last))
+        self.last = now
+
+    def __str__(self):
+        return ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.seconds) + \
+            f" (total {self.last - self.started:.2f} s)"
 
 
 def _stage(cursor, staged) -> None:
@@ -276,7 +356,7 @@ def _record_errors(cursor, job_id: str, application_id: str) -> tuple[int, int]:
     return cursor.fetchone()[0], errors
 
 
-def _change_membership(cursor, group_id: str, mode: str, *, with_removes: bool) -> tuple[int, int]:
+def _change_membership(cursor, group_id: str, mode: str, *, with_removes: bool, steps: _Steps) -> tuple[int, int]:
     """(removed, added). ``wanted``: each customer once with their final action (the last row wins)."""
     if with_removes:
         cursor.execute("CREATE TEMP TABLE group_final ON COMMIT DROP AS SELECT DISTINCT ON (customer_id) customer_id, "
@@ -291,6 +371,7 @@ def _change_membership(cursor, group_id: str, mode: str, *, with_removes: bool) 
         cursor.execute(f"DELETE FROM {_MEMBERSHIP} m WHERE m.group_id = %(group)s AND NOT EXISTS "
                        f"(SELECT FROM {wanted or 'group_found'} f WHERE f.customer_id = m.customer_id AND {keep})", g)
         removed = cursor.rowcount
+        steps.done("deleted")
     elif wanted:
         cursor.execute(f"DELETE FROM {_MEMBERSHIP} m USING group_final f WHERE m.group_id = %(group)s "
                        "AND m.customer_id = f.customer_id AND f.action = 'remove'", g)
@@ -301,6 +382,7 @@ def _change_membership(cursor, group_id: str, mode: str, *, with_removes: bool) 
                    f"WHERE NOT EXISTS (SELECT FROM {_MEMBERSHIP} m WHERE m.group_id = %(group)s "
                    "AND m.customer_id = a.customer_id) ORDER BY a.customer_id ON CONFLICT DO NOTHING", g)
     added = cursor.rowcount
+    steps.done("inserted")
     if wanted:
         cursor.execute("DROP TABLE group_final")
     return removed, added
