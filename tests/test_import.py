@@ -394,3 +394,35 @@ def test_a_killed_worker_resumes_the_import_to_the_state_of_one_clean_run(media,
     assert Customer.objects.filter(version=1).count() == 20 and Customer.objects.filter(version__gt=1).count() == 0
     assert AuditEvent.objects.filter(data__source="import", action="customer.created").count() == 380
     assert AuditEvent.objects.filter(data__source="import", action="customer.updated").count() == 20
+
+
+def test_admin_upload_form_starts_an_import_of_the_stored_file(client, application, foreign_application):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core import services as core_services
+
+    staff = core_services.create_staff_user(company_id=application.company_id, username="alice",
+                                            password="a long passphrase 123")
+    client.force_login(staff)
+    listing = client.get("/admin/core/job/")
+    assert listing.status_code == 200 and "Import customers" in listing.content.decode()
+    form = client.get("/admin/core/job/import-customers/").content.decode()
+    assert application.id in form and foreign_application.id not in form  # only the company's applications
+    upload = SimpleUploadedFile("people.csv", csv_bytes("A,,a@example.com,9876543210,,,,,,", "B,,bad,1,,,,,,"))
+    response = client.post("/admin/core/job/import-customers/", {"application": application.id, "file": upload})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/admin/core/job/{job.pk}/change/")
+    assert (job.kind, job.file_name, job.file_format, job.created_by["name"]) == (
+        "customer_import", "people.csv", "csv", "alice")
+    assert job.payload["stored_file"] == f"jobs/{application.id}/{job.pk}/upload.csv"
+    jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.success_count, job.error_count) == ("completed_with_errors", 1, 1)
+    page = client.get(f"/admin/core/job/{job.pk}/change/").content.decode()
+    assert "error file" in page and "/files/" in page and "not a valid email" in page
+    assert "error file" in client.get("/admin/core/job/").content.decode()
+    bad = client.post("/admin/core/job/import-customers/", {"application": foreign_application.id, "file": upload})
+    assert bad.status_code == 200 and Job.objects.count() == 1
+    wrong = client.post("/admin/core/job/import-customers/", {
+        "application": application.id, "file": SimpleUploadedFile("people.pdf", b"x")})
+    assert "file_format must be csv or xlsx" in wrong.content.decode() and Job.objects.count() == 1

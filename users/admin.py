@@ -12,7 +12,7 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import smart_split, unescape_string_literal
 
 import phonenumbers
@@ -28,6 +28,7 @@ from users.models import ApplicationCustomerCount, AuditEvent, Customer, Custome
 from users.selectors import with_contacts
 
 MAX_ERRORS_SHOWN = 10
+TIMELINE_SHOWN = 20
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.TabularInline):
@@ -161,10 +162,12 @@ class CustomerAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmi
                            "dob", "account_type", "external_id", "rr_id", "profile_pic_url", "meta")}),
         ("State", {"fields": ("active", "archived", "archived_at", "restore_until", "created_at",
                               "updated_at", "version", "audit_trail")}),
+        ("Timeline", {"fields": ("timeline",)}),
     )
     readonly_fields = ("id", "application", "status", "username", "first_name", "last_name", "gender", "dob",
                        "account_type", "external_id", "rr_id", "profile_pic_url", "meta", "active", "archived",
-                       "archived_at", "restore_until", "created_at", "updated_at", "version", "audit_trail")
+                       "archived_at", "restore_until", "created_at", "updated_at", "version", "audit_trail",
+                       "timeline")
 
     # --- queryset and search
 
@@ -216,6 +219,17 @@ class CustomerAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmi
     def audit_trail(self, obj):
         url = reverse(f"{self.admin_site.name}:users_auditevent_changelist")
         return format_html('<a href="{}?customer_id={}">Audit events of this customer</a>', url, obj.pk)
+
+    @admin.display(description=f"newest {TIMELINE_SHOWN} events")
+    def timeline(self, obj):
+        from users.timeline import customer_timeline
+
+        items = customer_timeline(obj, limit=TIMELINE_SHOWN)["timeline"]
+        if not items:
+            return "-"
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                ((i["date"], i["title"], i["sub_title"]) for i in items))
+        return format_html("<table><tr><th>when</th><th>what</th><th>details</th></tr>{}</table>", rows)
 
     # --- actions
 
