@@ -159,8 +159,16 @@ def _common(body: dict) -> dict:
         "whitelisted_users": _user_ids(body, "whitelisted_users"),
         "blacklisted_users": _user_ids(body, "blacklisted_users"),
         "tags": _tags(body),
+        "is_active": _flag(body, "is_active"),
     }
     return data
+
+
+def _flag(body: dict, name: str) -> bool | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise ValidationFailed(f"{name} must be true or false.")
+    return value
 
 
 def parse_create(body) -> dict:

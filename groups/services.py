@@ -7,7 +7,8 @@
   queued for a worker, or — JSON of at most GROUP_SYNC_LIMIT rows — run at once in the request by the
   same code. One change at a time per group: another one while a job is pending or running is a 409.
 - ``__v`` grows by one at every write through here; processing a file changes ``status`` and
-  ``processed_at`` only.
+  ``processed_at`` only. Every function here is one transaction (a savepoint inside a request): all of
+  it or nothing, also when a caller such as an admin form catches the error.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def _listed_and_tags(application, group: UserGroup, data: dict) -> None:
             setattr(group, field, _checked_users(application, data[field], field))
     if "tags" in data:
         group.tags = data["tags"]
+    if "is_active" in data:
+        group.is_active = data["is_active"]
 
 
 # ----------------------------------------------------------------------------- membership changes
@@ -113,13 +116,14 @@ def _start_change(application, group: UserGroup, actor: Actor, *, mode: str, fil
 
 # ----------------------------------------------------------------------------- the operations
 
-def create_group(application, data: dict, actor: Actor) -> UserGroup:
-    """createUserGroup. A conditional group is active at once; a bulk one needs a file (or user_data),
-    processed by a job (the group is pending, then processing, then active or failed)."""
+@transaction.atomic
+def create_group(application, data: dict, actor: Actor, *, uploaded=None) -> UserGroup:
+    """createUserGroup. A conditional group is active at once; a bulk one needs a file (or user_data, or
+    an ``uploaded`` file in the admin), processed by a job (pending, processing, then active or failed)."""
     conditions, file_url, user_data = data.get("conditions"), data.get("file_url"), data.get("user_data")
     kind = data.get("type") or (UserGroup.CONDITIONAL if conditions else UserGroup.BULK)
     if kind == UserGroup.CONDITIONAL:
-        if file_url or user_data:
+        if file_url or user_data or uploaded is not None:
             raise ValidationFailed("A conditional group's members follow its conditions: it takes no file_url or "
                                    "user_data (use whitelisted_users / blacklisted_users for exceptions).")
         conditions = checked_conditions(application, conditions or [])
@@ -127,12 +131,12 @@ def create_group(application, data: dict, actor: Actor) -> UserGroup:
         if conditions:
             raise ValidationFailed("conditions make a conditional group (type conditional); a bulk group's members "
                                    "come from file_url.")
-        if not file_url and not user_data:
+        if not file_url and not user_data and uploaded is None:
             raise ValidationFailed("file_url is required for a bulk group: a CSV file with a user_id, email or "
                                    "phone_number column (or type conditional with conditions).",
                                    code="file_url_required")
-        if file_url and user_data:
-            raise ValidationFailed("Give file_url or user_data, not both.")
+        if sum(1 for given in (file_url, user_data, uploaded) if given) > 1:
+            raise ValidationFailed("Give one of file_url, user_data or a file, not several.")
         if file_url:
             _check_file_url(file_url)
     group = UserGroup(
@@ -143,10 +147,25 @@ def create_group(application, data: dict, actor: Actor) -> UserGroup:
     _listed_and_tags(application, group, data)
     group.save()
     GroupMemberCount.objects.create(group=group)
-    if kind == UserGroup.BULK:
+    if uploaded is not None:
+        group.file_url = _store_upload(application, group, uploaded, processing.REPLACE)
+        group.save(update_fields=["file_url"])
+        _start_change(application, group, actor, mode=processing.REPLACE, input_file=group.file_url)
+    elif kind == UserGroup.BULK:
         _start_change(application, group, actor, mode=processing.REPLACE, file_url=file_url,
                       user_data=user_data)
     return group
+
+
+def _store_upload(application, group: UserGroup, uploaded, mode: str) -> str:
+    """Store an uploaded CSV for the group (core.files); refused at once without the needed columns."""
+    name = files.save_file(f"groups/{application.id}/{group.pk}/{new_object_id()}.csv", uploaded)
+    try:
+        processing.check_file(name, mode)
+    except ValidationFailed:
+        files.delete_file(name)
+        raise
+    return name
 
 
 def _locked(application, group_id) -> UserGroup:
@@ -155,6 +174,7 @@ def _locked(application, group_id) -> UserGroup:
     return group
 
 
+@transaction.atomic
 def update_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
     """updateUserGroup (PUT): name, description; a conditional group's conditions (replaced); a bulk group's
     file_url (the file becomes the whole membership, by a job). The type cannot change."""
@@ -186,6 +206,7 @@ def update_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
     return group
 
 
+@transaction.atomic
 def patch_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
     """updateUserGroupPartially (PATCH): name, description, whitelisted_users / blacklisted_users (each list
     replaced when sent), and adds / removes from a CSV (file_url, with an action column) or JSON (user_data)."""
@@ -211,6 +232,7 @@ def patch_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
     return group
 
 
+@transaction.atomic
 def upload_file(application, group_id, uploaded, actor: Actor, *, mode: str = processing.REPLACE) -> UserGroup:
     """The admin's CSV upload: stored by the service (no download), then processed like a file_url
     (``mode`` replace: the file is the whole membership; patch: its action column adds / removes)."""
@@ -218,8 +240,7 @@ def upload_file(application, group_id, uploaded, actor: Actor, *, mode: str = pr
     if group.type != UserGroup.BULK:
         raise ValidationFailed("Only a bulk group takes a file; a conditional group's members follow its conditions.")
     _ensure_idle(group)
-    name = files.save_file(f"groups/{application.id}/{group.pk}/{new_object_id()}.csv", uploaded)
-    processing.check_file(name, mode)  # a file without the columns is refused now, on the form
+    name = _store_upload(application, group, uploaded, mode)
     group.file_url = name
     group.version += 1
     group.save()
@@ -227,6 +248,7 @@ def upload_file(application, group_id, uploaded, actor: Actor, *, mode: str = pr
     return group
 
 
+@transaction.atomic
 def reprocess_group(application, group_id, actor: Actor) -> Job | None:
     """Process the group's last file again (replace). None for a group without one (conditional groups
     need no processing: their members are computed at every read)."""
@@ -243,8 +265,8 @@ def reprocess_group(application, group_id, actor: Actor) -> Job | None:
                          input_file=stored)
 
 
+@transaction.atomic
 def delete_group(application, group_id) -> None:
     """Delete a group and its membership rows. The row lock first: a file being applied commits before."""
-    with transaction.atomic():
-        group = selectors.get_group(application, group_id, lock=True)
-        group.delete()
+    group = selectors.get_group(application, group_id, lock=True)
+    group.delete()
