@@ -93,8 +93,9 @@ def _listed_and_tags(application, group: UserGroup, data: dict) -> None:
 # ----------------------------------------------------------------------------- membership changes
 
 def _start_change(application, group: UserGroup, actor: Actor, *, mode: str, file_url: str | None = None,
-                  input_file: str | None = None, user_data: list | None = None, request=None) -> Job:
-    """A group_file job for the change; run now for small JSON, queued otherwise. Sets group.job."""
+                  input_file: str | None = None, user_data: list | None = None, enqueue: bool = True) -> Job:
+    """A group_file job for the change; run now for small JSON, queued otherwise (``enqueue=False``: the
+    caller runs it, e.g. a command with its progress). Sets group.job."""
     payload = {"group_id": group.pk, "mode": mode}
     if user_data is not None:
         payload.update(source="json", user_data=user_data)
@@ -104,7 +105,8 @@ def _start_change(application, group: UserGroup, actor: Actor, *, mode: str, fil
         name, total = files.download_name(input_file or file_url.split("?", 1)[0])[:200], 0
     inline = user_data is not None and len(user_data) <= settings.GROUP_SYNC_LIMIT
     job = jobs.create_job(application, processing.KIND, actor, payload=payload, file_name=name,
-                          file_format="json" if user_data is not None else "csv", total=total, enqueue=not inline)
+                          file_format="json" if user_data is not None else "csv", total=total,
+                          enqueue=enqueue and not inline)
     group.job = job
     group.save(update_fields=["job", "modified_at"])
     if inline:
@@ -233,7 +235,8 @@ def patch_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
 
 
 @transaction.atomic
-def upload_file(application, group_id, uploaded, actor: Actor, *, mode: str = processing.REPLACE) -> UserGroup:
+def upload_file(application, group_id, uploaded, actor: Actor, *, mode: str = processing.REPLACE,
+                enqueue: bool = True) -> UserGroup:
     """The admin's CSV upload: stored by the service (no download), then processed like a file_url
     (``mode`` replace: the file is the whole membership; patch: its action column adds / removes)."""
     group = _locked(application, group_id)
@@ -244,25 +247,35 @@ def upload_file(application, group_id, uploaded, actor: Actor, *, mode: str = pr
     group.file_url = name
     group.version += 1
     group.save()
-    _start_change(application, group, actor, mode=mode, input_file=name)
+    _start_change(application, group, actor, mode=mode, input_file=name, enqueue=enqueue)
     return group
 
 
 @transaction.atomic
-def reprocess_group(application, group_id, actor: Actor) -> Job | None:
-    """Process the group's last file again (replace). None for a group without one (conditional groups
-    need no processing: their members are computed at every read)."""
+def reprocess_group(application, group_id, actor: Actor, *, enqueue: bool = True) -> Job | None:
+    """Process the group's last file again, as it was given (a replace or a patch): a URL is fetched
+    anew (its content may have changed), an upload is read from storage. None for a group without a file
+    (conditional groups need no processing: their members are computed at every read)."""
     group = _locked(application, group_id)
-    if group.type != UserGroup.BULK or not group.file_url:
+    if group.type != UserGroup.BULK:
+        return None
+    last = (Job.objects.filter(application=application, kind=processing.KIND, payload__group_id=group.pk,
+                               payload__source="file").order_by("-created_at").first())
+    if last is not None:
+        mode, file_url, input_file = last.payload["mode"], last.payload.get("file_url"), last.payload.get("input_file")
+    elif group.file_url:
+        mode = processing.REPLACE
+        uploaded = not group.file_url.startswith(("http://", "https://"))
+        file_url, input_file = (None, group.file_url) if uploaded else (group.file_url, None)
+    else:
         return None
     _ensure_idle(group)
-    stored = group.file_url if not group.file_url.startswith(("http://", "https://")) else None
-    if stored is None:
-        _check_file_url(group.file_url)
+    if file_url:
+        _check_file_url(file_url)
     group.version += 1
     group.save(update_fields=["version", "modified_at"])
-    return _start_change(application, group, actor, mode=processing.REPLACE, file_url=None if stored else group.file_url,
-                         input_file=stored)
+    return _start_change(application, group, actor, mode=mode, file_url=file_url, input_file=input_file,
+                         enqueue=enqueue)
 
 
 @transaction.atomic

@@ -108,11 +108,13 @@ def test_staff_edits_adds_and_removes_by_upload_and_processes_again(staff_client
     run_jobs()
     assert set(Membership.objects.filter(group=group).values_list("customer_id", flat=True)) == {
         people[1].pk, people[2].pk}
-    # "process the last file again": the stored upload, as a replace
+    # "process the last file again": the stored upload, as it was given (add / remove)
+    Membership.objects.filter(group=group).delete()
     response = staff_client.post(GROUPS, {"action": "process_again", "_selected_action": [group.pk]})
     assert response.status_code == 302
     group.refresh_from_db()
-    assert group.job.payload["mode"] == "replace" and group.job.status == "pending"
+    assert group.job.payload["mode"] == "patch" and group.job.status == "pending"
+    assert group.job.payload["input_file"] == group.file_url
     run_jobs()
     assert set(Membership.objects.filter(group=group).values_list("customer_id", flat=True)) == {people[2].pk}
 
