@@ -45,8 +45,9 @@ class UserGroup(models.Model):
     is_active = models.BooleanField(default=True)
     file_url = models.CharField(max_length=2000, blank=True, default="",
                                 help_text="The last file given (a URL, or a file uploaded in the admin).")
-    conditions = models.JSONField(default=list, blank=True,
-                                  help_text='[{"user_attribute_definition_id", "type", "value": "<text>"}], all must hold.')
+    conditions = models.JSONField(
+        default=list, blank=True,
+        help_text='[{"user_attribute_definition_id", "type", "value": "<text>"}], all must hold.')
     whitelisted_users = ArrayField(models.CharField(max_length=24), default=list, blank=True,
                                    help_text="Always members (unless blacklisted).")
     blacklisted_users = ArrayField(models.CharField(max_length=24), default=list, blank=True,

@@ -28,7 +28,8 @@ def group_dict(group: UserGroup, request=None, *, definitions: dict | None = Non
     error = {"count": 0, "file_url": "", "message": ""}
     progress = {"job_id": "", "status": "", "percent": 100, "total": 0, "processed": 0, "success": 0, "errors": 0}
     if job is not None:
-        error = {"count": job.error_count, "file_url": files.signed_url(job.error_file, request) if job.error_file else "",
+        error = {"count": job.error_count,
+                 "file_url": files.signed_url(job.error_file, request) if job.error_file else "",
                  "message": job.error}
         progress = {"job_id": job.pk, "status": job.status, "percent": job.progress, "total": job.total,
                     "processed": job.processed, "success": job.success_count, "errors": job.error_count}

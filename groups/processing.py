@@ -271,7 +271,8 @@ def apply_rows(job, group_id: str, mode: str, staged, stager: Stager) -> Applied
         if found[0] != job.pk:
             raise ServiceError("another change of the group replaced this one.", code="group_job_superseded")
         application_id = found[1]
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.GROUP_WORK_MEM])  # sorts and hashes in memory
+        # sorts and hashes of a million rows in memory, for this transaction only
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.GROUP_WORK_MEM])
         steps = _Steps()
         _stage(cursor, staged)
         steps.done("staged")
@@ -326,13 +327,15 @@ def _resolve(cursor, application_id: str) -> None:
     app = {"app": application_id}
     cursor.execute("INSERT INTO group_found SELECT r.row_number, c.id, r.action FROM group_rows r "
                    "JOIN users_customer c ON c.id = r.key "
-                   "WHERE r.kind = 'user_id' AND r.error IS NULL AND c.application_id = %(app)s AND NOT c.archived", app)
+                   "WHERE r.kind = 'user_id' AND r.error IS NULL AND c.application_id = %(app)s "
+                   "AND NOT c.archived", app)
     cursor.execute("INSERT INTO group_found SELECT r.row_number, e.customer_id, r.action FROM group_rows r "
                    "JOIN users_customeremail e ON e.email = r.key "
                    "WHERE r.kind = 'email' AND r.error IS NULL AND e.application_id = %(app)s AND e.is_live", app)
     cursor.execute("INSERT INTO group_found SELECT r.row_number, p.customer_id, r.action FROM group_rows r "
                    "JOIN users_customerphone p ON p.e164 = r.key "
-                   "WHERE r.kind = 'phone_number' AND r.error IS NULL AND p.application_id = %(app)s AND p.is_live", app)
+                   "WHERE r.kind = 'phone_number' AND r.error IS NULL AND p.application_id = %(app)s "
+                   "AND p.is_live", app)
     cursor.execute("INSERT INTO group_found SELECT r.row_number, p.customer_id, r.action FROM group_rows r "
                    "JOIN users_customerphone p ON p.e164 = r.alt_key "
                    "WHERE r.alt_key IS NOT NULL AND r.error IS NULL AND p.application_id = %(app)s AND p.is_live "
@@ -378,9 +381,10 @@ def _change_membership(cursor, group_id: str, mode: str, *, with_removes: bool, 
         removed = cursor.rowcount
     else:
         removed = 0
-    cursor.execute(f"INSERT INTO {_MEMBERSHIP} (group_id, customer_id) SELECT %(group)s, a.customer_id FROM ({to_add}) a "
-                   f"WHERE NOT EXISTS (SELECT FROM {_MEMBERSHIP} m WHERE m.group_id = %(group)s "
-                   "AND m.customer_id = a.customer_id) ORDER BY a.customer_id ON CONFLICT DO NOTHING", g)
+    cursor.execute(f"INSERT INTO {_MEMBERSHIP} (group_id, customer_id) "
+                   f"SELECT %(group)s, a.customer_id FROM ({to_add}) a WHERE NOT EXISTS "
+                   f"(SELECT FROM {_MEMBERSHIP} m WHERE m.group_id = %(group)s AND m.customer_id = a.customer_id) "
+                   "ORDER BY a.customer_id ON CONFLICT DO NOTHING", g)
     added = cursor.rowcount
     steps.done("inserted")
     if wanted:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, transaction
 
+from attributes import conditions as attribute_conditions
 from attributes.selectors import definitions_by_id
 from core import downloads, files, jobs
 from core.actors import Actor
@@ -24,7 +25,6 @@ from core.ids import new_object_id
 from core.models import Job
 from groups import processing, selectors
 from groups.models import GroupMemberCount, UserGroup
-from attributes import conditions as attribute_conditions
 
 
 # ----------------------------------------------------------------------------- checks

@@ -624,3 +624,34 @@ def test_uids_increase_per_application_and_v_counts_changes(api, url, people, ot
     assert versions == [1, 2, 3]
     final = get(api, url, one)
     assert final["description"] == "v2" and final["modified_at"] >= one["modified_at"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creates_get_distinct_increasing_uids(application):
+    import threading
+
+    from django.db import connection
+
+    from groups import services
+
+    barrier, uids, failures = threading.Barrier(6), [], []
+
+    def make(n):
+        try:
+            barrier.wait()
+            group = services.create_group(application, {"name": f"G{n}", "description": "d", "type": "json",
+                                                        "user_data": [{"user_id": UNKNOWN, "action": "add"}]}, ACTOR)
+            uids.append(group.uid)
+        except Exception as exc:  # reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=make, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures and sorted(uids) == [1, 2, 3, 4, 5, 6]
+    # in commit order: the newest group has the highest uid
+    assert list(UserGroup.objects.order_by("created_at", "uid").values_list("uid", flat=True)) == sorted(uids)
