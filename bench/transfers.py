@@ -111,27 +111,66 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc/<pid>/status")
 
 
-def _cpu_watch(process):
-    """Who used the CPUs: the worker and the embedded PostgreSQL ("ours") versus every other process."""
-    from django.conf import settings
+class _CpuWatch:
+    """CPU seconds of the worker, of the embedded PostgreSQL (its postmaster's process tree, sampled while
+    the job runs: a backend that exits takes its counters with it) and of the whole machine: a busy
+    machine (other processes, ``other_cores``) slows the figures down."""
 
-    from bench.machine import CpuWatch, postmaster_pid
+    def __init__(self, process):
+        from django.conf import settings
 
-    watch = CpuWatch([process.pid, postmaster_pid(Path(settings.VAR_DIR) / "pgdata")])
-    watch.start()
-    return watch
+        from bench.machine import _busy_seconds, postmaster_pid
+
+        self.worker = process.pid
+        self.postmaster = postmaster_pid(Path(settings.VAR_DIR) / "pgdata")
+        self.began, self.busy = time.monotonic(), _busy_seconds()
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.children_rss = 0  # peak RSS seen of the worker's children (the import's row reader process)
+        self.poll()
+        self.first = dict(self.last)
+
+    def poll(self) -> None:
+        import psutil
+
+        from bench.machine import _tree
+
+        try:
+            for child in psutil.Process(self.worker).children(recursive=True):
+                self.children_rss = max(self.children_rss, child.memory_info().rss)
+        except psutil.Error:
+            pass
+        for proc in [psutil.Process(self.worker), *_tree(self.postmaster)]:
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            self.last[proc.pid] = times.user + times.system
+
+    def stop(self) -> dict:
+        from bench.machine import _busy_seconds
+
+        self.poll()
+        elapsed, busy = time.monotonic() - self.began, _busy_seconds() - self.busy
+        used = {pid: cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items()}
+        worker = used.pop(self.worker, 0.0)
+        postgres = sum(used.values())
+        return {"children_peak_rss_mb": round(self.children_rss / 2**20, 1),
+                "worker_cpu_seconds": round(worker, 2), "postgres_cpu_seconds": round(postgres, 2),
+                "other_cores": round(max(0.0, busy - worker - postgres) / max(elapsed, 1e-6), 2)}
 
 
-def _run(job, process, queue: str, started: float, watch=None) -> dict:
-    import psutil
-
+def _run(job, process, queue: str, started: float, watch) -> dict:
     from core.models import Job
     from core.tasks import run_job
 
-    cpu_before = psutil.Process(process.pid).cpu_times()
     run_job.apply_async(args=[job.pk], queue=queue)
     deadline = time.monotonic() + TIMEOUT_SECONDS
+    polls = 0
     while True:
+        polls += 1
+        if polls % 5 == 0:
+            watch.poll()
         job.refresh_from_db()
         if job.status not in Job.ACTIVE:
             break
@@ -139,12 +178,7 @@ def _run(job, process, queue: str, started: float, watch=None) -> dict:
             raise RuntimeError(f"job {job.pk} did not finish (worker exit {process.poll()})")
         time.sleep(0.05)
     seconds = time.perf_counter() - started
-    cpu_after = psutil.Process(process.pid).cpu_times()
-    share = watch.stop() if watch else None
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_rss_mb(process.pid), 1),
-            "worker_cpu_seconds": round(cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system, 2),
-            "ours_cores": round(share.ours_cores, 2) if share else None,
-            "other_cores": round(share.foreign_cores, 2) if share else None,
+    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_rss_mb(process.pid), 1), **watch.stop(),
             "job_seconds": round((job.finished_at - job.started_at).total_seconds(), 2),
             "status": job.status, "job_id": job.pk, "error": job.error}
 
@@ -199,11 +233,11 @@ def measure_import(application_id: str, csv_path, *, via: str = "url", log_dir=N
     with worker(log, FILE_URL_ALLOWED_HOSTS="localhost") as (process, queue):
         if via == "url":
             with _serve(csv_path) as url, override_settings(FILE_URL_ALLOWED_HOSTS=["localhost"]):
-                watch, started = _cpu_watch(process), time.perf_counter()
+                watch, started = _CpuWatch(process), time.perf_counter()
                 job = imports.start_import(application, actor, absolute_url=url, file_format="csv")
                 result = _run(job, process, queue, started, watch)
         else:
-            watch, started = _cpu_watch(process), time.perf_counter()
+            watch, started = _CpuWatch(process), time.perf_counter()
             with csv_path.open("rb") as handle:
                 job = imports.start_import_of_file(application, actor, handle, csv_path.name, "csv", enqueue=False)
             result = _run(job, process, queue, started, watch)
@@ -222,7 +256,7 @@ def measure_export(application_id: str, file_format: str = "csv", *, log_dir=Non
     application = Application.objects.get(pk=application_id)
     log = _work_dir(log_dir) / f"transfers-export-{file_format}-worker.log"
     with worker(log) as (process, queue):
-        watch, started = _cpu_watch(process), time.perf_counter()
+        watch, started = _CpuWatch(process), time.perf_counter()
         job = exports.start_export(application, Actor.system("bench.transfers"), file_format=file_format,
                                    enqueue=False)
         result = _run(job, process, queue, started, watch)

@@ -187,11 +187,12 @@ def write_xlsx(parts: list[str], target) -> None:
             sheet = workbook.create_sheet("customers" if sheets == 1 else f"customers {sheets}")
             sheet.append(HEADER)
             rows_in_sheet = 1
-        if values[country]:
-            values[country] = int(values[country])
+        values[country] = int(values[country]) if values[country] else None
         values[active] = values[active] == "true"
         for index, value in enumerate(values):
-            if isinstance(value, str) and value.startswith("="):
+            if value == "":
+                values[index] = None  # no cell at all: much cheaper than an empty one
+            elif isinstance(value, str) and value.startswith("="):
                 cell = WriteOnlyCell(sheet, value)
                 cell.data_type = "s"
                 values[index] = cell

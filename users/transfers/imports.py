@@ -17,6 +17,7 @@ How a chunk runs (docs/transfers.md has the rules):
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -148,7 +149,63 @@ def parsed_chunks(name: str, header: row_rules.Header, done: int, size: int):
 
 
 def prefetched(make_generator, depth: int = 2):
-    """Run a generator in a thread, ``depth`` items ahead of the consumer (it must not use the database)."""
+    """Run a generator ``depth`` items ahead of the consumer, in a forked child process (so that the
+    row checks never compete with the consumer's database work for the GIL), or in a thread where
+    fork is not available. The generator must not use the database."""
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+        items = context.Queue(maxsize=depth)
+        child = context.Process(target=_produce_in_child, args=(make_generator, items, os.getpid()),
+                                name="import-rows", daemon=True)
+        child.start()
+    except (ValueError, OSError, AssertionError):  # no fork here, or a daemonic process
+        yield from _prefetched_in_thread(make_generator, depth)
+        return
+    try:
+        while True:
+            try:
+                kind, value = items.get(timeout=1)
+            except queue.Empty:
+                if not child.is_alive():
+                    raise RuntimeError(f"the row reader process ended (exit code {child.exitcode})")
+                continue
+            if kind == "item":
+                yield value
+            elif kind == "end":
+                return
+            else:
+                raise ValidationFailed(value[1]) if value[0] == "service" else RuntimeError(value[1])
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        items.close()
+
+
+def _produce_in_child(make_generator, items, parent_pid: int) -> None:
+    def put(item) -> bool:
+        while True:
+            try:
+                items.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                if os.getppid() != parent_pid:  # the worker died: do not linger
+                    return False
+
+    try:
+        for item in make_generator():
+            if not put(("item", item)):
+                return
+        put(("end", None))
+    except ServiceError as exc:
+        put(("error", ("service", exc.message)))
+    except BaseException as exc:
+        put(("error", ("other", f"{type(exc).__name__}: {exc}")))
+
+
+def _prefetched_in_thread(make_generator, depth: int):
     items: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
