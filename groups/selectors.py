@@ -184,7 +184,10 @@ def _bulk_query(application, group, *, scan: bool) -> search.IdQuery:
     """``scan``: a condition on users_customer, for dense groups (walk the newest customers and keep the
     members: page 1 reads a few index entries); else the membership rows first (small groups)."""
     if scan:
-        member = f"EXISTS (SELECT FROM {_MEMBERSHIP} m WHERE m.group_id = %s AND m.customer_id = users_customer.id)"
+        # OFFSET 0 keeps the EXISTS a per-row probe of the primary key: PostgreSQL cannot turn it into a
+        # semi-join, which it might drive from the membership side on stale statistics.
+        member = (f"EXISTS (SELECT FROM {_MEMBERSHIP} m WHERE m.group_id = %s AND m.customer_id = users_customer.id "
+                  "OFFSET 0)")
         params = [group.pk]
         if group.whitelisted_users:
             member = f"({member} OR users_customer.id = ANY(%s::varchar[]))"
