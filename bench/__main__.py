@@ -23,8 +23,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 SEED_TARGET_SECONDS = 120
 SESSION_SCENARIOS = {"logged_in_user", "create_session"}
+JOB_SCENARIOS = {"group_file", "import_csv", "export_csv", "export_xlsx"}
 ALL_SCENARIOS = {"whoami", "search_email", "search_phone", "list", "list_q_email_prefix", "list_q_full_name",
-                 "list_q_name", "list_q_json"} | SESSION_SCENARIOS
+                 "list_q_name", "list_q_json", "group_users"} | SESSION_SCENARIOS | JOB_SCENARIOS
 
 
 def parse_args(argv):
@@ -72,6 +73,7 @@ def main(argv=None) -> int:
     from django.core.management import call_command
 
     from bench import BENCH_APPLICATION_ID, BENCH_APPLICATION_NAME, BENCH_COMPANY_ID, load, report, scenarios, seed
+    from bench import job_scenarios
     from bench import sessions as bench_sessions
     from bench.machine import CpuWatch, postmaster_pid
     from bench.server import Server
@@ -134,7 +136,10 @@ def main(argv=None) -> int:
     tool = load.wrk_version() if use_wrk else "Python load generator (threads + http.client)"
     if not use_wrk and not args.python_load:
         log("load: wrk is not installed (apt-get install wrk); using the Python load generator")
-    rows, failures = [], []
+    rows, job_rows, failures = [], [], []
+    wanted = set(args.only) or ALL_SCENARIOS
+    if "group_users" in wanted:
+        wanted.add("group_file")  # its group is the one measured
     server = Server(BASE_DIR, database_url=settings.DATABASE_URL, redis_url=settings.REDIS_URL,
                     workers=args.workers, threads=args.threads,
                     log_path=settings.VAR_DIR / "bench" / "server.log")
@@ -158,6 +163,16 @@ def main(argv=None) -> int:
             for scenario in all_scenarios:
                 bench_sessions.wait_for_persistence(log)
                 rows.append(measure(server, scenario, token, Path(workdir), args, use_wrk, watch))
+            if wanted & JOB_SCENARIOS:
+                job_rows, group_id = job_scenarios.run(
+                    wanted, database_url=settings.DATABASE_URL, application_id=BENCH_APPLICATION_ID,
+                    customers=args.customers, company_id=BENCH_COMPANY_ID, log=log,
+                    wait_for_quiet=lambda: watch.wait_for_quiet(threshold_cores=args.quiet_cpus,
+                                                                max_wait=args.quiet_wait, log=log))
+                if group_id and "group_users" in wanted:
+                    scenario = scenarios.group_users_scenario(BENCH_COMPANY_ID, BENCH_APPLICATION_ID, group_id,
+                                                              job_scenarios.group_members(group_id))
+                    rows.append(measure(server, scenario, token, Path(workdir), args, use_wrk, watch))
     finally:
         server.stop()
         ApiClient.objects.filter(pk=client.pk).delete()
@@ -168,7 +183,7 @@ def main(argv=None) -> int:
     if floor and listing and floor.rps:
         ratio_line = (f"getCustomers (page 1, no q) serves {listing.rps:,.0f} req/s = "
                       f"{listing.rps / floor.rps:.0%} of the floor's {floor.rps:,.0f} req/s (whoami, same server).")
-    failures = [r.scenario for r in rows if r.passed is False]
+    failures = [r.scenario for r in rows if r.passed is False] + [r.scenario for r in job_rows if not r.passed]
     seed_ok = seed_passed(state_file, args.customers)
     if seed_ok is False:
         failures.append("seeding")
@@ -176,6 +191,9 @@ def main(argv=None) -> int:
     print()
     print(report.table(rows))
     print()
+    if job_rows:
+        print(report.job_table(job_rows))
+        print()
     if ratio_line:
         print(ratio_line)
     context = [
@@ -195,7 +213,8 @@ def main(argv=None) -> int:
     extra = [ratio_line] if ratio_line else []
     if not args.no_docs and not args.only:
         report.write_docs(BASE_DIR / "docs" / "bench.md",
-                          report.markdown(rows, seed_lines=seed_lines, context=context, extra=extra))
+                          report.markdown(rows, seed_lines=seed_lines, context=context, extra=extra,
+                                          job_rows=job_rows))
         log("wrote docs/bench.md")
     if failures:
         log(f"bench: targets missed: {', '.join(failures)}")

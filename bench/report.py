@@ -28,6 +28,25 @@ class Row:
     errors: int = 0
 
 
+@dataclass
+class JobRow:
+    """A background job measured end to end (API call → job finished) in a real worker."""
+
+    scenario: str
+    operation: str
+    description: str
+    rows: int
+    seconds: float
+    target_seconds: float
+    peak_mb: float
+    target_mb: float
+    baseline: str = ""  # the machine's limit beside it, e.g. "plain COPY 1.1 s (ratio 7.2)"
+
+    @property
+    def passed(self) -> bool:
+        return self.seconds <= self.target_seconds and self.peak_mb <= self.target_mb
+
+
 def machine_facts() -> dict:
     facts = {"nproc": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()}
     try:
@@ -70,7 +89,37 @@ def table(rows: list[Row]) -> str:
     return "\n".join(out)
 
 
-def markdown(rows: list[Row], *, seed_lines: list[str], context: list[str], extra: list[str]) -> str:
+def job_table(rows: list[JobRow]) -> str:
+    header = ["scenario", "rows", "seconds", "target", "peak MB", "target", "result", "machine's limit"]
+    lines = [header] + [[r.scenario, f"{r.rows:,}", f"{r.seconds:.1f}", f"≤ {r.target_seconds:.0f}",
+                         f"{r.peak_mb:.0f}", f"≤ {r.target_mb:.0f}", "PASS" if r.passed else "FAIL", r.baseline]
+                        for r in rows]
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+    out = []
+    for n, line in enumerate(lines):
+        out.append("  ".join(str(cell).ljust(widths[i]) if i in (0, 7) else str(cell).rjust(widths[i])
+                             for i, cell in enumerate(line)))
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def job_markdown(rows: list[JobRow]) -> list[str]:
+    if not rows:
+        return []
+    out = ["### Background jobs (a real Celery worker, `--pool solo`)", "",
+           "| scenario | operation | what runs | rows | seconds | target | worker peak MB | target | result "
+           "| machine's limit |",
+           "|---|---|---|---:|---:|---|---:|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r.scenario} | {r.operation} | {r.description} | {r.rows:,} | {r.seconds:.1f} | "
+                   f"≤ {r.target_seconds:.0f} s | {r.peak_mb:.0f} | ≤ {r.target_mb:.0f} MB | "
+                   f"{'**PASS**' if r.passed else '**FAIL**'} | {r.baseline} |")
+    return out + [""]
+
+
+def markdown(rows: list[Row], *, seed_lines: list[str], context: list[str], extra: list[str],
+             job_rows: list[JobRow] = ()) -> str:
     out = ["## Figures of the last run", "", *context, "", "### Seeding", "", *seed_lines, "", "### HTTP load", "",
            "| scenario | operation | what is sent | requests | req/s | p50 ms | p95 ms | p99 ms | target p95 | result "
            "| other CPU |",
@@ -79,7 +128,7 @@ def markdown(rows: list[Row], *, seed_lines: list[str], context: list[str], extr
         result = "—" if r.passed is None else ("**PASS**" if r.passed else "**FAIL**")
         out.append(f"| {r.scenario} | {r.operation} | {r.description} | {r.requests:,} | {r.rps:,.0f} | {r.p50:.1f} | "
                    f"{r.p95:.1f} | {r.p99:.1f} | {r.target} | {result} | {r.foreign_cpus:.2f} |")
-    out += ["", *extra]
+    out += ["", *job_markdown(list(job_rows)), *extra]
     return "\n".join(out)
 
 

@@ -192,3 +192,13 @@ def session_scenarios(company_id: int, app_id: str, app_token: str, seeded, samp
              for c in owners], 15, cookie_check,
         ),
     ]
+
+
+def group_users_scenario(company_id: int, app_id: str, group_id: str, members: int) -> Scenario:
+    path = (f"/service/platform/user/v1.0/company/{company_id}/application/{app_id}/user_group/{group_id}/users"
+            "?page_no=1&page_size=10")
+    return Scenario(
+        "group_users", "users of a group (GET …/user_group/{id}/users)",
+        f"page 1 (10 newest members) of the {members:,}-member group of the group_file scenario, with item_total",
+        gets([path]), 40, _page_check(members, exact=members),
+    )

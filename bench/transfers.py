@@ -25,19 +25,14 @@ from __future__ import annotations
 import csv
 import os
 import random
-import subprocess
 import sys
-import threading
 import time
-import uuid
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from bench.worker import BASE_DIR, JobWatch, run_job, serve_file, work_dir, worker
+
 IMPORT_HEADER = ("first_name", "last_name", "email", "phone_number", "country_code", "gender", "dob", "external_id")
 SEED = 20_250_601
-TIMEOUT_SECONDS = 1800
 
 
 # ----------------------------------------------------------------------------- input data
@@ -64,159 +59,7 @@ def write_import_csv(path, rows: int, *, start: int = 0) -> Path:
     return path
 
 
-# ----------------------------------------------------------------------------- the worker
-
-def _worker_env(**extra) -> dict:
-    from django.conf import settings
-
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
-    env.update(DATABASE_URL=settings.DATABASE_URL, REDIS_URL=settings.REDIS_URL, MEDIA_ROOT=str(settings.MEDIA_ROOT),
-               VAR_DIR=str(settings.VAR_DIR), DJANGO_SETTINGS_MODULE="config.settings", LOG_LEVEL="WARNING",
-               **{k: str(v) for k, v in extra.items()})
-    return env
-
-
-@contextmanager
-def worker(log: Path, **env):
-    """A Celery worker (solo pool) on a queue of its own, ready when yielded: (process, queue)."""
-    queue = f"bench-transfers-{uuid.uuid4().hex[:12]}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--queues", queue,
-         "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--loglevel", "INFO"],
-        cwd=BASE_DIR, env=_worker_env(**env), stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while b" ready." not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.05)
-        yield process, queue
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, 15)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait()
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident set size so far (VmHWM), in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/<pid>/status")
-
-
-class _CpuWatch:
-    """CPU seconds of the worker, of the embedded PostgreSQL (its postmaster's process tree, sampled while
-    the job runs: a backend that exits takes its counters with it) and of the whole machine: a busy
-    machine (other processes, ``other_cores``) slows the figures down."""
-
-    def __init__(self, process):
-        from django.conf import settings
-
-        from bench.machine import _busy_seconds, postmaster_pid
-
-        self.worker = process.pid
-        self.postmaster = postmaster_pid(Path(settings.VAR_DIR) / "pgdata")
-        self.began, self.busy = time.monotonic(), _busy_seconds()
-        self.first: dict[int, float] = {}
-        self.last: dict[int, float] = {}
-        self.children_rss = 0  # peak RSS seen of the worker's children (the import's row reader process)
-        self.poll()
-        self.first = dict(self.last)
-
-    def poll(self) -> None:
-        import psutil
-
-        from bench.machine import _tree
-
-        try:
-            for child in psutil.Process(self.worker).children(recursive=True):
-                self.children_rss = max(self.children_rss, child.memory_info().rss)
-        except psutil.Error:
-            pass
-        for proc in [psutil.Process(self.worker), *_tree(self.postmaster)]:
-            try:
-                times = proc.cpu_times()
-            except psutil.Error:
-                continue
-            self.last[proc.pid] = times.user + times.system
-
-    def stop(self) -> dict:
-        from bench.machine import _busy_seconds
-
-        self.poll()
-        elapsed, busy = time.monotonic() - self.began, _busy_seconds() - self.busy
-        used = {pid: cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items()}
-        worker = used.pop(self.worker, 0.0)
-        postgres = sum(used.values())
-        return {"children_peak_rss_mb": round(self.children_rss / 2**20, 1),
-                "worker_cpu_seconds": round(worker, 2), "postgres_cpu_seconds": round(postgres, 2),
-                "other_cores": round(max(0.0, busy - worker - postgres) / max(elapsed, 1e-6), 2)}
-
-
-def _run(job, process, queue: str, started: float, watch) -> dict:
-    from core.models import Job
-    from core.tasks import run_job
-
-    run_job.apply_async(args=[job.pk], queue=queue)
-    deadline = time.monotonic() + TIMEOUT_SECONDS
-    polls = 0
-    while True:
-        polls += 1
-        if polls % 5 == 0:
-            watch.poll()
-        job.refresh_from_db()
-        if job.status not in Job.ACTIVE:
-            break
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"job {job.pk} did not finish (worker exit {process.poll()})")
-        time.sleep(0.05)
-    seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_rss_mb(process.pid), 1), **watch.stop(),
-            "job_seconds": round((job.finished_at - job.started_at).total_seconds(), 2),
-            "status": job.status, "job_id": job.pk, "error": job.error}
-
-
 # ----------------------------------------------------------------------------- measurements
-
-def _work_dir(path=None) -> Path:
-    from django.conf import settings
-
-    work = Path(path or Path(settings.VAR_DIR) / "bench")
-    work.mkdir(parents=True, exist_ok=True)
-    return work
-
-
-@contextmanager
-def _serve(path: Path):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", str(path.stat().st_size))
-            self.send_header("Content-Type", "text/csv")
-            self.end_headers()
-            with path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    self.wfile.write(block)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_address[1]}/{path.name}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
 
 def measure_import(application_id: str, csv_path, *, via: str = "url", log_dir=None) -> dict:
     """Import ``csv_path`` into the application in a fresh worker; the figures and the job's counts."""
@@ -229,18 +72,18 @@ def measure_import(application_id: str, csv_path, *, via: str = "url", log_dir=N
     csv_path = Path(csv_path)
     application = Application.objects.get(pk=application_id)
     actor = Actor.system("bench.transfers")
-    log = _work_dir(log_dir) / "transfers-import-worker.log"
+    log = work_dir(log_dir) / "transfers-import-worker.log"
     with worker(log, FILE_URL_ALLOWED_HOSTS="localhost") as (process, queue):
         if via == "url":
-            with _serve(csv_path) as url, override_settings(FILE_URL_ALLOWED_HOSTS=["localhost"]):
-                watch, started = _CpuWatch(process), time.perf_counter()
+            with serve_file(csv_path) as url, override_settings(FILE_URL_ALLOWED_HOSTS=["localhost"]):
+                watch, started = JobWatch(process), time.perf_counter()
                 job = imports.start_import(application, actor, absolute_url=url, file_format="csv")
-                result = _run(job, process, queue, started, watch)
+                result = run_job(job, process, queue, started, watch)
         else:
-            watch, started = _CpuWatch(process), time.perf_counter()
+            watch, started = JobWatch(process), time.perf_counter()
             with csv_path.open("rb") as handle:
                 job = imports.start_import_of_file(application, actor, handle, csv_path.name, "csv", enqueue=False)
-            result = _run(job, process, queue, started, watch)
+            result = run_job(job, process, queue, started, watch)
     job.refresh_from_db()
     return {**result, "rows": job.total, "success": job.success_count, "errors": job.error_count,
             "bytes": csv_path.stat().st_size}
@@ -254,12 +97,12 @@ def measure_export(application_id: str, file_format: str = "csv", *, log_dir=Non
     from users.transfers import exports
 
     application = Application.objects.get(pk=application_id)
-    log = _work_dir(log_dir) / f"transfers-export-{file_format}-worker.log"
+    log = work_dir(log_dir) / f"transfers-export-{file_format}-worker.log"
     with worker(log) as (process, queue):
-        watch, started = _CpuWatch(process), time.perf_counter()
+        watch, started = JobWatch(process), time.perf_counter()
         job = exports.start_export(application, Actor.system("bench.transfers"), file_format=file_format,
                                    enqueue=False)
-        result = _run(job, process, queue, started, watch)
+        result = run_job(job, process, queue, started, watch)
     job.refresh_from_db()
     size = 0
     if job.result_file:
@@ -291,7 +134,7 @@ def main(argv=None) -> int:
 
     call_command("migrate", verbosity=0)
     application, _ = services.create_application(company_id=990002, name=f"Transfers bench {args.rows:,}")
-    work = _work_dir()
+    work = work_dir()
     path = work / f"import-{args.rows}.csv"
     if not path.exists():
         write_import_csv(path, args.rows)
@@ -304,18 +147,19 @@ def main(argv=None) -> int:
             print(json.dumps({f"export_{file_format}": figures[f"export_{file_format}"]}), flush=True)
     finally:
         if not args.keep:
-            _drop(application)
+            drop_customers(application)
+            application.delete()
     return 0
 
 
-def _drop(application) -> None:
+def drop_customers(application) -> None:
+    """Empty an application of the bench: its customers (with emails, phones, audit events) and jobs."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         for table in ("users_customeremail", "users_customerphone", "users_auditevent", "users_customer"):
             cursor.execute(f"DELETE FROM {table} WHERE application_id = %s", [application.id])
     application.jobs.all().delete()
-    application.delete()
 
 
 if __name__ == "__main__":
