@@ -11,7 +11,8 @@ from core.models import Application
 
 class Customer(models.Model):
     id = models.CharField(primary_key=True, max_length=24, default=new_object_id, editable=False)
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="customers")
+    # No index of its own: customer_list_idx (and the others) lead with the application.
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="customers", db_index=False)
     first_name = models.CharField(max_length=100, blank=True, default="")
     last_name = models.CharField(max_length=100, blank=True, default="")
     gender = models.CharField(max_length=30, blank=True, default="")
@@ -43,7 +44,9 @@ class Customer(models.Model):
             models.Index("application", OpClass(Lower("username"), name="varchar_pattern_ops"),
                          name="customer_username_prefix_idx", include=["username", "archived", "created_at", "id"]),
             models.Index(fields=["archived_at"], condition=Q(archived=True), name="customer_archived_idx"),
-            models.Index(fields=["application", "external_id"], name="customer_external_id_idx"),
+            # Most customers have no external id: those rows stay out of the index (cheaper writes).
+            models.Index(fields=["application", "external_id"], name="customer_external_id_idx",
+                         condition=~Q(external_id="")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -65,8 +68,10 @@ class Customer(models.Model):
 class CustomerEmail(models.Model):
     """An email of a customer. ``is_live`` mirrors "customer not archived" so uniqueness is an index."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    # Plain indexes only (Meta): Django would add a LIKE index to each, which no query uses, and every
+    # import pays for every index.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails", db_index=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+", db_index=False)
     email = models.CharField(max_length=254)
     primary = models.BooleanField(default=False)
     verified = models.BooleanField(default=False)
@@ -78,6 +83,7 @@ class CustomerEmail(models.Model):
         indexes = [
             models.Index("application", OpClass("email", name="varchar_pattern_ops"), name="email_app_prefix_idx",
                          include=["customer"]),
+            models.Index(fields=["customer"], name="email_customer_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["application", "email"], condition=Q(is_live=True),
@@ -89,8 +95,8 @@ class CustomerEmail(models.Model):
 
 
 class CustomerPhone(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones", db_index=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+", db_index=False)
     phone = models.CharField(max_length=20, help_text="National significant number, digits only.")
     country_code = models.PositiveSmallIntegerField()
     e164 = models.CharField(max_length=20)
@@ -104,6 +110,7 @@ class CustomerPhone(models.Model):
         indexes = [
             models.Index("application", OpClass("phone", name="varchar_pattern_ops"), name="phone_app_prefix_idx",
                          include=["country_code", "customer"]),
+            models.Index(fields=["customer"], name="phone_customer_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["application", "e164"], condition=Q(is_live=True),
@@ -131,8 +138,9 @@ class AuditEvent(models.Model):
     ACTOR_STAFF = "staff"
     ACTOR_SYSTEM = "system"
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="audit_events")
-    customer_id = models.CharField(max_length=24, db_index=True)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="audit_events",
+                                    db_index=False)  # audit_customer_idx leads with it
+    customer_id = models.CharField(max_length=24)  # audit_customer_idx: reads give the application too
     action = models.CharField(max_length=60)
     reason = models.TextField(blank=True, default="")
     actor_type = models.CharField(max_length=20)

@@ -299,7 +299,9 @@ def purge_archived_customers(now=None, batch_size: int = 500) -> int:
                 return purged
             ids = [customer_id for customer_id, _ in batch]
             # The trail of a purged customer holds personal data: keep only the fact of the purge.
-            AuditEvent.objects.filter(customer_id__in=ids).delete()
+            for app_id in {application_id for _, application_id in batch}:  # audit_customer_idx
+                AuditEvent.objects.filter(application_id=app_id,
+                                          customer_id__in=[c for c, a in batch if a == app_id]).delete()
             Customer.objects.filter(id__in=ids).delete()
             AuditEvent.objects.bulk_create(
                 AuditEvent(application_id=app_id, customer_id=customer_id, action="customer.purged",

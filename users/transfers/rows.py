@@ -47,6 +47,9 @@ class ImportRow:
     def reference(self) -> str:
         return self.email or (self.phone.e164 if self.phone else "")
 
+    def __reduce__(self):  # the row reader process sends every row to the worker: a plain constructor call
+        return ImportRow, (self.row_number, self.email, self.phone, self.username, self.fields, self.attributes)
+
 
 @dataclass(frozen=True)
 class Header:

@@ -1,27 +1,17 @@
 """The bulk_update of the API from a local CSV of user ids, with a progress bar: the same job (kind
 attribute_bulk_update), run here; or handed to the Celery workers with --queue."""
 
-import threading
-import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
-from tqdm import tqdm
 
 from attributes import bulk
 from core import files, jobs
 from core.actors import Actor
 from core.errors import ServiceError
+from core.job_progress import link, run_or_queue
 from core.models import Job
 from core.selectors import application_by_id
-
-
-def _run_and_disconnect(job_id: str) -> None:
-    try:
-        jobs.run_job(job_id)
-    finally:
-        connections.close_all()  # this thread's own database connection
 
 
 class Command(BaseCommand):
@@ -51,29 +41,7 @@ class Command(BaseCommand):
             Job.objects.filter(pk=job.pk).update(payload=payload)
         except ServiceError as exc:
             raise CommandError(exc.message)
-        if queue:
-            jobs.enqueue_job(job.pk)
-            self.stdout.write(f"job {job.pk} queued; follow it at …/users/jobs/{job.pk} or in the admin")
-            return
-        self._run_with_progress(job)
-
-    def _run_with_progress(self, job):
-        runner = threading.Thread(target=_run_and_disconnect, args=(job.pk,), daemon=True)
-        runner.start()
-        with tqdm(unit="customers", disable=None) as bar:  # shown on a terminal, silent in logs
-            while runner.is_alive():
-                self._update(bar, Job.objects.get(pk=job.pk))
-                time.sleep(0.2)
-            runner.join()
-            done = Job.objects.get(pk=job.pk)
-            self._update(bar, done)
-        if done.status == Job.FAILED:
-            raise CommandError(f"job {done.pk} failed: {done.error}")
-        self.stdout.write(f"job {done.pk}: {done.status}, {done.success_count} updated, {done.error_count} errors"
-                          + (f" (error file: {files.signed_path(done.error_file)})" if done.error_file else ""))
-
-    @staticmethod
-    def _update(bar, job):
-        bar.total = job.total or None
-        bar.n = job.processed
-        bar.refresh()
+        done = run_or_queue(self, job, queue=queue, unit="customers")
+        if done is not None:
+            self.stdout.write(f"job {done.pk}: {done.status}, {done.success_count} updated, {done.error_count} "
+                              "errors" + (f" (error file: {link(done.error_file)})" if done.error_file else ""))

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import files, jobs
+from core import files
+from core.job_progress import link, run_or_queue
 from core.actors import Actor
 from core.errors import ServiceError
 from core.selectors import application_by_id
-from users.management.commands._job_progress import link, run_with_progress
 from users.transfers import exports
 
 
@@ -32,11 +32,9 @@ class Command(BaseCommand):
                                        file_format=file_format, enqueue=False)
         except ServiceError as exc:
             raise CommandError(exc.message)
-        if queue:
-            jobs.enqueue_job(job.pk)
-            self.stdout.write(f"job {job.pk} queued; follow it at …/users/jobs/{job.pk} or in the admin")
+        done = run_or_queue(self, job, queue=queue, unit="customers")
+        if done is None:
             return
-        done = run_with_progress(job, "customers")
         if output:
             with files.open_file(done.result_file) as source, output.open("wb") as target:
                 shutil.copyfileobj(source, target)

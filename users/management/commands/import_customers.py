@@ -5,11 +5,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import jobs
+from core.job_progress import link, run_or_queue
 from core.actors import Actor
 from core.errors import ServiceError
 from core.selectors import application_by_id
-from users.management.commands._job_progress import link, run_with_progress
 from users.transfers import imports
 
 
@@ -34,10 +33,8 @@ class Command(BaseCommand):
                                                    file.name, file_format, enqueue=False)
         except ServiceError as exc:
             raise CommandError(exc.message)
-        if queue:
-            jobs.enqueue_job(job.pk)
-            self.stdout.write(f"job {job.pk} queued; follow it at …/users/jobs/{job.pk} or in the admin")
+        done = run_or_queue(self, job, queue=queue, unit="rows")
+        if done is None:
             return
-        done = run_with_progress(job, "rows")
         self.stdout.write(f"job {done.pk}: {done.status}: {done.success_count} imported, {done.error_count} errors"
                           + (f" (error file: {link(done.error_file)})" if done.error_file else ""))

@@ -1,4 +1,5 @@
-"""Run a job in this process with a progress bar (tqdm), as manage.py bulk_update_attributes does."""
+"""The management commands that start jobs (bulk_update_attributes, import_customers, export_customers,
+process_group) run them here with a progress bar, or hand them to the workers with --queue."""
 
 import threading
 import time
@@ -38,6 +39,16 @@ def _update(bar, job: Job) -> None:
     bar.total = job.total or None
     bar.n = job.processed
     bar.refresh()
+
+
+def run_or_queue(command, job: Job, *, queue: bool, unit: str, follow: str = "") -> Job | None:
+    """With ``queue``: send the job to the workers, say where to follow it, return None. Otherwise run it
+    here with a progress bar and return it finished."""
+    if queue:
+        jobs.enqueue_job(job.pk)
+        command.stdout.write(f"job {job.pk} queued; follow it at {follow or f'…/users/jobs/{job.pk}'} or in the admin")
+        return None
+    return run_with_progress(job, unit)
 
 
 def link(name: str) -> str:
