@@ -1,10 +1,11 @@
 """Parsing and normalising the emails and phone numbers customers are known by."""
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from core.errors import ValidationFailed
 
@@ -22,8 +23,27 @@ class Phone:
         return Phone, (self.national, self.country_code)
 
 
+# The common shape of an address, checked here in a microsecond; email_validator (thorough, Unicode,
+# ~20 times slower: it showed in million-row imports) judges everything else. Stricter than it, never
+# laxer: no "--" in the domain (R-LDH labels, Punycode), no special-use domain, the RFC lengths.
+_PLAIN_EMAIL = re.compile(r"[a-z0-9_%+\-]+(?:\.[a-z0-9_%+\-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+                          re.ASCII)
+_SPECIAL_USE_DOMAINS = tuple(SPECIAL_USE_DOMAIN_NAMES)
+
+
+def _plain_email(lowered: str) -> bool:
+    if len(lowered) > 254 or not _PLAIN_EMAIL.fullmatch(lowered):
+        return False
+    local, domain = lowered.rsplit("@", 1)
+    return (len(local) <= 64 and "--" not in domain
+            and not any(domain == name or domain.endswith("." + name) for name in _SPECIAL_USE_DOMAINS))
+
+
 def normalize_email(raw: str, field: str = "email") -> str:
     """Validated, with the domain lower-cased; the whole address is compared case-insensitively."""
+    text = raw.strip()
+    if text.isascii() and _plain_email(text.lower()):  # ASCII first: "\u212a".lower() is "k"
+        return text.lower()
     try:
         result = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:

@@ -71,7 +71,10 @@ class CustomerEmail(models.Model):
     # Plain indexes only (Meta): Django would add a LIKE index to each, which no query uses, and every
     # import pays for every index.
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails", db_index=False)
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Always the customer's application (the services copy it): no database check of its own, which
+    # a million-row import would pay a million times at commit. Deleting an application still cascades.
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+", db_index=False,
+                                    db_constraint=False)
     email = models.CharField(max_length=254)
     primary = models.BooleanField(default=False)
     verified = models.BooleanField(default=False)
@@ -96,7 +99,8 @@ class CustomerEmail(models.Model):
 
 class CustomerPhone(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones", db_index=False)
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+", db_index=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+", db_index=False,
+                                    db_constraint=False)  # the customer's application, as for emails
     phone = models.CharField(max_length=20, help_text="National significant number, digits only.")
     country_code = models.PositiveSmallIntegerField()
     e164 = models.CharField(max_length=20)
@@ -139,7 +143,7 @@ class AuditEvent(models.Model):
     ACTOR_SYSTEM = "system"
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="audit_events",
-                                    db_index=False)  # audit_customer_idx leads with it
+                                    db_index=False, db_constraint=False)  # audit_customer_idx leads with it
     customer_id = models.CharField(max_length=24)  # audit_customer_idx: reads give the application too
     action = models.CharField(max_length=60)
     reason = models.TextField(blank=True, default="")
