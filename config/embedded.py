@@ -35,7 +35,8 @@ POSTGRES_TUNING = {
     "maintenance_work_mem": "256MB",
     "effective_cache_size": "4GB",
     "max_connections": "200",
-    "max_wal_size": "2GB",
+    "max_wal_size": "8GB",  # bulk imports and group files: fewer checkpoints, fewer full-page writes
+    "checkpoint_timeout": "15min",
     "random_page_cost": "1.1",
     "jit": "off",
 }
@@ -80,16 +81,21 @@ def database_url() -> str:
             _pg_server = pgserver.get_server(pgdata, cleanup_mode="stop")
             if fresh:
                 _tune_postgres(_pg_server)
+            # An older var/ is kept in step with the tuning too (shared_buffers and the like: at its next start).
             _pg_server.psql(
+                _tuning_statements() + "SELECT pg_reload_conf();\n"
                 f"SELECT 'CREATE DATABASE {DATABASE_NAME}' "
                 f"WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '{DATABASE_NAME}')\\gexec\n"
             )
     return _pg_server.get_uri(DATABASE_NAME)
 
 
+def _tuning_statements() -> str:
+    return "".join(f"ALTER SYSTEM SET {key} = '{value}';\n" for key, value in POSTGRES_TUNING.items())
+
+
 def _tune_postgres(server) -> None:
-    statements = "".join(f"ALTER SYSTEM SET {key} = '{value}';\n" for key, value in POSTGRES_TUNING.items())
-    server.psql(statements)
+    server.psql(_tuning_statements())
     from pgserver._commands import pg_ctl
 
     pg_ctl(["-w", "restart", "-m", "fast"], pgdata=server.pgdata, user=server.system_user, timeout=60)
