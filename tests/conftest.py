@@ -79,3 +79,15 @@ def create_customer(api, url):
         return response.json()["user"]
 
     return factory
+
+
+STAFF_PASSWORD = "Adm1n-console-pass!"
+
+
+@pytest.fixture
+def staff_client(client, application):
+    """The test client logged in as a staff user of company 559 (``client.staff``) for the admin."""
+    staff = core_services.create_staff_user(company_id=COMPANY_ID, username="staff559", password=STAFF_PASSWORD)
+    client.force_login(staff)
+    client.staff = staff
+    return client

@@ -7,24 +7,14 @@ import pytest
 
 from attributes import services as attribute_services
 from attributes.models import AttributeDefinition, UserAttribute, UserAttributeValue
-from core import services as core_services
 from core.actors import Actor
 from users import services as user_services
 from users.models import AuditEvent
 
-PASSWORD = "Adm1n-console-pass!"
 DEFINITIONS = "/admin/attributes/attributedefinition/"
 VALUES = "/admin/attributes/userattribute/"
 CUSTOMERS = "/admin/users/customer/"
 SYSTEM = Actor.system("test")
-
-
-@pytest.fixture
-def staff_client(client, application):
-    staff = core_services.create_staff_user(company_id=559, username="staff559", password=PASSWORD)
-    client.force_login(staff)
-    client.staff = staff
-    return client
 
 
 @pytest.fixture

@@ -8,14 +8,12 @@ from django.test import override_settings
 
 from attributes import services as attribute_services
 from core import jobs
-from core import services as core_services
 from core.actors import Actor
 from core.models import Job
 from groups import services
 from groups.models import GroupMemberCount, Membership, UserGroup
 from users import services as user_services
 
-PASSWORD = "Adm1n-console-pass!"
 GROUPS = "/admin/customer_groups/usergroup/"
 SYSTEM = Actor.system("test")
 
@@ -24,14 +22,6 @@ SYSTEM = Actor.system("test")
 def media(tmp_path):
     with override_settings(MEDIA_ROOT=str(tmp_path / "media")):
         yield
-
-
-@pytest.fixture
-def staff_client(client, application):
-    staff = core_services.create_staff_user(company_id=559, username="staff559", password=PASSWORD)
-    client.force_login(staff)
-    client.staff = staff
-    return client
 
 
 @pytest.fixture
@@ -58,7 +48,7 @@ def upload(text: str, name="members.csv") -> SimpleUploadedFile:
 def test_staff_creates_a_group_from_an_uploaded_csv(staff_client, application, people):
     response = staff_client.post(f"{GROUPS}add/", {
         "application": application.id, "type": "bulk", "name": "Upload", "description": "From a file",
-        "is_active": "on", "upload": upload(f"email\np0@example.com\nP1@example.com\nnobody@example.com\n"),
+        "is_active": "on", "upload": upload("email\np0@example.com\nP1@example.com\nnobody@example.com\n"),
         "whitelisted_users": people[3].pk, "tags": "vip, q3"})
     assert response.status_code == 302, form_errors(response)
     group = UserGroup.objects.get()

@@ -317,13 +317,6 @@ def test_openapi_lists_get_users_job(client, db):
 
 # --------------------------------------------------------------------------- admin
 
-@pytest.fixture
-def staff_client(client, application):
-    staff = core_services.create_staff_user(company_id=COMPANY_ID, username="jobstaff", password="Adm1n-console-pass!")
-    client.force_login(staff)
-    return client
-
-
 def test_admin_lists_the_company_jobs_read_only(staff_client, application, foreign_application):
     own = make_job(application, rows=10, chunk_size=4)
     jobs.run_job(own.pk)

@@ -279,13 +279,6 @@ def test_archive_window_defaults_without_a_config(application):
 
 # --------------------------------------------------------------------------- admin
 
-@pytest.fixture
-def staff_client(client, application):
-    staff = core_services.create_staff_user(company_id=COMPANY_ID, username="cfgstaff", password=ADMIN_PASSWORD)
-    client.force_login(staff)
-    return client
-
-
 def _form_data(document: str) -> dict:
     return {"settings_json": document}
 
