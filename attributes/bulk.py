@@ -216,14 +216,10 @@ def bulk_update(application, payload: dict, actor: Actor, request=None) -> dict:
                      for item in _items_of(payload, payload.get("users"), start)]
             return _bulk_operation(count, apply_items(application, items, actor))
     job = jobs.create_job(application, KIND, actor, payload=payload, total=count,
-                          file_name=_file_name(payload.get("user_file_url", "")), file_format="csv")
+                          file_name=files.name_in_url(payload.get("user_file_url", "")), file_format="csv")
     return {"success": True, "total": count, "processed": 0, "errors_count": 0, "errors": [],
             "processing_type": "asynchronous", "error_summary": {}, "job_id": job.id,
             "job": job_dict(job, request)}
-
-
-def _file_name(url: str) -> str:
-    return url.rsplit("/", 1)[-1].split("?", 1)[0][:200] if url else ""
 
 
 # ----------------------------------------------------------------------------- the job
@@ -272,9 +268,4 @@ class AttributeBulkUpdate:
                 yield row_number, row[column]
 
     def apply(self, job, items):
-        return apply_items(job.application, items, _actor_of(job))
-
-
-def _actor_of(job) -> Actor:
-    created_by = job.created_by or {}
-    return Actor(created_by.get("type", "system"), created_by.get("id", ""), created_by.get("name", ""))
+        return apply_items(job.application, items, jobs.actor_of(job))

@@ -99,3 +99,8 @@ def name_from_token(token: str) -> str:
 
 def download_name(name: str) -> str:
     return PurePosixPath(name).name
+
+
+def name_in_url(url: str) -> str:
+    """The file name a URL ends with (no query, no fragment), as jobs show it; "" for none."""
+    return download_name(url.split("?", 1)[0].split("#", 1)[0].rstrip("/"))[:200] if url else ""

@@ -161,6 +161,12 @@ def resume_stale_jobs(*, limit: int = 100) -> list[str]:
     return ids
 
 
+def actor_of(job: Job) -> Actor:
+    """Who started the job (``created_by``), as the actor its writes are recorded under."""
+    created_by = job.created_by or {}
+    return Actor(created_by.get("type", "system"), created_by.get("id", ""), created_by.get("name", ""))
+
+
 # ----------------------------------------------------------------------------- selectors
 
 def get_job(application, job_id, *, kinds=None) -> Job:

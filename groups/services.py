@@ -102,7 +102,7 @@ def _start_change(application, group: UserGroup, actor: Actor, *, mode: str, fil
         name, total = "", len(user_data)
     else:
         payload.update(source="file", **({"input_file": input_file} if input_file else {"file_url": file_url}))
-        name, total = files.download_name(input_file or file_url.split("?", 1)[0])[:200], 0
+        name, total = files.name_in_url(input_file or file_url), 0
     inline = user_data is not None and len(user_data) <= settings.GROUP_SYNC_LIMIT
     job = jobs.create_job(application, processing.KIND, actor, payload=payload, file_name=name,
                           file_format="json" if user_data is not None else "csv", total=total,

@@ -91,3 +91,16 @@ def staff_client(client, application):
     client.force_login(staff)
     client.staff = staff
     return client
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Every test writes its files (error reports, exports, uploads) to a folder of its own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def local_file_urls(settings):
+    """*_file_url may point at tests/file_server.py (localhost, a loopback address)."""
+    settings.FILE_URL_ALLOWED_HOSTS = ["localhost"]

@@ -16,12 +16,6 @@ from tests.helpers import assert_error
 ACTOR = Actor.system("tests")
 
 
-@pytest.fixture(autouse=True)
-def media(tmp_path):
-    with override_settings(MEDIA_ROOT=str(tmp_path / "media")):
-        yield tmp_path / "media"
-
-
 @pytest.fixture
 def defs(application):
     def make(name, type_, **extra):

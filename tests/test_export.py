@@ -20,10 +20,7 @@ from users.transfers.exports import HEADER
 ACTOR = Actor.system("tests")
 
 
-@pytest.fixture(autouse=True)
-def media(tmp_path):
-    with override_settings(MEDIA_ROOT=str(tmp_path / "media"), FILE_URL_ALLOWED_HOSTS=["localhost"]):
-        yield tmp_path / "media"
+pytestmark = pytest.mark.usefixtures("local_file_urls")  # FILE_URL_ALLOWED_HOSTS = ["localhost"]
 
 
 @pytest.fixture

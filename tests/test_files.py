@@ -1,17 +1,10 @@
 """core.files: stored files and the signed, expiring /files/ links that serve them."""
 
-import pytest
 from django.core.files.storage import default_storage
 from django.test import RequestFactory
 
 from core import files
 from tests.helpers import assert_error
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return tmp_path / "media"
 
 
 def body_of(response) -> bytes:

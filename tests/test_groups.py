@@ -18,10 +18,7 @@ ACTOR = Actor.system("tests")
 UNKNOWN = "0123456789abcdef01234567"
 
 
-@pytest.fixture(autouse=True)
-def media(tmp_path):
-    with override_settings(MEDIA_ROOT=str(tmp_path / "media"), FILE_URL_ALLOWED_HOSTS=["localhost"]):
-        yield tmp_path / "media"
+pytestmark = pytest.mark.usefixtures("local_file_urls")  # FILE_URL_ALLOWED_HOSTS = ["localhost"]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ file / members on the group's page, the members export, "process again", deletio
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 
 from attributes import services as attribute_services
 from core import jobs
@@ -16,12 +15,6 @@ from users import services as user_services
 
 GROUPS = "/admin/customer_groups/usergroup/"
 SYSTEM = Actor.system("test")
-
-
-@pytest.fixture(autouse=True)
-def media(tmp_path):
-    with override_settings(MEDIA_ROOT=str(tmp_path / "media")):
-        yield
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import override_settings
 
 from core import jobs
 from core.actors import Actor
@@ -19,10 +18,7 @@ from users import services as user_services
 SYSTEM = Actor.system("test")
 
 
-@pytest.fixture(autouse=True)
-def media(tmp_path):
-    with override_settings(MEDIA_ROOT=str(tmp_path / "media"), FILE_URL_ALLOWED_HOSTS=["localhost"]):
-        yield
+pytestmark = pytest.mark.usefixtures("local_file_urls")  # FILE_URL_ALLOWED_HOSTS = ["localhost"]
 
 
 @pytest.fixture
@@ -39,7 +35,7 @@ def test_process_group_with_a_local_file_then_its_last_file_again(application, p
     group = services.create_group(application, {"name": "G", "description": "d", "user_data": [
         {"user_id": people[0].pk, "action": "add"}]}, SYSTEM)
     source = tmp_path / "members.csv"
-    source.write_text(f"email\np1@example.com\np2@example.com\nnobody@example.com\n")
+    source.write_text("email\np1@example.com\np2@example.com\nnobody@example.com\n")
     out = io.StringIO()
     call_command("process_group", "--application-id", APP_ID, str(group.uid), "--file", str(source), stdout=out)
     assert f"group {group.uid}: completed_with_errors" in out.getvalue()

@@ -9,7 +9,6 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection, transaction
-from django.test import override_settings
 
 from core import jobs
 from core import services as core_services
@@ -27,10 +26,7 @@ ACTOR = Actor.system("tests")
 UNKNOWN = "0123456789abcdef01234567"
 
 
-@pytest.fixture
-def media(tmp_path):
-    with override_settings(MEDIA_ROOT=str(tmp_path / "media"), FILE_URL_ALLOWED_HOSTS=["localhost"]):
-        yield tmp_path / "media"
+pytestmark = pytest.mark.usefixtures("local_file_urls")  # FILE_URL_ALLOWED_HOSTS = ["localhost"]
 
 
 @pytest.fixture

@@ -19,10 +19,7 @@ ACTOR = Actor.system("tests")
 HEADER = "first_name,last_name,email,phone_number,country_code,gender,dob,external_id,username,meta"
 
 
-@pytest.fixture(autouse=True)
-def media(tmp_path):
-    with override_settings(MEDIA_ROOT=str(tmp_path / "media"), FILE_URL_ALLOWED_HOSTS=["localhost"]):
-        yield tmp_path / "media"
+pytestmark = pytest.mark.usefixtures("local_file_urls")  # FILE_URL_ALLOWED_HOSTS = ["localhost"]
 
 
 def csv_bytes(*lines, header=HEADER) -> bytes:

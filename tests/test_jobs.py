@@ -29,12 +29,6 @@ ACTOR = Actor("api_client", "client-1", "ops client")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-@pytest.fixture(autouse=True)
-def media(tmp_path):
-    with override_settings(MEDIA_ROOT=str(tmp_path / "media")):
-        yield tmp_path / "media"
-
-
 def make_job(application, kind="test_rows", **payload) -> Job:
     return jobs.create_job(application, kind, ACTOR, payload=payload, file_name="rows.csv", file_format="csv",
                            enqueue=False)

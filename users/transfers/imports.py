@@ -49,8 +49,7 @@ def chunk_size() -> int:
 # ----------------------------------------------------------------------------- starting a job
 
 def file_name_of(url: str, relative_url: str = "") -> str:
-    source = relative_url or url.split("?", 1)[0].split("#", 1)[0]
-    return PurePosixPath(source.rstrip("/")).name[:200] or "customers"
+    return files.name_in_url(relative_url or url) or "customers"
 
 
 def check_format(file_format) -> str:
@@ -243,11 +242,6 @@ def _prefetched_in_thread(make_generator, depth: int):
         thread.join()
 
 
-def actor_of(job: Job) -> Actor:
-    created_by = job.created_by or {}
-    return Actor(created_by.get("type", "system"), created_by.get("id", ""), created_by.get("name", ""))
-
-
 @jobs.register(KIND)
 class CustomerImport:
     """Checkpoint ``{"done": n}``: the first n data rows of the stored input are applied (or refused)."""
@@ -262,7 +256,7 @@ class CustomerImport:
         yield from prefetched(lambda: parsed_chunks(name, header, done, size))
 
     def apply(self, job, chunk: Chunk):
-        return apply_rows(job.application, chunk.rows, actor_of(job), job_id=job.pk, errors=list(chunk.errors))
+        return apply_rows(job.application, chunk.rows, jobs.actor_of(job), job_id=job.pk, errors=list(chunk.errors))
 
 
 # ----------------------------------------------------------------------------- applying a chunk

@@ -11,7 +11,7 @@ from core.actors import Actor
 from core.errors import ServiceError
 from core.job_progress import link, run_or_queue
 from core.models import Job
-from core.selectors import application_by_id
+from core.management import application_or_error
 
 
 class Command(BaseCommand):
@@ -25,9 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--queue", action="store_true", help="hand the job to the workers and return")
 
     def handle(self, *args, application_id, file, assignments, queue, **options):
-        application = application_by_id(application_id)
-        if application is None:
-            raise CommandError(f"No application {application_id}.")
+        application = application_or_error(application_id)
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
         actor = Actor.system("manage.py bulk_update_attributes")

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from core.errors import ServiceError
-from core.selectors import application_by_id
+from core.management import application_or_error
 from groups import selectors
 
 HEADER = ["user_id", "email", "phone_number", "first_name", "last_name"]
@@ -24,9 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="the CSV file to write (default: stdout)")
 
     def handle(self, *args, application_id, group, output, **options):
-        application = application_by_id(application_id)
-        if application is None:
-            raise CommandError(f"No application {application_id}.")
+        application = application_or_error(application_id)
         try:
             found = selectors.get_group(application, group)
             handle = output.open("w", newline="", encoding="utf-8") if output else self.stdout

@@ -15,7 +15,7 @@ from core.actors import Actor
 from core.errors import ServiceError
 from core.models import Job
 from core.pagination import PageRequest
-from core.selectors import application_by_id
+from core.management import application_or_error
 from groups import processing, selectors, services
 from groups.models import UserGroup
 
@@ -32,9 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--queue", action="store_true", help="hand the job to the workers and return")
 
     def handle(self, *args, application_id, group, file, mode, queue, **options):
-        application = application_by_id(application_id)
-        if application is None:
-            raise CommandError(f"No application {application_id}.")
+        application = application_or_error(application_id)
         if file is not None and not file.is_file():
             raise CommandError(f"{file} is not a file.")
         actor = Actor.system("manage.py process_group")

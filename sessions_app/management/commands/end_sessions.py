@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.actors import Actor
 from core.errors import ServiceError
-from core.models import Application
+from core.management import application_or_error
 from sessions_app import services
 
 
@@ -20,9 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--operator", default="", help="who runs the command (audit trail)")
 
     def handle(self, *args, application_id, user_id, reason, session_id=None, operator="", **options):
-        application = Application.objects.filter(id=application_id).first()
-        if application is None:
-            raise CommandError(f"No application {application_id}.")
+        application = application_or_error(application_id)
         actor = Actor.system(f"manage.py end_sessions{f' ({operator})' if operator else ''}")
         try:
             if session_id:

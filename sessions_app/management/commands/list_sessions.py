@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ServiceError
-from core.models import Application
+from core.management import application_or_error
 from sessions_app import selectors
 
 
@@ -15,9 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--user-id", required=True, help="the customer's id")
 
     def handle(self, *args, application_id, user_id, **options):
-        application = Application.objects.filter(id=application_id).first()
-        if application is None:
-            raise CommandError(f"No application {application_id}.")
+        application = application_or_error(application_id)
         try:
             sessions = selectors.live_sessions(application, user_id)
         except ServiceError as exc:

@@ -10,7 +10,7 @@ from core import files
 from core.job_progress import link, run_or_queue
 from core.actors import Actor
 from core.errors import ServiceError
-from core.selectors import application_by_id
+from core.management import application_or_error
 from users.transfers import exports
 
 
@@ -24,9 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--queue", action="store_true", help="hand the job to the workers and return")
 
     def handle(self, *args, application_id, file_format, output, queue, **options):
-        application = application_by_id(application_id)
-        if application is None:
-            raise CommandError(f"No application {application_id}.")
+        application = application_or_error(application_id)
         try:
             job = exports.start_export(application, Actor.system("manage.py export_customers"),
                                        file_format=file_format, enqueue=False)

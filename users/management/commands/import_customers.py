@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core.job_progress import link, run_or_queue
 from core.actors import Actor
 from core.errors import ServiceError
-from core.selectors import application_by_id
+from core.management import application_or_error
 from users.transfers import imports
 
 
@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--queue", action="store_true", help="hand the job to the workers and return")
 
     def handle(self, *args, file, application_id, file_format, queue, **options):
-        application = application_by_id(application_id)
-        if application is None:
-            raise CommandError(f"No application {application_id}.")
+        application = application_or_error(application_id)
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
         try:
