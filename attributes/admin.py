@@ -15,16 +15,16 @@ from attributes import selectors, services, types
 from attributes.models import AttributeDefinition, UserAttribute
 from attributes.serializers import DefinitionSerializer
 from core.actors import Actor
-from core.admin_scoping import (
+from core.tenancy.scoping import (
     CompanyScopedAdminMixin,
     CompanyScopedRelatedFilter,
     ReadOnlyAdminMixin,
     scope_queryset,
     scoped_related_queryset,
 )
-from core.errors import ServiceError, _first_message
+from core.api.errors import ServiceError, _first_message
 from core.ids import is_object_id
-from core.models import Application
+from core.tenancy.models import Application
 from users.models import Customer
 
 MASK = "•••••• (encrypted)"

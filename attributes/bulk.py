@@ -3,7 +3,7 @@ per customer (``bulk_update/per_user``). Attributes are named by definition slug
 
 Small requests (at most ATTRIBUTE_BULK_SYNC_LIMIT customers, no file) run in the request and answer
 the seed's BulkOperation with ``processing_type: "synchronous"``. Larger ones and every
-``user_file_url`` become a job (kind ``attribute_bulk_update``, core/jobs.py) that a Celery worker
+``user_file_url`` become a job (kind ``attribute_bulk_update``, core/jobs/) that a Celery worker
 runs in chunks; the answer is ``processing_type: "asynchronous"`` with the ``job_id`` to follow at
 ``…/users/jobs/{job_id}``. Sync and async run the same ``apply_items``: per customer all of their
 attributes or none (a savepoint each), per customer an error naming what is wrong (unknown customer,
@@ -23,11 +23,13 @@ from django.db.models.functions import Lower
 from attributes import services
 from attributes.selectors import definitions_by_id
 from attributes.models import AttributeDefinition
-from core import csvfiles, downloads, files, jobs
+from core import files, jobs
+from core.files import csvrows as csvfiles
+from core.files import downloads
 from core.actors import Actor
-from core.errors import ServiceError, ValidationFailed
+from core.api.errors import ServiceError, ValidationFailed
 from core.ids import is_object_id
-from core.job_presenters import job_dict
+from core.jobs.presenters import job_dict
 from users.selectors import get_customer
 
 KIND = "attribute_bulk_update"

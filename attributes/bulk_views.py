@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from attributes import bulk
 from core.actors import Actor
-from core.views import ApplicationScopedMixin
+from core.tenancy.views import ApplicationScopedMixin
 
 
 class BulkUpdateView(ApplicationScopedMixin, APIView):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from attributes import selectors, types
 from attributes.models import AttributeDefinition, UserAttributeValue
-from core.errors import ValidationFailed
+from core.api.errors import ValidationFailed
 from core.ids import is_object_id
 from users import search
 

@@ -7,10 +7,10 @@ from rest_framework.views import APIView
 
 from attributes import filtering
 from attributes.presenters import attribute_dict
-from core.errors import ValidationFailed
-from core.models import SCOPE_CUSTOMERS_READ
-from core.pagination import page_info
-from core.views import ApplicationScopedMixin
+from core.api.errors import ValidationFailed
+from core.tenancy.models import SCOPE_CUSTOMERS_READ
+from core.api.pagination import page_info
+from core.tenancy.views import ApplicationScopedMixin
 from users.presenters import customer_dict
 
 

@@ -15,9 +15,9 @@ from django.conf import settings
 
 from attributes import conditions as conditions_module
 from attributes.models import AttributeDefinition, UserAttribute
-from core.errors import ValidationFailed
+from core.api.errors import ValidationFailed
 from core.ids import is_object_id
-from core.pagination import PageRequest
+from core.api.pagination import PageRequest
 from users import search
 from users.selectors import customers_matching
 

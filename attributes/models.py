@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from core.ids import new_object_id
-from core.models import Application
+from core.tenancy.models import Application
 
 
 class AttributeDefinition(models.Model):

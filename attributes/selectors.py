@@ -6,9 +6,9 @@ from django.db.models import Case, F, IntegerField, Value, When
 
 from attributes import crypto, types
 from attributes.models import AttributeDefinition, UserAttribute
-from core.errors import NotFound, ServiceError, ValidationFailed
+from core.api.errors import NotFound, ServiceError, ValidationFailed
 from core.ids import is_object_id
-from core.pagination import PageRequest
+from core.api.pagination import PageRequest
 
 MAX_EXCLUDED_IDS = 100
 BOOLEAN_FILTERS = ("customer_editable", "encrypted", "pinned", "is_locked")

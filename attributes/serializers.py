@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from core.fields import JSONObjectField, ObjectIdField, StrictBooleanField, StrictCharField
+from core.api.fields import JSONObjectField, ObjectIdField, StrictBooleanField, StrictCharField
 
 
 class StrictIntegerField(serializers.IntegerField):

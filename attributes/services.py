@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from attributes import crypto, selectors, types
 from attributes.models import AttributeDefinition, UserAttribute, UserAttributeValue
 from core.actors import Actor
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.api.errors import Conflict, NotFound, ValidationFailed
 from users.selectors import get_customer
 from users.services import record_event
 

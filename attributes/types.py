@@ -23,7 +23,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 
 from attributes import crypto, safe_regex
-from core.errors import ValidationFailed
+from core.api.errors import ValidationFailed
 from core.timefmt import iso
 
 TYPES = ("string", "number", "boolean", "date", "datetime", "json")

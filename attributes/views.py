@@ -1,6 +1,6 @@
 """Customer attributes API (seed 002 "Customer Attributes"). Thin: shapes in serializers, rules in
 services, wire format in presenters. Reads need customers/read, writes customers/write (the default
-of core.permissions)."""
+of core.tenancy.permissions)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,8 +17,9 @@ from attributes.serializers import (
     UserAttributeBodySerializer,
 )
 from core.actors import Actor
-from core.pagination import PageRequest, page_info
-from core.views import PAGE_PARAMS, ApplicationScopedMixin, validated
+from core.api.pagination import PageRequest, page_info
+from core.api.views import PAGE_PARAMS, validated
+from core.tenancy.views import ApplicationScopedMixin
 from users.selectors import get_customer
 
 

@@ -77,8 +77,8 @@ def main(argv=None) -> int:
     from bench import sessions as bench_sessions
     from bench.machine import CpuWatch, postmaster_pid
     from bench.server import Server
-    from core import services
-    from core.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, ApiClient, Application
+    from core.tenancy import services
+    from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, ApiClient, Application
 
     started_at = datetime.now(timezone.utc)
     unknown = set(args.only) - ALL_SCENARIOS

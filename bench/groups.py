@@ -75,7 +75,7 @@ def measure_group(application_id: str, csv_path: Path, *, log_dir=None) -> dict:
     from django.test import override_settings
 
     from core.actors import Actor
-    from core.models import Application
+    from core.tenancy.models import Application
     from groups import services
     from groups.selectors import bulk_member_total
 

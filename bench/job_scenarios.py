@@ -88,8 +88,8 @@ def _vacuum(database_url: str, *tables: str) -> None:
 
 
 def _fresh_import_application(company_id: int):
-    from core import services
-    from core.models import Application
+    from core.tenancy import services
+    from core.tenancy.models import Application
 
     application = Application.objects.filter(id=IMPORT_APPLICATION_ID).first()
     if application is None:

@@ -66,7 +66,7 @@ def measure_import(application_id: str, csv_path, *, via: str = "url", log_dir=N
     from django.test import override_settings
 
     from core.actors import Actor
-    from core.models import Application
+    from core.tenancy.models import Application
     from users.transfers import imports
 
     csv_path = Path(csv_path)
@@ -93,7 +93,7 @@ def measure_export(application_id: str, file_format: str = "csv", *, log_dir=Non
     """Export every live customer of the application in a fresh worker; the figures and the file's size."""
     from core import files
     from core.actors import Actor
-    from core.models import Application
+    from core.tenancy.models import Application
     from users.transfers import exports
 
     application = Application.objects.get(pk=application_id)
@@ -130,7 +130,7 @@ def main(argv=None) -> int:
     django.setup()
     from django.core.management import call_command
 
-    from core import services
+    from core.tenancy import services
 
     call_command("migrate", verbosity=0)
     application, _ = services.create_application(company_id=990002, name=f"Transfers bench {args.rows:,}")

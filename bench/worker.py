@@ -120,7 +120,7 @@ class JobWatch:
 
 def run_job(job, process, queue: str, started: float, watch) -> dict:
     """Send the job to the worker's queue and wait for it; seconds since ``started``, peak RSS, CPU."""
-    from core.tasks import run_job as task
+    from core.jobs.tasks import run_job as task
 
     task.apply_async(args=[job.pk], queue=queue)
     return wait_for(job, process, started, watch)
@@ -128,7 +128,7 @@ def run_job(job, process, queue: str, started: float, watch) -> dict:
 
 def wait_for(job, process, started: float, watch) -> dict:
     """Wait until the (already queued) job is finished; its figures."""
-    from core.models import Job
+    from core.jobs.models import Job
 
     deadline = time.monotonic() + TIMEOUT_SECONDS
     polls = 0
@@ -153,7 +153,7 @@ def routed_to(queue: str):
     """Jobs that services queue themselves (``core.jobs.enqueue_job``) go to this worker's queue."""
     from unittest import mock
 
-    from core.tasks import run_job as task
+    from core.jobs.tasks import run_job as task
 
     with mock.patch.object(task, "delay", lambda job_id: task.apply_async(args=[job_id], queue=queue)):
         yield

@@ -56,7 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "core.middleware.RequestIdMiddleware",
+    "core.api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -127,7 +127,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("PURGE_INTERVAL_SECONDS", "3600")),
     },
     "resume-stale-jobs": {
-        "task": "core.tasks.resume_stale_jobs",
+        "task": "core.jobs.tasks.resume_stale_jobs",
         "schedule": float(os.environ.get("JOB_RESUME_INTERVAL_SECONDS", "60")),
     },
 }
@@ -165,13 +165,13 @@ if os.environ.get("PYTEST_VERSION"):
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["core.auth.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["core.permissions.HasCompanyScope"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.tenancy.auth.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.tenancy.permissions.HasCompanyScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "core.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -208,7 +208,7 @@ FILE_DOWNLOAD_MAX_REDIRECTS = int(os.environ.get("FILE_DOWNLOAD_MAX_REDIRECTS", 
 FILE_LINK_TTL_SECONDS = int(os.environ.get("FILE_LINK_TTL_SECONDS", str(24 * 3600)))
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")  # file links outside a request
 
-# --- Background jobs (core/jobs.py, docs/jobs.md)
+# --- Background jobs (core/jobs/, docs/jobs.md)
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))  # no heartbeat for this long: the worker died
 JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))  # runs of one job before it is failed
 JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")  # extra modules that register job handlers (tests)

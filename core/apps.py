@@ -6,6 +6,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Tenancy and API access"
 
     def ready(self):
-        from core import jobs, schema  # noqa: F401  schema registers the OpenAPI auth extension
+        from core import jobs
+        from core.tenancy import schema  # noqa: F401  registers the OpenAPI auth extension
 
         jobs.load_handler_modules()

@@ -15,10 +15,10 @@ from django.utils.html import format_html, format_html_join
 
 from core import files
 from core.actors import Actor
-from core.admin_scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, scoped_related_queryset
-from core.errors import ServiceError
-from core.models import Application
-from core.pagination import PageRequest
+from core.tenancy.scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, scoped_related_queryset
+from core.api.errors import ServiceError
+from core.tenancy.models import Application
+from core.api.pagination import PageRequest
 from groups import processing, selectors, serializers, services
 from groups.models import UserGroup
 

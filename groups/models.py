@@ -18,7 +18,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from core.ids import new_object_id
-from core.models import Application, Job
+from core.tenancy.models import Application
+from core.jobs.models import Job
 
 
 class UserGroup(models.Model):

@@ -1,7 +1,7 @@
 """Membership changes of bulk groups: the ``group_file`` job, for CSV files and JSON ``user_data`` alike.
 
 One job is one change of one group, applied set-based in ONE transaction (a single chunk for the
-runner, core/jobs.py): a worker killed at any moment leaves the previous membership untouched, and the
+runner, core/jobs/): a worker killed at any moment leaves the previous membership untouched, and the
 retry redoes the whole file from the stored copy. Readers keep seeing the previous membership until
 the transaction commits (MVCC), so a group stays usable while a new file is processed.
 
@@ -42,8 +42,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from core import downloads, files, jobs
-from core.errors import ServiceError, ValidationFailed
+from core import files, jobs
+from core.files import downloads
+from core.api.errors import ServiceError, ValidationFailed
 from groups.models import Membership, UserGroup
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ SOURCE = "the group file"
 
 @contextmanager
 def _csv_reader(name: str):
-    """(header, reader over the data rows) of a stored CSV, by core.csvfiles' rules: UTF-8 with or without
+    """(header, reader over the data rows) of a stored CSV, by core.files.csvrows' rules: UTF-8 with or without
     a BOM, strict quoting, a header naming the columns once each."""
     with files.open_file(name) as stored:
         text = io.TextIOWrapper(stored, encoding="utf-8-sig", newline="")
@@ -171,7 +172,7 @@ def _csv_reader(name: str):
 def file_rows(name: str, mode: str, stager: Stager):
     """The staging rows of a stored CSV file (ValidationFailed for a file that cannot be read).
 
-    Rows are numbered as core.csvfiles does (header = row 1; blank rows skipped, their numbers not
+    Rows are numbered as core.files.csvrows does (header = row 1; blank rows skipped, their numbers not
     reused; cells stripped) without building a dict per row: a million rows in about a second."""
     with _csv_reader(name) as (header, reader):
         columns = Columns(header, mode)

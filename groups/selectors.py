@@ -16,10 +16,10 @@ from django.db.models import Case, CharField, F, Value, When
 
 from attributes import conditions as attribute_conditions
 from attributes.models import AttributeDefinition
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.api.errors import Conflict, NotFound, ValidationFailed
 from core.ids import is_object_id
-from core.models import Job
-from core.pagination import PageRequest
+from core.jobs.models import Job
+from core.api.pagination import PageRequest
 from groups.models import Membership, UserGroup
 from users import search
 from users.selectors import customers_matching

@@ -12,7 +12,7 @@ import json
 
 from django.conf import settings
 
-from core.errors import ValidationFailed
+from core.api.errors import ValidationFailed
 from core.ids import is_object_id
 from groups import selectors
 

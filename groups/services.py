@@ -18,11 +18,12 @@ from django.db import connection, transaction
 
 from attributes import conditions as attribute_conditions
 from attributes.selectors import definitions_by_id
-from core import downloads, files, jobs
+from core import files, jobs
+from core.files import downloads
 from core.actors import Actor
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.api.errors import Conflict, NotFound, ValidationFailed
 from core.ids import new_object_id
-from core.models import Job
+from core.jobs.models import Job
 from groups import processing, selectors
 from groups.models import GroupMemberCount, UserGroup
 

@@ -1,6 +1,6 @@
 """Customer groups API (seed 002 "Customer Group", the SDK 3.4.2's *UserGroup* methods) and the users of
 a group. Thin: request shapes in serializers, rules in services, reads in selectors, wire format in
-presenters. Reads need customers/read, writes customers/write (core.permissions' default)."""
+presenters. Reads need customers/read, writes customers/write (core.tenancy.permissions' default)."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import Actor
-from core.pagination import PageRequest, page_info
-from core.views import ApplicationScopedMixin
+from core.api.pagination import PageRequest, page_info
+from core.tenancy.views import ApplicationScopedMixin
 from groups import selectors, serializers, services
 from groups.presenters import group_dict
 from users.presenters import customer_dict

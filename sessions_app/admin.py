@@ -10,9 +10,9 @@ from django import forms
 from django.contrib import admin
 
 from core.actors import Actor
-from core.admin_scoping import ALL_COMPANIES, CompanyScopedAdminMixin, company_scope
-from core.errors import ServiceError
-from core.models import Application
+from core.tenancy.scoping import ALL_COMPANIES, CompanyScopedAdminMixin, company_scope
+from core.api.errors import ServiceError
+from core.tenancy.models import Application
 from sessions_app import platform_config
 from sessions_app.models import PlatformConfig
 

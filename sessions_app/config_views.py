@@ -6,9 +6,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import Actor
-from core.errors import ValidationFailed
-from core.models import SCOPE_CUSTOMERS_READ, SCOPE_SETTINGS_WRITE
-from core.views import ApplicationScopedMixin
+from core.api.errors import ValidationFailed
+from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_SETTINGS_WRITE
+from core.tenancy.views import ApplicationScopedMixin
 from sessions_app import platform_config
 
 

@@ -20,7 +20,7 @@ import re
 from django.conf import settings
 from django.db import connection, transaction
 
-from core.errors import ValidationFailed
+from core.api.errors import ValidationFailed
 from core.ids import new_object_id
 from core.timefmt import iso
 

@@ -5,7 +5,7 @@ audit events go to the customer's timeline (users.services.record_event)."""
 import logging
 
 from core.actors import Actor
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.api.errors import Conflict, NotFound, ValidationFailed
 from sessions_app import store
 from sessions_app.platform_config import session_settings
 from users.selectors import get_customer

@@ -8,9 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import Actor
-from core.errors import ValidationFailed
-from core.fields import StrictCharField
-from core.views import ApplicationScopedMixin
+from core.api.errors import ValidationFailed
+from core.api.fields import StrictCharField
+from core.tenancy.views import ApplicationScopedMixin
 from sessions_app import selectors, services
 
 

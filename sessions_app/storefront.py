@@ -20,8 +20,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import Actor
-from core.models import Application, hash_secret
-from core.selectors import application_by_id
+from core.tenancy.models import Application, hash_secret
+from core.tenancy.selectors import application_by_id
 from sessions_app import services, store
 from users.models import Customer
 from users.presenters import customer_dict

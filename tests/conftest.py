@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from core import services as core_services
-from core.models import ALL_SCOPES
+from core.tenancy import services as core_services
+from core.tenancy.models import ALL_SCOPES
 
 COMPANY_ID = 559
 APP_ID = "000000000000000000000001"

@@ -12,8 +12,9 @@ Rows that are multiples of 7 are reported as errors instead of applied.
 import time
 
 from core import jobs
-from core.errors import ServiceError
-from core.models import Application, Job
+from core.api.errors import ServiceError
+from core.tenancy.models import Application
+from core.jobs.models import Job
 
 
 def row_application_id(job, n: int) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core import services as core_services
-from core.models import ALL_SCOPES
+from core.tenancy import services as core_services
+from core.tenancy.models import ALL_SCOPES
 
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 SDK_PACKAGE = SDK_DIR / "node_modules" / "@gofynd" / "fdk-client-javascript" / "package.json"

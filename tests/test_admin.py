@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from core import services as core_services
+from core.tenancy import services as core_services
 from core.actors import Actor
 from users import services as user_services
 from users.models import AuditEvent, Customer
@@ -251,7 +251,7 @@ def test_restore_conflict_when_contacts_reused(staff_client, application, custom
 
 def test_actions_need_change_permission(client, application, customers):
     viewer = get_user_model().objects.create_user("viewer", password=PASSWORD, is_staff=True)
-    from core.models import StaffProfile
+    from core.tenancy.models import StaffProfile
 
     StaffProfile.objects.create(user=viewer, company_id=559)
     viewer.user_permissions.set(Permission.objects.filter(codename__in=["view_customer", "view_customeremail",
@@ -355,7 +355,7 @@ def test_foreign_key_choices_are_limited_to_the_company(rf, staff, application, 
                                                         foreign_application):
     from django.contrib import admin as django_admin
 
-    from core.models import ApiClient
+    from core.tenancy.models import ApiClient
     from users.models import CustomerEmail
 
     request = rf.get("/admin/")

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from core import services as core_services
+from core.tenancy import services as core_services
 from core.actors import Actor
 from users import services as user_services
 from users.models import AuditEvent

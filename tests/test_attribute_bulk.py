@@ -9,7 +9,7 @@ from attributes.models import UserAttribute, UserAttributeValue
 from attributes.selectors import value_of
 from core import jobs
 from core.actors import Actor
-from core.models import Job, JobError
+from core.jobs.models import Job, JobError
 from tests.file_server import serve_files
 from tests.helpers import assert_error
 
@@ -119,7 +119,7 @@ def test_bad_per_user_requests_are_400(api, url, defs, body, fragment):
 
 
 def test_bulk_updates_need_the_write_scope(make_client, url, defs, people):
-    from core.models import SCOPE_CUSTOMERS_READ
+    from core.tenancy.models import SCOPE_CUSTOMERS_READ
 
     reader = make_client(scopes=[SCOPE_CUSTOMERS_READ])
     body = {"users": people[:1], "attribute": [{"key": "tier", "value": "gold"}]}
@@ -210,7 +210,7 @@ def test_a_bad_file_fails_the_job_with_the_reason(api, url, defs, files, path, f
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, monkeypatch):
     from attributes import bulk
-    from core import services as core_services
+    from core.tenancy import services as core_services
     from tests import workers
     from tests.conftest import APP_ID, COMPANY_ID
     from users.models import AuditEvent, Customer
@@ -255,7 +255,7 @@ def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, 
 def test_command_updates_the_customers_of_a_local_csv(media, tmp_path, capsys):
     from django.core.management import call_command
 
-    from core import services as core_services
+    from core.tenancy import services as core_services
     from tests.conftest import APP_ID, COMPANY_ID
     from users.services import create_customer
 
@@ -283,8 +283,8 @@ def test_command_refuses_bad_input(media, tmp_path, monkeypatch):
     from django.core.management import CommandError, call_command
 
     from config import celery_app
-    from core import services as core_services
-    from core import tasks as core_tasks  # noqa: F401
+    from core.tenancy import services as core_services
+    from core.jobs import tasks as core_tasks  # noqa: F401
     from tests.conftest import APP_ID, COMPANY_ID
 
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
@@ -303,7 +303,7 @@ def test_command_refuses_bad_input(media, tmp_path, monkeypatch):
         call_command(*run[:-1], str(tmp_path / "missing.csv"), "--set", "points=1")
     assert not Job.objects.exists()
     sent = []
-    monkeypatch.setattr(celery_app.tasks["core.tasks.run_job"], "delay", sent.append)
+    monkeypatch.setattr(celery_app.tasks["core.jobs.tasks.run_job"], "delay", sent.append)
     call_command(*run, "--set", "points=1", "--queue")
     job = Job.objects.get()
     assert sent == [job.pk] and job.status == "pending" and job.payload["input_file"].endswith("users.csv")

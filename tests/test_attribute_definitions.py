@@ -7,7 +7,7 @@ import pytest
 
 from attributes import services as attribute_services
 from attributes.models import AttributeDefinition, UserAttribute, UserAttributeValue
-from core.models import SCOPE_CUSTOMERS_READ, SCOPE_SETTINGS_WRITE
+from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_SETTINGS_WRITE
 from tests.attributes_support import (  # noqa: F401  (fixtures)
     DEFINITIONS, UNKNOWN_ID, assert_definition, assert_error, customer, define, set_value,
 )

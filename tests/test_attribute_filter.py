@@ -205,7 +205,7 @@ def test_a_definition_of_another_application_is_unknown(api, url, shop, other_ap
 
 
 def test_needs_the_read_scope_only(make_client, url, shop):
-    from core.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
+    from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
 
     body = {"query": {"type": "and", "page": 1, "limit": 10, "conditions": []}}
     assert make_client(scopes=[SCOPE_CUSTOMERS_READ]).post(url("user_attribute/users"), body,

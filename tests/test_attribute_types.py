@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from attributes import safe_regex, types
-from core.errors import ValidationFailed
+from core.api.errors import ValidationFailed
 
 PATTERNS = [
     r"^[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}$", r"(a|ab)*c", r"^(a+)+$", r"colou?r", r"\bcat\b", r"\Bat",

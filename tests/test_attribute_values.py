@@ -13,7 +13,7 @@ from django.test import override_settings
 from attributes import crypto, services as attribute_services, types
 from attributes.models import UserAttribute, UserAttributeValue
 from core.actors import Actor
-from core.models import SCOPE_CUSTOMERS_READ
+from core.tenancy.models import SCOPE_CUSTOMERS_READ
 from users.models import AuditEvent
 from tests.attributes_support import (  # noqa: F401  (fixtures)
     DEFINITIONS, UNKNOWN_ID, assert_attribute, assert_error, customer, define, put_value, set_value, value_path,

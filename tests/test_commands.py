@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from core.models import ALL_SCOPES, SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, ApiClient, Application, hash_secret
-from core.services import STAFF_APPS
+from core.tenancy.models import ALL_SCOPES, SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, ApiClient, Application, hash_secret
+from core.tenancy.services import STAFF_APPS
 from tests.helpers import bearer_client, request_token
 
 

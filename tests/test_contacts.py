@@ -7,7 +7,7 @@ import string
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from core.errors import ValidationFailed
+from core.api.errors import ValidationFailed
 from users import contacts
 
 

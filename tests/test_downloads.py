@@ -1,4 +1,4 @@
-"""core.downloads against a real local HTTP(S) server: the SSRF guard, redirects, limits, timeouts, CSV reading."""
+"""core.files.downloads against a real local HTTP(S) server: the SSRF guard, redirects, limits, timeouts, CSV reading."""
 
 import datetime
 import io
@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from core import downloads
-from core.csvfiles import open_csv
-from core.errors import ValidationFailed
-from core.downloads import DownloadError, download, is_public_address, open_csv_url, vet_url
+from core.files import downloads
+from core.files.csvrows import open_csv
+from core.api.errors import ValidationFailed
+from core.files.downloads import DownloadError, download, is_public_address, open_csv_url, vet_url
 
 CSV_BODY = b"email,first_name\nasha@example.com,Asha\n\nravi@example.com,Ravi\n"
 

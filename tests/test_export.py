@@ -9,7 +9,8 @@ from django.test import override_settings
 
 from core import jobs
 from core.actors import Actor
-from core.models import SCOPE_CUSTOMERS_READ, Job
+from core.tenancy.models import SCOPE_CUSTOMERS_READ
+from core.jobs.models import Job
 from tests.file_server import serve_files
 from tests.helpers import assert_error
 from users import services
@@ -148,7 +149,7 @@ def test_round_trip_export_then_import_into_another_application(api, url, applic
 
 
 def _page():
-    from core.pagination import PageRequest
+    from core.api.pagination import PageRequest
 
     return PageRequest(1, 100)
 
@@ -181,7 +182,7 @@ def test_export_requests_scopes_and_applications(make_client, api, url, applicat
 def test_command_exports_through_the_same_job(tmp_path, capsys):
     from django.core.management import CommandError, call_command
 
-    from core import services as core_services
+    from core.tenancy import services as core_services
     from tests.conftest import APP_ID, COMPANY_ID
 
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)

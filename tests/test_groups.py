@@ -9,7 +9,8 @@ from django.test import override_settings
 from attributes import services as attribute_services
 from core import jobs
 from core.actors import Actor
-from core.models import SCOPE_CUSTOMERS_READ, SCOPE_SETTINGS_WRITE, Job, JobError
+from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_SETTINGS_WRITE
+from core.jobs.models import Job, JobError
 from groups.models import GroupMemberCount, Membership, UserGroup
 from tests.file_server import serve_files
 from tests.helpers import assert_error
@@ -311,7 +312,7 @@ def test_members_are_paged_newest_first_with_the_total(api, url, people):
 
 def test_a_sparse_and_a_dense_group_read_the_same_way(api, url, people, application):
     """Both query shapes (members first, or newest customers first) give the same page and total."""
-    from core.pagination import PageRequest
+    from core.api.pagination import PageRequest
     from groups import selectors
 
     group = UserGroup.objects.get(pk=create(api, url, user_data=[

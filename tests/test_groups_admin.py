@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from attributes import services as attribute_services
 from core import jobs
 from core.actors import Actor
-from core.models import Job
+from core.jobs.models import Job
 from groups import services
 from groups.models import GroupMemberCount, Membership, UserGroup
 from users import services as user_services

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from core import jobs
 from core.actors import Actor
-from core.models import Job
+from core.jobs.models import Job
 from groups import services
 from groups.models import Membership, UserGroup
 from tests.conftest import APP_ID
@@ -55,7 +55,7 @@ def test_process_group_with_a_local_file_then_its_last_file_again(application, p
 def test_process_group_fetches_the_url_again_or_queues(application, people, monkeypatch,
                                                       django_capture_on_commit_callbacks):
     from config import celery_app
-    from core import tasks as core_tasks  # noqa: F401
+    from core.jobs import tasks as core_tasks  # noqa: F401
 
     with serve_files({"/g.csv": f"user_id\n{people[0].pk}\n".encode()}) as base:
         group = services.create_group(application, {"name": "G", "description": "d", "file_url": f"{base}/g.csv"},
@@ -67,7 +67,7 @@ def test_process_group_fetches_the_url_again_or_queues(application, people, monk
         call_command("process_group", "--application-id", APP_ID, group.pk, stdout=io.StringIO())
         assert members(group) == {people[0].pk}
         sent = []
-        monkeypatch.setattr(celery_app.tasks["core.tasks.run_job"], "delay", sent.append)
+        monkeypatch.setattr(celery_app.tasks["core.jobs.tasks.run_job"], "delay", sent.append)
         out = io.StringIO()
         with django_capture_on_commit_callbacks(execute=True):
             call_command("process_group", "--application-id", APP_ID, group.pk, "--queue", stdout=out)

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from core import jobs
-from core import services as core_services
+from core.tenancy import services as core_services
 from core.actors import Actor
-from core.models import Job, JobError
-from core.pagination import PageRequest
+from core.jobs.models import Job, JobError
+from core.api.pagination import PageRequest
 from groups import selectors, services
 from groups.models import GroupMemberCount, Membership, UserGroup
 from tests import workers

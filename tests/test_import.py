@@ -9,7 +9,8 @@ from django.test import override_settings
 
 from core import files, jobs
 from core.actors import Actor
-from core.models import SCOPE_CUSTOMERS_READ, Job, JobError
+from core.tenancy.models import SCOPE_CUSTOMERS_READ
+from core.jobs.models import Job, JobError
 from tests.file_server import serve_files
 from tests.helpers import assert_error
 from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone
@@ -326,7 +327,7 @@ def test_import_jobs_are_listed_filtered_and_paginated(api, url, application):
 def test_command_imports_a_local_file_through_the_same_job(tmp_path, capsys):
     from django.core.management import CommandError, call_command
 
-    from core import services as core_services
+    from core.tenancy import services as core_services
     from tests.conftest import APP_ID, COMPANY_ID
 
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
@@ -352,7 +353,7 @@ def test_command_imports_a_local_file_through_the_same_job(tmp_path, capsys):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_resumes_the_import_to_the_state_of_one_clean_run(media, tmp_path, monkeypatch):
-    from core import services as core_services
+    from core.tenancy import services as core_services
     from tests import workers
     from tests.conftest import APP_ID, COMPANY_ID
     from users.transfers import imports
@@ -396,17 +397,17 @@ def test_a_killed_worker_resumes_the_import_to_the_state_of_one_clean_run(media,
 def test_admin_upload_form_starts_an_import_of_the_stored_file(client, application, foreign_application):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from core import services as core_services
+    from core.tenancy import services as core_services
 
     staff = core_services.create_staff_user(company_id=application.company_id, username="alice",
                                             password="a long passphrase 123")
     client.force_login(staff)
     listing = client.get("/admin/core/job/")
     assert listing.status_code == 200 and "Import customers" in listing.content.decode()
-    form = client.get("/admin/core/job/import-customers/").content.decode()
+    form = client.get("/admin/users/customer/import/").content.decode()
     assert application.id in form and foreign_application.id not in form  # only the company's applications
     upload = SimpleUploadedFile("people.csv", csv_bytes("A,,a@example.com,9876543210,,,,,,", "B,,bad,1,,,,,,"))
-    response = client.post("/admin/core/job/import-customers/", {"application": application.id, "file": upload})
+    response = client.post("/admin/users/customer/import/", {"application": application.id, "file": upload})
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/admin/core/job/{job.pk}/change/")
     assert (job.kind, job.file_name, job.file_format, job.created_by["name"]) == (
@@ -418,8 +419,8 @@ def test_admin_upload_form_starts_an_import_of_the_stored_file(client, applicati
     page = client.get(f"/admin/core/job/{job.pk}/change/").content.decode()
     assert "error file" in page and "/files/" in page and "not a valid email" in page
     assert "error file" in client.get("/admin/core/job/").content.decode()
-    bad = client.post("/admin/core/job/import-customers/", {"application": foreign_application.id, "file": upload})
+    bad = client.post("/admin/users/customer/import/", {"application": foreign_application.id, "file": upload})
     assert bad.status_code == 200 and Job.objects.count() == 1
-    wrong = client.post("/admin/core/job/import-customers/", {
+    wrong = client.post("/admin/users/customer/import/", {
         "application": application.id, "file": SimpleUploadedFile("people.pdf", b"x")})
     assert "file_format must be csv or xlsx" in wrong.content.decode() and Job.objects.count() == 1

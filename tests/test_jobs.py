@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from config import celery_app
 from core import jobs
-from core import tasks as core_tasks  # noqa: F401  registers the tasks with celery_app
-from core import services as core_services
+from core.jobs import tasks as core_tasks  # noqa: F401  registers the tasks with celery_app
+from core.tenancy import services as core_services
 from core.actors import Actor
-from core.models import SCOPE_CUSTOMERS_WRITE, Application, Job, JobError
+from core.tenancy.models import SCOPE_CUSTOMERS_WRITE, Application
+from core.jobs.models import Job, JobError
 from tests import job_handlers, workers
 from tests.conftest import APP_ID, COMPANY_ID, platform_path
 from tests.helpers import assert_error
@@ -171,7 +172,7 @@ def test_a_job_that_keeps_killing_its_worker_is_given_up(application):
 
 def test_create_job_queues_the_task_on_commit(application, django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    monkeypatch.setattr(celery_app.tasks["core.tasks.run_job"], "delay", sent.append)
+    monkeypatch.setattr(celery_app.tasks["core.jobs.tasks.run_job"], "delay", sent.append)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         job = jobs.create_job(application, "test_rows", ACTOR, payload={"rows": 1})
     assert len(callbacks) == 1 and sent == [job.pk]
@@ -189,7 +190,7 @@ def test_resume_stale_jobs_requeues_only_abandoned_jobs(application, django_capt
     Job.objects.filter(pk=alive.pk).update(status="processing", lease="live-worker")
     Job.objects.filter(pk=finished.pk).update(status="completed", heartbeat_at=old)
     sent = []
-    monkeypatch.setattr(celery_app.tasks["core.tasks.run_job"], "delay", sent.append)
+    monkeypatch.setattr(celery_app.tasks["core.jobs.tasks.run_job"], "delay", sent.append)
     with django_capture_on_commit_callbacks(execute=True):
         resumed = jobs.resume_stale_jobs()
     assert set(resumed) == set(sent) == {dead.pk, lost.pk}
@@ -202,8 +203,8 @@ def test_resume_stale_jobs_requeues_only_abandoned_jobs(application, django_capt
 
 def test_tasks_are_registered_and_resume_is_scheduled():
     entry = settings.CELERY_BEAT_SCHEDULE["resume-stale-jobs"]
-    assert entry["task"] == "core.tasks.resume_stale_jobs" and entry["schedule"] == 60.0
-    assert {"core.tasks.run_job", "core.tasks.resume_stale_jobs"} <= set(celery_app.tasks)
+    assert entry["task"] == "core.jobs.tasks.resume_stale_jobs" and entry["schedule"] == 60.0
+    assert {"core.jobs.tasks.run_job", "core.jobs.tasks.resume_stale_jobs"} <= set(celery_app.tasks)
 
 
 # --------------------------------------------------------------------------- getUsersJobByJobId

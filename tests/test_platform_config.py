@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core import services as core_services
-from core.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, SCOPE_SETTINGS_WRITE
+from core.tenancy import services as core_services
+from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, SCOPE_SETTINGS_WRITE
 from sessions_app import platform_config
 from sessions_app.models import PlatformConfig
 

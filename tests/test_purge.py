@@ -13,7 +13,7 @@ from django.db import connections
 from django.utils import timezone
 
 from config import celery_app
-from core import services as core_services
+from core.tenancy import services as core_services
 from core.actors import Actor
 from users import services, tasks
 from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone

@@ -2,8 +2,8 @@
 method of the SDK 3.4.2 PlatformClient but filterUsersByAttributes, with strictResponseCheck on
 (scenario: tests/sdk/attributes.test.js)."""
 
-from core import services as core_services
-from core.models import SCOPE_CUSTOMERS_READ
+from core.tenancy import services as core_services
+from core.tenancy.models import SCOPE_CUSTOMERS_READ
 from tests.sdk_runner import COMPANY_ID, run_sdk_script
 
 

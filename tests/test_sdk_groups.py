@@ -7,9 +7,9 @@ tests/sdk/groups.test.js). Group files are served by a local HTTP server; jobs r
 from django.test import override_settings
 
 from config import celery_app
-from core import services as core_services
-from core import tasks as _tasks  # noqa: F401  registers the job task with celery_app
-from core.models import SCOPE_CUSTOMERS_READ
+from core.tenancy import services as core_services
+from core.jobs import tasks as _tasks  # noqa: F401  registers the job task with celery_app
+from core.tenancy.models import SCOPE_CUSTOMERS_READ
 from tests.file_server import serve_files
 from tests.sdk_runner import COMPANY_ID, run_sdk_script
 

@@ -2,8 +2,8 @@
 updatePlatformConfig, including a read-only client refused the update
 (scenario: tests/sdk/platform_config.test.js)."""
 
-from core import services as core_services
-from core.models import SCOPE_CUSTOMERS_READ
+from core.tenancy import services as core_services
+from core.tenancy.models import SCOPE_CUSTOMERS_READ
 from tests.sdk_runner import COMPANY_ID, run_sdk_script
 
 

@@ -6,8 +6,8 @@ eager mode), so the script sees them finished on its next call."""
 from django.test import override_settings
 
 from config import celery_app
-from core import services as core_services
-from core import tasks as _tasks  # noqa: F401  registers the job task with celery_app
+from core.tenancy import services as core_services
+from core.jobs import tasks as _tasks  # noqa: F401  registers the job task with celery_app
 from tests.file_server import serve_files
 from tests.sdk_runner import COMPANY_ID, run_sdk_script
 

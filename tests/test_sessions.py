@@ -8,8 +8,8 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from core import services as core_services
-from core.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
+from core.tenancy import services as core_services
+from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
 from sessions_app import store
 from tests.conftest import APP_ID, COMPANY_ID
 from tests.helpers import assert_error

@@ -2,7 +2,7 @@
 
 import re
 
-from core.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
+from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
 from tests.helpers import assert_error
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

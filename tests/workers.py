@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from config import celery_app
-from core import tasks as _tasks  # noqa: F401  registers the tasks with celery_app
+from core.jobs import tasks as _tasks  # noqa: F401  registers the tasks with celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def worker_env(media_root, **extra) -> dict:
     return env
 
 
-def private_queue(monkeypatch, task_name: str = "core.tasks.run_job") -> str:
+def private_queue(monkeypatch, task_name: str = "core.jobs.tasks.run_job") -> str:
     """Route the task to a fresh queue for this test."""
     queue = f"test-{uuid.uuid4().hex}"
     task = celery_app.tasks[task_name]
@@ -68,7 +68,7 @@ def wait_for(condition, what: str, log: Path, timeout: float = 60) -> None:
 def kill_midway(job_id: str, env: dict, queue: str, log: Path, *, when, what: str) -> None:
     """Queue the job to a new worker and SIGKILL it as soon as ``when(job)`` holds."""
     from core import jobs
-    from core.models import Job
+    from core.jobs.models import Job
 
     worker = start_worker(env, queue, log)
     try:
@@ -84,7 +84,7 @@ def resume_in_new_worker(job_id: str, env: dict, queue: str, log: Path) -> None:
     from django.test import override_settings
 
     from core import jobs
-    from core.models import Job
+    from core.jobs.models import Job
 
     with override_settings(JOB_STALE_SECONDS=1):
         wait_for(lambda: jobs.resume_stale_jobs() == [job_id], "the job to go stale", log, timeout=10)

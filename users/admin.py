@@ -18,14 +18,15 @@ from django.utils.text import smart_split, unescape_string_literal
 import phonenumbers
 
 from core.actors import Actor
-from core.admin_scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, ReadOnlyAdminMixin, scope_queryset
-from core.errors import ServiceError
+from core.tenancy.scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, ReadOnlyAdminMixin, scope_queryset
+from core.api.errors import ServiceError
 from core.ids import is_object_id
-from core.models import Application
+from core.tenancy.models import Application
 from users import services
 from users.contacts import looks_like_phone
 from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.selectors import with_contacts
+from users.transfers.admin import CustomerImportAdminMixin
 
 MAX_ERRORS_SHOWN = 10
 TIMELINE_SHOWN = 20
@@ -134,7 +135,7 @@ class CustomerPaginator(Paginator):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
+class CustomerAdmin(CustomerImportAdminMixin, ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     """Customers are created and edited through the API; here they are looked up, blocked,
     unblocked, archived and restored (the actions call users.services, which audit every change).
 

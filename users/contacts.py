@@ -7,7 +7,7 @@ import phonenumbers
 from django.conf import settings
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from core.errors import ValidationFailed
+from core.api.errors import ValidationFailed
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 
-from core.errors import ValidationFailed
+from core.api.errors import ValidationFailed
 from users.contacts import looks_like_phone, parse_phone
 
 MAX_Q_LENGTH = 500

@@ -5,9 +5,9 @@ import json
 from django.db import connection
 from django.db.models import Prefetch
 
-from core.errors import NotFound, ValidationFailed
+from core.api.errors import NotFound, ValidationFailed
 from core.ids import is_object_id
-from core.pagination import PageRequest
+from core.api.pagination import PageRequest
 from users import search
 from users.models import Customer, CustomerEmail, CustomerPhone
 

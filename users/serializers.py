@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from core.fields import JSONObjectField, ObjectIdField, StrictBooleanField, StrictCharField, StringOrIntegerField
+from core.api.fields import JSONObjectField, ObjectIdField, StrictBooleanField, StrictCharField, StringOrIntegerField
 
 
 def text(max_length: int, **kwargs):

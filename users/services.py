@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.actors import Actor
-from core.errors import Conflict, Gone, NotFound, ValidationFailed
+from core.api.errors import Conflict, Gone, NotFound, ValidationFailed
 from users.contacts import Phone, normalize_email, parse_phone
 from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.selectors import get_customer

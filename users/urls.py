@@ -15,7 +15,7 @@ urlpatterns = [
     path("customers/undelete", CustomerViewSet.as_view({"put": "undelete"}), name="customers-undelete"),
     path("customers/<str:user_id>/timeline", non_atomic_requests(CustomerViewSet.as_view({"get": "timeline"})),
          name="customers-timeline"),
-    # users/jobs/<24-hex id> is core.job_urls (getUsersJobByJobId); these two names never match it.
+    # users/jobs/<24-hex id> is core.jobs.urls (getUsersJobByJobId); these two names never match it.
     path("users/jobs/import", ImportJobsView.as_view(), name="users-jobs-import"),
     path("users/jobs/export", ExportJobsView.as_view(), name="users-jobs-export"),
     path("customers/<str:user_id>", CustomerViewSet.as_view({"get": "retrieve", "put": "update"}),

@@ -7,9 +7,10 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from core.actors import Actor
-from core.errors import ValidationFailed
-from core.pagination import PageRequest, page_info
-from core.views import PAGE_PARAMS, ApplicationScopedMixin, validated
+from core.api.errors import ValidationFailed
+from core.api.pagination import PageRequest, page_info
+from core.api.views import PAGE_PARAMS, validated
+from core.tenancy.views import ApplicationScopedMixin
 from users import selectors, services
 from users.presenters import customer_dict
 from users.schema import CustomerListResponse, CustomerResponse, SearchResponse

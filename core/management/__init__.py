@@ -3,7 +3,7 @@ from django.core.management.base import CommandError
 
 def application_or_error(application_id: str):
     """The application that a command's --application-id names; CommandError if there is none."""
-    from core.selectors import application_by_id
+    from core.tenancy.selectors import application_by_id
 
     application = application_by_id(application_id)
     if application is None:

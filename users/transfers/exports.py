@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from core import files, jobs
 from core.actors import Actor
-from core.errors import ValidationFailed
-from core.models import Job
+from core.api.errors import ValidationFailed
+from core.jobs.models import Job
 from users.models import Customer, CustomerEmail, CustomerPhone
 
 KIND = "customer_export"

@@ -4,7 +4,7 @@ How a chunk runs (docs/transfers.md has the rules):
 
 - a producer thread reads the stored CSV and checks every row (users.transfers.rows) one chunk ahead
   of the database work, so Python's row checks overlap PostgreSQL's inserts;
-- ``apply`` (one transaction per chunk, with the counters: core/job_runner.py) validates attribute
+- ``apply`` (one transaction per chunk, with the counters: core/jobs/runner.py) validates attribute
   cells, looks up every email and phone of the chunk in two queries, locks the matched customers,
   then writes with set-based SQL: COPY for new customers, their emails, phones and audit events, one
   ``UPDATE … FROM unnest(…)`` for the changed ones;
@@ -28,11 +28,13 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core import csvfiles, downloads, files, jobs
+from core import files, jobs
+from core.files import csvrows as csvfiles
+from core.files import downloads
 from core.actors import Actor
-from core.errors import ServiceError, ValidationFailed
+from core.api.errors import ServiceError, ValidationFailed
 from core.ids import new_object_id
-from core.models import Job
+from core.jobs.models import Job
 from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.services import generate_username
 from users.transfers import rows as row_rules

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
-from core.errors import ServiceError, ValidationFailed
-from core.fields import JSONObjectField
+from core.api.errors import ServiceError, ValidationFailed
+from core.api.fields import JSONObjectField
 from users.contacts import Phone, normalize_email, parse_phone
 from users.serializers import CreateUserSerializer
 

@@ -17,9 +17,11 @@ from datetime import date, datetime, time
 
 from django.conf import settings
 
-from core import csvfiles, downloads, files
-from core.errors import ValidationFailed
-from core.models import Job
+from core import files
+from core.files import csvrows as csvfiles
+from core.files import downloads
+from core.api.errors import ValidationFailed
+from core.jobs.models import Job
 
 FORMATS = ("csv", "xlsx")
 ZIP_MAGIC = b"PK\x03\x04"

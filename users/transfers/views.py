@@ -1,6 +1,6 @@
 """bulkImportStoreFrontUsers / getBulkImportUsersList (``…/users/jobs/import``) and createBulkExportUsers /
-getBulkExportUsersList (``…/users/jobs/export``). Each job is the SDK's BulkActionModel (core.job_presenters);
-``GET …/users/jobs/{job_id}`` (core.job_views) answers any one of them."""
+getBulkExportUsersList (``…/users/jobs/export``). Each job is the SDK's BulkActionModel (core.jobs.presenters);
+``GET …/users/jobs/{job_id}`` (core.jobs.views) answers any one of them."""
 
 from datetime import datetime, time, timedelta
 from datetime import timezone as dt_timezone
@@ -11,11 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import Actor
-from core.errors import ValidationFailed
-from core.job_presenters import BulkActionOut, job_dict
-from core.models import Job
-from core.pagination import PageRequest, page_info
-from core.views import PAGE_PARAMS, ApplicationScopedMixin
+from core.api.errors import ValidationFailed
+from core.jobs.presenters import BulkActionOut, job_dict
+from core.jobs.models import Job
+from core.api.pagination import PageRequest, page_info
+from core.api.views import PAGE_PARAMS
+from core.tenancy.views import ApplicationScopedMixin
 from users.transfers import exports, imports
 
 STATUSES = [s for s, _ in Job.STATUSES]

@@ -8,9 +8,9 @@ from django.core.management.base import BaseCommand, CommandError
 from attributes import bulk
 from core import files, jobs
 from core.actors import Actor
-from core.errors import ServiceError
-from core.job_progress import link, run_or_queue
-from core.models import Job
+from core.api.errors import ServiceError
+from core.jobs.progress import link, run_or_queue
+from core.jobs.models import Job
 from core.management import application_or_error
 
 

@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import services
-from core.errors import ServiceError
+from core.tenancy import services
+from core.api.errors import ServiceError
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from core.errors import ServiceError
+from core.api.errors import ServiceError
 from core.management import application_or_error
 from groups import selectors
 

@@ -12,9 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core import files, jobs
 from core.actors import Actor
-from core.errors import ServiceError
-from core.models import Job
-from core.pagination import PageRequest
+from core.api.errors import ServiceError
+from core.jobs.models import Job
+from core.api.pagination import PageRequest
 from core.management import application_or_error
 from groups import processing, selectors, services
 from groups.models import UserGroup

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from core.actors import Actor
-from core.errors import ServiceError
+from core.api.errors import ServiceError
 from core.management import application_or_error
 from sessions_app import services
 

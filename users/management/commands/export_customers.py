@@ -7,9 +7,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from core import files
-from core.job_progress import link, run_or_queue
+from core.jobs.progress import link, run_or_queue
 from core.actors import Actor
-from core.errors import ServiceError
+from core.api.errors import ServiceError
 from core.management import application_or_error
 from users.transfers import exports
 

@@ -1,0 +1,49 @@
+"""API plumbing shared by every app's views: body validation, page parameters, /healthz."""
+
+from django.db import connection, transaction
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+from core.api.errors import ValidationFailed
+
+
+@require_GET
+@transaction.non_atomic_requests
+def healthz(request):
+    """200 when PostgreSQL and Redis answer; 503 naming the part that does not."""
+    import redis
+    from django.conf import settings
+
+    result = {"status": "ok", "database": "ok", "broker": "ok"}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any failure means "down", whatever the driver raises
+        result["database"] = f"error: {type(exc).__name__}"
+        connection.close()
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+    except Exception as exc:
+        result["broker"] = f"error: {type(exc).__name__}"
+    healthy = result["database"] == "ok" and result["broker"] == "ok"
+    if not healthy:
+        result["status"] = "error"
+    return JsonResponse(result, status=200 if healthy else 503)
+
+
+PAGE_PARAMS = [
+    OpenApiParameter("page_no", OpenApiTypes.INT, description="Page number, from 1."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (default 10, max MAX_PAGE_SIZE)."),
+]
+
+
+def validated(serializer_class, request, *, partial: bool = False) -> dict:
+    """The request body checked by a serializer; 400 (one error format) for anything else than a valid
+    JSON object."""
+    if not isinstance(request.data, dict):
+        raise ValidationFailed("The request body must be a JSON object.")
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,20 @@
+"""/files/<token>: downloads through signed, expiring links (core/files/storage.py). No login: the token is the key."""
+
+from django.db import transaction
+from django.http import FileResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from core import files
+from core.api.errors import ServiceError, error_body
+
+
+@require_GET
+@transaction.non_atomic_requests
+def download_file(request, token):
+    try:
+        handle = files.open_file(files.name_from_token(token))
+    except ServiceError as exc:
+        return JsonResponse(error_body(exc.message, exc.code, request), status=exc.status_code)
+    response = FileResponse(handle, as_attachment=True, filename=files.download_name(handle.name))
+    response["Cache-Control"] = "private, no-store"  # the link is a credential: keep it out of shared caches
+    return response

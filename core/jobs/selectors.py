@@ -1,0 +1,23 @@
+"""Reads of jobs and their errors."""
+
+from core.api.errors import NotFound, ValidationFailed
+from core.ids import is_object_id
+from core.jobs.models import Job, JobError
+
+
+def get_job(application, job_id, *, kinds=None) -> Job:
+    """A job of this application (of one of ``kinds`` if given); 404 otherwise, whoever owns it."""
+    if not is_object_id(job_id):
+        raise ValidationFailed(f"job_id must be 24 lowercase hexadecimal characters, got {str(job_id)[:40]!r}.")
+    queryset = Job.objects.filter(application=application, id=job_id)
+    if kinds is not None:
+        queryset = queryset.filter(kind__in=kinds)
+    job = queryset.first()
+    if job is None:
+        raise NotFound(f"No job {job_id} in this application.", code="job_not_found")
+    return job
+
+
+def job_errors(job: Job):
+    """The job's errors in row order (a queryset: slice it or iterate it with .iterator())."""
+    return JobError.objects.filter(job=job).order_by("row_number", "id")
