@@ -5,14 +5,7 @@ from rest_framework.test import APIClient
 
 from core.tenancy import services as core_services
 from core.tenancy.models import ALL_SCOPES
-
-COMPANY_ID = 559
-APP_ID = "000000000000000000000001"
-
-
-def platform_path(company_id, application_id, suffix=""):
-    return f"/service/platform/user/v1.0/company/{company_id}/application/{application_id}/{suffix}"
-
+from tests.helpers import APP_ID, COMPANY_ID, platform_path
 
 @pytest.fixture
 def application(db):

@@ -1,11 +1,18 @@
-"""Shared assertions and small builders for the API tests (fixtures live in conftest.py)."""
+"""Shared assertions and small builders for the API tests (fixtures live in the conftest.py files)."""
 
 import base64
 from urllib.parse import urlencode
 
 from rest_framework.test import APIClient
 
-from tests.conftest import COMPANY_ID
+
+COMPANY_ID = 559
+APP_ID = "000000000000000000000001"
+
+
+def platform_path(company_id, application_id, suffix=""):
+    return f"/service/platform/user/v1.0/company/{company_id}/application/{application_id}/{suffix}"
+
 
 TOKEN_PATH = "/service/panel/authentication/v1.0/company/{company_id}/oauth/token"
 

@@ -212,7 +212,7 @@ def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, 
     from attributes import bulk
     from core.tenancy import services as core_services
     from tests import workers
-    from tests.conftest import APP_ID, COMPANY_ID
+    from tests.helpers import APP_ID, COMPANY_ID
     from users.models import AuditEvent, Customer
     from users.services import create_customer
 
@@ -256,7 +256,7 @@ def test_command_updates_the_customers_of_a_local_csv(media, tmp_path, capsys):
     from django.core.management import call_command
 
     from core.tenancy import services as core_services
-    from tests.conftest import APP_ID, COMPANY_ID
+    from tests.helpers import APP_ID, COMPANY_ID
     from users.services import create_customer
 
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
@@ -285,7 +285,7 @@ def test_command_refuses_bad_input(media, tmp_path, monkeypatch):
     from config import celery_app
     from core.tenancy import services as core_services
     from core.jobs import tasks as core_tasks  # noqa: F401
-    from tests.conftest import APP_ID, COMPANY_ID
+    from tests.helpers import APP_ID, COMPANY_ID
 
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
     services.create_definition(application, {"name": "Points", "type": "number"}, ACTOR)

@@ -9,7 +9,7 @@ from config import celery_app
 from core.tenancy import services as core_services
 from core.jobs import tasks as _tasks  # noqa: F401  registers the job task with celery_app
 from tests.file_server import serve_files
-from tests.sdk_runner import COMPANY_ID, run_sdk_script
+from tests.sdk.runner import COMPANY_ID, run_sdk_script
 
 IMPORT_CSV = (b"first_name,email,phone_number\n"
               b"Kiran,kiran@example.com,9876500011\n"

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from core.tenancy import services as core_services
 from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
 from sessions_app import store
-from tests.conftest import APP_ID, COMPANY_ID
+from tests.helpers import APP_ID, COMPANY_ID
 from tests.helpers import assert_error
 from users.models import AuditEvent
 

@@ -12,7 +12,7 @@ from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, SCO
 from sessions_app import platform_config
 from sessions_app.models import PlatformConfig
 
-from .conftest import COMPANY_ID, platform_path
+from tests.helpers import COMPANY_ID, platform_path
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 ADMIN_PASSWORD = "Adm1n-console-pass!"

@@ -1,10 +1,7 @@
-"""Fixtures and checks shared by the tests/test_attribute_*.py files (customer attributes)."""
+"""Checks and builders shared by the attribute tests (their fixtures are in conftest.py)."""
 
 import re
 
-import pytest
-
-from tests.helpers import assert_error  # noqa: F401  (re-exported for the attribute tests)
 
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -76,25 +73,6 @@ def assert_attribute(item: dict) -> dict:
     assert item["customer_overriden"] == item["customer_overridden"]
     assert "value" in item["attribute"]
     return item
-
-
-@pytest.fixture
-def define(api, url):
-    """define(name=..., type=..., **fields) -> the created definition (through the API)."""
-    counter = iter(range(10_000))
-
-    def factory(**fields):
-        body = {"name": f"Attribute {next(counter)}", "type": "string", **fields}
-        response = api.post(url(DEFINITIONS), body, format="json")
-        assert response.status_code == 201, response.content
-        return assert_definition(response.json())
-
-    return factory
-
-
-@pytest.fixture
-def customer(create_customer):
-    return create_customer(first_name="Asha")
 
 
 def value_path(url, definition_id: str, user_id: str, **kwargs) -> str:

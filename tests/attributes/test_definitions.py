@@ -8,9 +8,8 @@ import pytest
 from attributes import services as attribute_services
 from attributes.models import AttributeDefinition, UserAttribute, UserAttributeValue
 from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_SETTINGS_WRITE
-from tests.attributes_support import (  # noqa: F401  (fixtures)
-    DEFINITIONS, UNKNOWN_ID, assert_definition, assert_error, customer, define, set_value,
-)
+from tests.attributes.support import DEFINITIONS, UNKNOWN_ID, assert_definition, set_value
+from tests.helpers import assert_error
 
 
 def listing(api, url, **params):

@@ -4,7 +4,7 @@ method of the SDK 3.4.2 PlatformClient but filterUsersByAttributes, with strictR
 
 from core.tenancy import services as core_services
 from core.tenancy.models import SCOPE_CUSTOMERS_READ
-from tests.sdk_runner import COMPANY_ID, run_sdk_script
+from tests.sdk.runner import COMPANY_ID, run_sdk_script
 
 
 def test_fynd_javascript_sdk_drives_the_attribute_methods(live_server, transactional_db):

@@ -17,7 +17,7 @@ from core.tenancy import services as core_services
 from core.actors import Actor
 from users import services, tasks
 from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone
-from tests.conftest import APP_ID, COMPANY_ID
+from tests.helpers import APP_ID, COMPANY_ID
 
 ACTOR = Actor("api_client", "test-client", "test client")
 

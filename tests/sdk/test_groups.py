@@ -11,7 +11,7 @@ from core.tenancy import services as core_services
 from core.jobs import tasks as _tasks  # noqa: F401  registers the job task with celery_app
 from core.tenancy.models import SCOPE_CUSTOMERS_READ
 from tests.file_server import serve_files
-from tests.sdk_runner import COMPANY_ID, run_sdk_script
+from tests.sdk.runner import COMPANY_ID, run_sdk_script
 
 FILES = {
     "/members.csv": (b"email,phone_number,user_id\n"

@@ -18,7 +18,7 @@ from core.api.pagination import PageRequest
 from groups import selectors, services
 from groups.models import GroupMemberCount, Membership, UserGroup
 from tests import workers
-from tests.conftest import APP_ID, COMPANY_ID
+from tests.helpers import APP_ID, COMPANY_ID
 from tests.file_server import serve_files
 from users.services import create_customer
 

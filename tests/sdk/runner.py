@@ -11,7 +11,7 @@ import pytest
 from core.tenancy import services as core_services
 from core.tenancy.models import ALL_SCOPES
 
-SDK_DIR = Path(__file__).resolve().parent / "sdk"
+SDK_DIR = Path(__file__).resolve().parent
 SDK_PACKAGE = SDK_DIR / "node_modules" / "@gofynd" / "fdk-client-javascript" / "package.json"
 COMPANY_ID = 559
 TIMEOUT_SECONDS = 120

@@ -328,7 +328,7 @@ def test_command_imports_a_local_file_through_the_same_job(tmp_path, capsys):
     from django.core.management import CommandError, call_command
 
     from core.tenancy import services as core_services
-    from tests.conftest import APP_ID, COMPANY_ID
+    from tests.helpers import APP_ID, COMPANY_ID
 
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
     source = tmp_path / "people.csv"
@@ -355,7 +355,7 @@ def test_command_imports_a_local_file_through_the_same_job(tmp_path, capsys):
 def test_a_killed_worker_resumes_the_import_to_the_state_of_one_clean_run(media, tmp_path, monkeypatch):
     from core.tenancy import services as core_services
     from tests import workers
-    from tests.conftest import APP_ID, COMPANY_ID
+    from tests.helpers import APP_ID, COMPANY_ID
     from users.transfers import imports
 
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)

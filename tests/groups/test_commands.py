@@ -11,7 +11,7 @@ from core.actors import Actor
 from core.jobs.models import Job
 from groups import services
 from groups.models import Membership, UserGroup
-from tests.conftest import APP_ID
+from tests.helpers import APP_ID
 from tests.file_server import serve_files
 from users import services as user_services
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from core.tenancy import services as core_services
 from core.tenancy.models import ALL_SCOPES, SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, SCOPE_SETTINGS_WRITE, ApiClient, OAuthToken, hash_secret
-from tests.conftest import COMPANY_ID
+from tests.helpers import COMPANY_ID
 from tests.helpers import assert_error, basic, bearer_client, post_form, request_token, token_url
 
 

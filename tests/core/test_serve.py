@@ -14,7 +14,7 @@ import pytest
 from django.db import OperationalError
 from django.test import override_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:

@@ -4,7 +4,7 @@ updatePlatformConfig, including a read-only client refused the update
 
 from core.tenancy import services as core_services
 from core.tenancy.models import SCOPE_CUSTOMERS_READ
-from tests.sdk_runner import COMPANY_ID, run_sdk_script
+from tests.sdk.runner import COMPANY_ID, run_sdk_script
 
 
 def test_fynd_javascript_sdk_drives_the_platform_config(live_server, transactional_db):

@@ -23,7 +23,7 @@ from core.actors import Actor
 from core.tenancy.models import SCOPE_CUSTOMERS_WRITE, Application
 from core.jobs.models import Job, JobError
 from tests import job_handlers, workers
-from tests.conftest import APP_ID, COMPANY_ID, platform_path
+from tests.helpers import APP_ID, COMPANY_ID, platform_path
 from tests.helpers import assert_error
 
 ACTOR = Actor("api_client", "client-1", "ops client")
@@ -274,7 +274,7 @@ if (errors.length) { console.error(errors.join("\\n")); process.exit(1); }
 
 def test_get_job_passes_the_sdks_own_response_check(api, url, application):
     """The SDK validates getUsersJobByJobId's answer with this Joi schema (strictResponseCheck)."""
-    from tests.sdk_runner import SDK_DIR, _node
+    from tests.sdk.runner import SDK_DIR, _node
 
     pending = make_job(application, rows=3)
     done = make_job(application, rows=10, chunk_size=4)

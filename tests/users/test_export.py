@@ -183,7 +183,7 @@ def test_command_exports_through_the_same_job(tmp_path, capsys):
     from django.core.management import CommandError, call_command
 
     from core.tenancy import services as core_services
-    from tests.conftest import APP_ID, COMPANY_ID
+    from tests.helpers import APP_ID, COMPANY_ID
 
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
     for n in range(25):

@@ -1,7 +1,7 @@
 """Customer groups API: createUserGroup, getUserGroups, getUserGroupById, updateUserGroup (PUT),
 updateUserGroupPartially (PATCH) and the users of a group; bulk groups from CSV files and JSON, conditional
 groups from attribute conditions, whitelists and blacklists, errors. Jobs run in-process here
-(jobs.run_job); tests/test_groups_worker.py runs them on real Celery workers."""
+(jobs.run_job); tests/groups/test_worker.py runs them on real Celery workers."""
 
 import pytest
 from django.test import override_settings

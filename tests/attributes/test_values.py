@@ -15,9 +15,8 @@ from attributes.models import UserAttribute, UserAttributeValue
 from core.actors import Actor
 from core.tenancy.models import SCOPE_CUSTOMERS_READ
 from users.models import AuditEvent
-from tests.attributes_support import (  # noqa: F401  (fixtures)
-    DEFINITIONS, UNKNOWN_ID, assert_attribute, assert_error, customer, define, put_value, set_value, value_path,
-)
+from tests.attributes.support import DEFINITIONS, UNKNOWN_ID, assert_attribute, put_value, set_value, value_path
+from tests.helpers import assert_error
 
 
 def snapshot():
