@@ -21,6 +21,7 @@ from core.actors import Actor
 from core.api.errors import Conflict, NotFound, ValidationFailed
 from users.selectors import get_customer
 from users.services import record_event
+from users import events
 
 MAX_DEFINITIONS_PER_APPLICATION = 1000
 MAX_ATTRIBUTES_PER_CALL = 100  # definitions in one updateUserAttributes / deleteUserAttributesInBulk call
@@ -349,7 +350,7 @@ def store_value(definition: AttributeDefinition, customer_id: str, value, actor:
                 spec: types.Spec | None = None, customer_overridden: bool | None = None,
                 audit: bool = True) -> tuple[UserAttribute, bool]:
     """Create or replace the customer's value (already validated: validate_value) with its index rows and,
-    unless ``audit`` is False, an "attribute.updated" event. Returns (attribute, created). The caller
+    unless ``audit`` is False, an events.ATTRIBUTE_UPDATED event. Returns (attribute, created). The caller
     holds the definition (selectors.get_definition(lock="share")) and has checked the customer belongs
     to the definition's application. Must run inside a transaction."""
     spec = spec or types.Spec.of(definition)
@@ -382,7 +383,7 @@ def store_value(definition: AttributeDefinition, customer_id: str, value, actor:
     UserAttributeValue.objects.bulk_create(_index_rows(attribute, definition, spec, value))
     attribute.definition = definition
     if audit:
-        record_event(customer_id, definition.application_id, "attribute.updated", actor,
+        record_event(customer_id, definition.application_id, events.ATTRIBUTE_UPDATED, actor,
                      data=_audit_data(definition, spec, value, created=created))
     return attribute, created
 
@@ -441,7 +442,7 @@ def set_values(application, user_id: str, items: list[dict], actor: Actor) -> li
 def _remove(attribute: UserAttribute, definition: AttributeDefinition, actor: Actor) -> None:
     UserAttributeValue.objects.filter(attribute=attribute).delete()
     UserAttribute.objects.filter(pk=attribute.pk).delete()
-    record_event(attribute.customer_id, definition.application_id, "attribute.deleted", actor,
+    record_event(attribute.customer_id, definition.application_id, events.ATTRIBUTE_DELETED, actor,
                  data=_audit_data(definition, types.Spec.of(definition)))
 
 

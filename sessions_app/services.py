@@ -10,6 +10,7 @@ from sessions_app import store
 from sessions_app.platform_config import session_settings
 from users.selectors import get_customer
 from users.services import record_event
+from users import events
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def create_session(application, customer_id: str, *, max_age: int | None = None,
         rolling=rolling, domain=domain[:253], ip=ip[:64],
         user_agent=user_agent[:512],
     )
-    record_event(customer.id, application.id, "session.created", actor,
+    record_event(customer.id, application.id, events.SESSION_CREATED, actor,
                  data={"session_id": session.session_id, "max_age": max_age, "domain": session.domain})
     return session, store.sign(session.session_id)
 
@@ -58,7 +59,7 @@ def end_session(application, customer_id: str, session_id: str, reason: str, act
     customer = get_customer(application, customer_id, field="id")
     if not store.delete(application.id, customer.id, session_id):
         raise NotFound(f"No live session {session_id} of customer {customer.id}.", code="session_not_found")
-    record_event(customer.id, application.id, "session.deleted", actor, reason=reason,
+    record_event(customer.id, application.id, events.SESSION_DELETED, actor, reason=reason,
                  data={"session_id": session_id})
     return session_id
 
@@ -68,7 +69,7 @@ def end_all_sessions(application, customer_id: str, reason: str, actor: Actor) -
     reason = _require_reason(reason)
     customer = get_customer(application, customer_id, field="id")
     session_ids = store.delete_all(application.id, customer.id)
-    record_event(customer.id, application.id, "sessions.deleted", actor, reason=reason,
+    record_event(customer.id, application.id, events.SESSIONS_DELETED, actor, reason=reason,
                  data={"session_ids": session_ids})
     return session_ids
 
@@ -80,7 +81,7 @@ def end_sessions_of_revoked(application_id: str, customer_ids: list[str], reason
         session_ids = store.delete_all(application_id, customer_id)
         if session_ids:
             ended += len(session_ids)
-            record_event(customer_id, application_id, "sessions.deleted", actor, reason=reason,
+            record_event(customer_id, application_id, events.SESSIONS_DELETED, actor, reason=reason,
                          data={"session_ids": session_ids})
     return ended
 
@@ -89,7 +90,7 @@ def logout(session: store.Session, actor: Actor) -> bool:
     """The storefront's logout: ends the session it came with."""
     ended = store.delete(session.application_id, session.customer_id, session.session_id)
     if ended:
-        record_event(session.customer_id, session.application_id, "session.deleted", actor, reason="logout",
+        record_event(session.customer_id, session.application_id, events.SESSION_DELETED, actor, reason="logout",
                      data={"session_id": session.session_id})
     return ended
 

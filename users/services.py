@@ -15,6 +15,7 @@ from users.contacts import Phone, normalize_email, parse_phone
 from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.selectors import get_customer
 from users.signals import customer_access_revoked
+from users import events
 
 PROFILE_FIELDS = ("first_name", "last_name", "gender", "external_id", "rr_id", "meta")
 
@@ -109,7 +110,7 @@ def create_customer(application, data: dict, actor: Actor) -> Customer:
                                      country_code=phone.country_code, e164=phone.e164, primary=True)
         if email:
             CustomerEmail.objects.create(customer=customer, application=application, email=email, primary=True)
-        record_event(customer.id, application.id, "customer.created", actor,
+        record_event(customer.id, application.id, events.CUSTOMER_CREATED, actor,
                      data={"username": username, "email": email or "", "phone": phone.e164})
         return customer
 
@@ -187,7 +188,7 @@ def update_customer(application, user_id: str, data: dict, actor: Actor) -> Cust
         customer.version = F("version") + 1
         customer.save()
         customer.refresh_from_db()
-        record_event(customer.id, application.id, "customer.updated", actor, data={"changed": changed})
+        record_event(customer.id, application.id, events.CUSTOMER_UPDATED, actor, data={"changed": changed})
         return customer
 
     return _save_guarding_races(write)
@@ -221,7 +222,7 @@ def set_customers_active(application, user_ids: list[str], active: bool, reason:
         raise NotFound(f"No customer in this application with id {', '.join(unknown[:20])}"
                        f"{' …' if len(unknown) > 20 else ''}; nothing was changed.",
                        code="user_not_found", meta={"unknown_ids": unknown})
-    action = "customer.unblocked" if active else "customer.blocked"
+    action = events.CUSTOMER_UNBLOCKED if active else events.CUSTOMER_BLOCKED
     changed = [c for c in customers if c.active != active]
     Customer.objects.filter(id__in=[c.id for c in changed]).update(
         active=active, version=F("version") + 1, updated_at=timezone.now())
@@ -246,7 +247,7 @@ def archive_customer(application, user_id: str, actor: Actor, reason: str = "") 
     customer.save()
     CustomerEmail.objects.filter(customer=customer).update(is_live=False)
     CustomerPhone.objects.filter(customer=customer).update(is_live=False)
-    record_event(customer.id, application.id, "customer.archived", actor, reason=reason,
+    record_event(customer.id, application.id, events.CUSTOMER_ARCHIVED, actor, reason=reason,
                  data={"restore_until": customer.restore_until.isoformat()})
     _revoke_access_on_commit(application.id, [customer.id], reason or "customer archived", actor)
     customer.refresh_from_db()
@@ -275,7 +276,7 @@ def restore_customer(application, user_id: str, reason: str, actor: Actor, reaso
             customer.save()
             CustomerEmail.objects.filter(customer=customer).update(is_live=True)
             CustomerPhone.objects.filter(customer=customer).update(is_live=True)
-            record_event(customer.id, application.id, "customer.restored", actor, reason=reason,
+            record_event(customer.id, application.id, events.CUSTOMER_RESTORED, actor, reason=reason,
                          data={"reason_id": reason_id} if reason_id else {})
             customer.refresh_from_db()
             return customer
@@ -304,7 +305,7 @@ def purge_archived_customers(now=None, batch_size: int = 500) -> int:
                                           customer_id__in=[c for c, a in batch if a == app_id]).delete()
             Customer.objects.filter(id__in=ids).delete()
             AuditEvent.objects.bulk_create(
-                AuditEvent(application_id=app_id, customer_id=customer_id, action="customer.purged",
+                AuditEvent(application_id=app_id, customer_id=customer_id, action=events.CUSTOMER_PURGED,
                            actor_type=actor.type, actor_name=actor.name)
                 for customer_id, app_id in batch
             )

@@ -9,24 +9,25 @@ are frequent and say little); everything else is visible.
 
 from core.timefmt import iso
 from users.models import AuditEvent, Customer
+from users import events
 
 MAX_EVENTS = 200
 
 TITLES = {
-    "customer.created": "Customer created",
-    "customer.updated": "Profile updated",
-    "customer.blocked": "Blocked",
-    "customer.unblocked": "Unblocked",
-    "customer.archived": "Archived (deleted from the sales channel)",
-    "customer.restored": "Restored",
-    "customer.purged": "Purged",
-    "session.created": "Session started",
-    "session.deleted": "Session ended",
-    "sessions.deleted": "All sessions ended",
-    "attribute.updated": "Attribute set",
-    "attribute.deleted": "Attribute removed",
+    events.CUSTOMER_CREATED: "Customer created",
+    events.CUSTOMER_UPDATED: "Profile updated",
+    events.CUSTOMER_BLOCKED: "Blocked",
+    events.CUSTOMER_UNBLOCKED: "Unblocked",
+    events.CUSTOMER_ARCHIVED: "Archived (deleted from the sales channel)",
+    events.CUSTOMER_RESTORED: "Restored",
+    events.CUSTOMER_PURGED: "Purged",
+    events.SESSION_CREATED: "Session started",
+    events.SESSION_DELETED: "Session ended",
+    events.SESSIONS_DELETED: "All sessions ended",
+    events.ATTRIBUTE_UPDATED: "Attribute set",
+    events.ATTRIBUTE_DELETED: "Attribute removed",
 }
-HIDDEN = {"session.created"}
+HIDDEN = {events.SESSION_CREATED}
 
 
 def _details(event: AuditEvent) -> list[str]:
@@ -35,20 +36,20 @@ def _details(event: AuditEvent) -> list[str]:
     parts = []
     if data.get("source") == "import":
         parts.append(f"by import job {data.get('job_id', '')}".strip())
-    if action == "customer.updated":
+    if action == events.CUSTOMER_UPDATED:
         changed = sorted((data.get("changed") or {}).keys())
         if changed:
             parts.append("changed: " + ", ".join(changed))
-    elif action == "customer.archived" and data.get("restore_until"):
+    elif action == events.CUSTOMER_ARCHIVED and data.get("restore_until"):
         parts.append(f"restorable until {data['restore_until'][:10]}")
-    elif action in ("attribute.updated", "attribute.deleted") and data.get("slug"):
+    elif action in (events.ATTRIBUTE_UPDATED, events.ATTRIBUTE_DELETED) and data.get("slug"):
         text = data["slug"]
-        if action == "attribute.updated" and "value" in data and not data.get("encrypted"):
+        if action == events.ATTRIBUTE_UPDATED and "value" in data and not data.get("encrypted"):
             text += f" = {str(data['value'])[:80]}"
         parts.append(text)
-    elif action == "sessions.deleted" and isinstance(data.get("session_ids"), list):
+    elif action == events.SESSIONS_DELETED and isinstance(data.get("session_ids"), list):
         parts.append(f"{len(data['session_ids'])} session(s)")
-    elif action in ("customer.blocked", "customer.unblocked") and data.get("unchanged"):
+    elif action in (events.CUSTOMER_BLOCKED, events.CUSTOMER_UNBLOCKED) and data.get("unchanged"):
         parts.append("already so")
     return parts
 

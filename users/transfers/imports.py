@@ -39,6 +39,7 @@ from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.services import generate_username
 from users.transfers import rows as row_rules
 from users.transfers import sources
+from users import events
 
 KIND = "customer_import"
 ACTION_TYPE = "import"
@@ -489,10 +490,10 @@ def _write(context: _Context, plan: _Plan) -> None:
     app_id, actor = context.application.id, context.actor
     source = {"source": "import", "job_id": context.job_id}
     now = timezone.now()
-    customers, emails, phones, events, updates, attributes = [], [], [], [], [], []
+    customers, emails, phones, audit_rows, updates, attributes = [], [], [], [], [], []
 
     def event(customer_id, action, data, at):
-        events.append((app_id, customer_id, action, "", actor.type, actor.id, actor.name[:200], _json(data), "", at))
+        audit_rows.append((app_id, customer_id, action, "", actor.type, actor.id, actor.name[:200], _json(data), "", at))
 
     for index, row in enumerate(plan.creates):
         at = now + timedelta(microseconds=index)  # file order is creation order (getCustomers: newest first)
@@ -506,7 +507,7 @@ def _write(context: _Context, plan: _Plan) -> None:
                        True, True))
         if row.email:
             emails.append((customer_id, app_id, row.email, True, False, True, True))
-        event(customer_id, "customer.created",
+        event(customer_id, events.CUSTOMER_CREATED,
               {"username": username, "email": row.email or "", "phone": row.phone.e164, **source}, at)
         if row.attributes:
             attributes.append((customer_id, row.attributes))
@@ -523,7 +524,7 @@ def _write(context: _Context, plan: _Plan) -> None:
         if any(name in UPDATABLE for name in changed):
             updates.append((customer_id, *[changed.get(name) for name in UPDATABLE]))
         if changed:
-            event(customer_id, "customer.updated",
+            event(customer_id, events.CUSTOMER_UPDATED,
                   {"changed": {k: _audit_value(v) for k, v in changed.items()}, **source}, now)
         if row.attributes:
             attributes.append((customer_id, row.attributes))
@@ -531,7 +532,7 @@ def _write(context: _Context, plan: _Plan) -> None:
     _copy(TABLES["email"], EMAIL_COLUMNS, emails)
     _copy(TABLES["phone"], PHONE_COLUMNS, phones)
     _update_profiles(app_id, updates, now)
-    _copy(TABLES["audit"], AUDIT_COLUMNS, events)
+    _copy(TABLES["audit"], AUDIT_COLUMNS, audit_rows)
     _store_attributes(attributes, actor)
 
 

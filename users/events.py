@@ -1,0 +1,23 @@
+"""The audit event types: every ``AuditEvent.action`` the service writes, named once.
+
+Services record them (``users.services.record_event``, the import's COPY), the timeline titles and
+details them, and the admin filters by them. Events about the application rather than one customer
+(its platform config) are stored with an empty ``customer_id``.
+"""
+
+CUSTOMER_CREATED = "customer.created"
+CUSTOMER_UPDATED = "customer.updated"
+CUSTOMER_BLOCKED = "customer.blocked"
+CUSTOMER_UNBLOCKED = "customer.unblocked"
+CUSTOMER_ARCHIVED = "customer.archived"
+CUSTOMER_RESTORED = "customer.restored"
+CUSTOMER_PURGED = "customer.purged"
+
+SESSION_CREATED = "session.created"
+SESSION_DELETED = "session.deleted"
+SESSIONS_DELETED = "sessions.deleted"
+
+ATTRIBUTE_UPDATED = "attribute.updated"
+ATTRIBUTE_DELETED = "attribute.deleted"
+
+PLATFORM_CONFIG_UPDATED = "platform_config.updated"
