@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.file_server import serve_files
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TIMEOUT_SECONDS = 1800
@@ -170,26 +170,7 @@ def work_dir(path=None) -> Path:
 @contextmanager
 def serve_file(path: Path):
     """The file over HTTP at http://localhost:<port>/<name>, streamed (FILE_URL_ALLOWED_HOSTS: localhost)."""
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", str(path.stat().st_size))
-            self.send_header("Content-Type", "text/csv")
-            self.end_headers()
-            with path.open("rb") as handle:
-                while block := handle.read(1 << 20):
-                    self.wfile.write(block)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_address[1]}/{path.name}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_files({f"/{path.name}": path}) as base:
+        yield f"{base}/{path.name}"
 
 

@@ -1,27 +1,36 @@
-"""A real HTTP server on 127.0.0.1 serving files from a dict, for the *_file_url features' tests.
+"""A real HTTP server on 127.0.0.1 serving files, for the *_file_url features' tests and the bench.
 
     with serve_files({"/users.csv": b"user_id\\n..."}) as base:   # base = "http://localhost:<port>"
         ...  # with FILE_URL_ALLOWED_HOSTS = ["localhost"], since the address is a loopback one
+
+A value may be bytes, or a ``Path`` streamed from disk in 1 MiB blocks (a million-row file).
 """
 
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 @contextmanager
-def serve_files(files: dict[str, bytes]):
+def serve_files(files: dict[str, bytes | Path]):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
         def do_GET(self):
             body = files.get(self.path.split("?", 1)[0])
+            size = body.stat().st_size if isinstance(body, Path) else len(body or b"")
             self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Length", str(len(body or b"")))
+            self.send_header("Content-Length", str(size))
             self.send_header("Content-Type", "text/csv")
             self.end_headers()
-            self.wfile.write(body or b"")
+            if isinstance(body, Path):
+                with body.open("rb") as handle:
+                    while block := handle.read(1 << 20):
+                        self.wfile.write(block)
+            else:
+                self.wfile.write(body or b"")
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -7,11 +7,9 @@ tests/sdk/groups.test.js). Group files are served by a local HTTP server; jobs r
 from django.test import override_settings
 
 from config import celery_app
-from core.tenancy import services as core_services
 from core.jobs import tasks as _tasks  # noqa: F401  registers the job task with celery_app
-from core.tenancy.models import SCOPE_CUSTOMERS_READ
 from tests.file_server import serve_files
-from tests.sdk.runner import COMPANY_ID, run_sdk_script
+from tests.sdk.runner import run_sdk_script
 
 FILES = {
     "/members.csv": (b"email,phone_number,user_id\n"
@@ -24,15 +22,12 @@ FILES = {
 }
 
 
-def test_fynd_javascript_sdk_drives_the_group_methods(live_server, transactional_db, tmp_path, monkeypatch):
+def test_fynd_javascript_sdk_drives_the_group_methods(live_server, readonly_client_env, tmp_path, monkeypatch):
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    reader, reader_secret = core_services.create_api_client(
-        company_id=COMPANY_ID, name="sdk group reader", scopes=[SCOPE_CUSTOMERS_READ])
     with override_settings(MEDIA_ROOT=str(tmp_path / "media"), FILE_URL_ALLOWED_HOSTS=["localhost"]), \
             serve_files(FILES) as base:
         result = run_sdk_script(live_server, "groups.test.js", "sdk groups", {
-            "FDK_READONLY_CLIENT_ID": reader.client_id,
-            "FDK_READONLY_CLIENT_SECRET": reader_secret,
+            **readonly_client_env,
             "FDK_FILES": base,
         })
     assert "FAIL" not in result.stdout and "all 12 steps passed" in result.stdout, result.stdout
