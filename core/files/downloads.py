@@ -30,7 +30,6 @@ from django.conf import settings
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
 from urllib3 import exceptions as urllib3_errors
 
-from core.files.csvrows import CsvRows, open_csv
 from core.api.errors import ValidationFailed
 
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -72,13 +71,6 @@ def download(url: str, *, field: str = "file_url") -> Iterator[Downloaded]:
         result = _fetch(url, sink, field, deadline)
         sink.seek(0)
         yield result
-
-
-@contextmanager
-def open_csv_url(url: str, *, field: str = "file_url") -> Iterator[CsvRows]:
-    """Download a CSV and read it: ``for row_number, row in rows`` (see core.files.csvrows)."""
-    with download(url, field=field) as downloaded, open_csv(downloaded.file, source=f"the file at {field}") as rows:
-        yield rows
 
 
 # ----------------------------------------------------------------------------- one hop

@@ -1,11 +1,12 @@
 """Admin console: background jobs, read-only, company-scoped, with their first errors and download links."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core import files
 from core.jobs.selectors import job_errors
+from core.jobs.services import cancel_job
 from core.tenancy.scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, ReadOnlyAdminMixin
 from core.jobs.models import Job
 
@@ -31,6 +32,17 @@ class JobAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
               "downloads", "errors_preview", "attempts", "checkpoint", "heartbeat_at", "created_at", "started_at",
               "finished_at", "updated_at")
     readonly_fields = fields
+    actions = ["cancel_jobs"]
+
+    def has_cancel_permission(self, request):
+        """Whoever sees a job (staff see their company's only) may stop it."""
+        return self.has_view_permission(request)
+
+    @admin.action(description="Cancel the selected pending or running jobs", permissions=["cancel"])
+    def cancel_jobs(self, request, queryset):
+        cancelled = sum(cancel_job(job) for job in queryset.filter(status__in=Job.ACTIVE))
+        self.message_user(request, f"{cancelled} job(s) cancelled; finished jobs are left as they are.",
+                          messages.SUCCESS)
 
     @admin.display(description="progress")
     def progress_display(self, obj):

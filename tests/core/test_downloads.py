@@ -7,14 +7,15 @@ import socket
 import ssl
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from core.files import downloads
-from core.files.csvrows import open_csv
 from core.api.errors import ValidationFailed
-from core.files.downloads import DownloadError, download, is_public_address, open_csv_url, vet_url
+from core.files.csvrows import open_csv
+from core.files.downloads import DownloadError, download, is_public_address, vet_url
 
 CSV_BODY = b"email,first_name\nasha@example.com,Asha\n\nravi@example.com,Ravi\n"
 
@@ -297,6 +298,12 @@ def test_https_checks_the_certificate_for_the_host_name(https_server, settings, 
 
 
 # --------------------------------------------------------------------------- CSV
+
+@contextmanager
+def open_csv_url(url):
+    with download(url) as downloaded, open_csv(downloaded.file, source="the file at file_url") as rows:
+        yield rows
+
 
 def test_open_csv_url_reads_rows_with_numbers(server, allow_localhost):
     for path in ("/file.csv", "/bom.csv"):

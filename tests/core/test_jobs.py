@@ -331,6 +331,19 @@ def test_admin_lists_the_company_jobs_read_only(staff_client, application, forei
     assert staff_client.get(f"/admin/core/job/{foreign.pk}/change/").status_code == 302  # "doesn't exist"
 
 
+def test_admin_cancels_the_selected_active_jobs_of_the_company(staff_client, application, foreign_application):
+    pending = make_job(application, rows=3)
+    done = make_job(application, rows=1)
+    jobs.run_job(done.pk)
+    foreign = make_job(foreign_application, rows=1)
+    response = staff_client.post("/admin/core/job/", {
+        "action": "cancel_jobs", "_selected_action": [pending.pk, done.pk, foreign.pk]}, follow=True)
+    assert response.status_code == 200 and "1 job(s) cancelled" in response.content.decode()
+    statuses = dict(Job.objects.values_list("pk", "status"))
+    assert statuses == {pending.pk: "cancelled", done.pk: "completed", foreign.pk: "pending"}
+    assert jobs.run_job(pending.pk) is None  # a cancelled job is never claimed
+
+
 # --------------------------------------------------------------------------- a real worker, killed
 
 @pytest.mark.django_db(transaction=True)
