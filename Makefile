@@ -33,6 +33,7 @@ run: $(STAMP)
 
 test: install-test
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || $(MAKE) --no-print-directory chromium
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 chromium:

@@ -13,8 +13,12 @@ from django.utils.html import format_html
 
 from attributes import selectors, services, types
 from attributes.models import AttributeDefinition, UserAttribute
-from attributes.serializers import DefinitionSerializer
+from attributes.serializers import DefinitionSerializer, UserAttributeBodySerializer, checked
 from core.actors import Actor
+from core.api.errors import ServiceError
+from core.ids import is_object_id
+from core.tenancy.admin_forms import ServiceAdminForm, ServiceAdminMixin
+from core.tenancy.models import Application
 from core.tenancy.scoping import (
     CompanyScopedAdminMixin,
     CompanyScopedRelatedFilter,
@@ -22,9 +26,6 @@ from core.tenancy.scoping import (
     scope_queryset,
     scoped_related_queryset,
 )
-from core.api.errors import ServiceError, _first_message
-from core.ids import is_object_id
-from core.tenancy.models import Application
 from users.models import Customer
 
 MASK = "•••••• (encrypted)"
@@ -57,9 +58,9 @@ def _parse_json(form, name: str, text: str, default):
 
 # --------------------------------------------------------------------------- definitions
 
-class DefinitionAdminForm(forms.ModelForm):
-    """Every field of a definition; saved by services.create_definition / update_definition from
-    clean() (inside the admin's transaction), so their errors are shown on the form."""
+class DefinitionAdminForm(ServiceAdminForm):
+    """Every field of a definition. clean() checks the input with the API's serializer; write() saves it
+    through services.create_definition / update_definition, whose refusals the page shows."""
 
     request = None  # set by AttributeDefinitionAdmin.get_form
 
@@ -113,6 +114,11 @@ class DefinitionAdminForm(forms.ModelForm):
             self.fields["application"].queryset = queryset if queryset is not None else Application.objects.none()
             self.fields["application"].required = True
 
+    @property
+    def unlocking(self) -> bool:
+        """A locked definition's page changes nothing but the lock."""
+        return not self.instance._state.adding and self.instance.is_locked
+
     def _payload(self) -> dict:
         data = self.cleaned_data
         payload = {name: data.get(name) for name in ("name", "slug", "description", "type", "multi_value",
@@ -131,38 +137,31 @@ class DefinitionAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        definition = self.instance
-        actor = Actor.from_request(self.request)
+        if self.unlocking:
+            if cleaned.get("is_locked"):
+                raise forms.ValidationError("This definition is locked: uncheck “is locked” to unlock it "
+                                            "(then change it).")
+            cleaned["changes"] = {"is_locked": False}
+            return cleaned
+        payload = self._payload()
+        if self.errors:
+            return cleaned
         try:
-            if not definition._state.adding and definition.is_locked:
-                if cleaned.get("is_locked"):
-                    raise forms.ValidationError("This definition is locked: uncheck “is locked” to unlock it "
-                                                "(then change it).")
-                self.instance = services.update_definition(definition.application, definition.pk,
-                                                           {"is_locked": False}, actor, allow_unlock=True)
-                return cleaned
-            payload = self._payload()
-            if self.errors:
-                return cleaned
-            serializer = DefinitionSerializer(data=payload, partial=not definition._state.adding)
-            if not serializer.is_valid():
-                raise forms.ValidationError(_serializer_message(serializer))
-            if not definition._state.adding:
-                self.instance = services.update_definition(definition.application, definition.pk,
-                                                           serializer.validated_data, actor)
-            else:
-                self.instance = services.create_definition(cleaned["application"], serializer.validated_data, actor)
+            cleaned["changes"] = checked(DefinitionSerializer, payload, partial=not self.instance._state.adding)
         except ServiceError as exc:
             raise forms.ValidationError(exc.message)
         return cleaned
 
-
-def _serializer_message(serializer) -> str:
-    return _first_message(serializer.errors)[0]
+    def write(self, actor: Actor) -> AttributeDefinition:
+        definition, changes = self.instance, self.cleaned_data["changes"]
+        if definition._state.adding:
+            return services.create_definition(self.cleaned_data["application"], changes, actor)
+        return services.update_definition(definition.application, definition.pk, changes, actor,
+                                          allow_unlock=self.unlocking)
 
 
 @admin.register(AttributeDefinition)
-class AttributeDefinitionAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class AttributeDefinitionAdmin(ServiceAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     company_field = "application__company"
     form = DefinitionAdminForm
     list_display = ("name", "slug", "type", "multi_value", "encrypted", "pinned", "pin_order", "is_locked",
@@ -186,9 +185,6 @@ class AttributeDefinitionAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         kwargs["fields"] = None  # the form declares its fields; none is a model field written by the form
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"request": request})
-
-    def save_model(self, request, obj, form, change):
-        """Saved already: the form's clean() called the service."""
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_locked:
@@ -235,8 +231,9 @@ class AttributeDefinitionAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
 
 # --------------------------------------------------------------------------- values
 
-class UserAttributeAdminForm(forms.ModelForm):
-    """A customer's value of a definition, saved by services.set_value from clean()."""
+class UserAttributeAdminForm(ServiceAdminForm):
+    """A customer's value of a definition: clean() finds the customer and reads the value (checked with
+    the API's serializer), write() saves it through services.set_value."""
 
     request = None  # set by UserAttributeAdmin.get_form
 
@@ -312,12 +309,21 @@ class UserAttributeAdminForm(forms.ModelForm):
                 raise forms.ValidationError(f"The value must be JSON for a {definition.type}"
                                             f"{' multi value' if definition.multi_value else ''} attribute.")
         try:
-            self.instance, _created = services.set_value(
-                customer.application, definition.pk, customer.pk, raw, Actor.from_request(self.request),
-                customer_overridden=cleaned.get("customer_overridden", False))
+            body = checked(UserAttributeBodySerializer, {"attribute": {"value": raw},
+                                                         "customer_overridden": cleaned.get("customer_overridden")})
         except ServiceError as exc:
             raise forms.ValidationError(exc.message)
+        cleaned["changes"] = {"customer": customer, "definition": definition, "value": body["attribute"]["value"],
+                              "customer_overridden": body["customer_overridden"]}
         return cleaned
+
+    def write(self, actor: Actor) -> UserAttribute:
+        changes = self.cleaned_data["changes"]
+        customer = changes["customer"]
+        attribute, _created = services.set_value(customer.application, changes["definition"].pk, customer.pk,
+                                                 changes["value"], actor,
+                                                 customer_overridden=changes["customer_overridden"])
+        return attribute
 
 
 class CappedCountPaginator(Paginator):
@@ -332,7 +338,7 @@ class CappedCountPaginator(Paginator):
 
 
 @admin.register(UserAttribute)
-class UserAttributeAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class UserAttributeAdmin(ServiceAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     company_field = "application__company"
     form = UserAttributeAdminForm
     list_display = ("customer_link", "definition", "value_shown", "customer_overridden", "updated_at")
@@ -364,9 +370,6 @@ class UserAttributeAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         kwargs["fields"] = None  # the form declares its fields; none is a model field written by the form
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"request": request})
-
-    def save_model(self, request, obj, form, change):
-        """Saved already: the form's clean() called the service."""
 
     def get_deleted_objects(self, objs, request):
         objs = list(objs)

@@ -21,20 +21,19 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from attributes import services
-from attributes.selectors import definitions_by_id
 from attributes.models import AttributeDefinition
+from attributes.selectors import definitions_by_id
+from attributes.serializers import BulkAttributesSerializer, checked
 from core import files, jobs
+from core.actors import Actor
 from core.files import csvrows as csvfiles
 from core.files import downloads
-from core.actors import Actor
 from core.api.errors import ServiceError, ValidationFailed
 from core.ids import is_object_id
 from core.jobs.presenters import job_dict
 from users.selectors import get_customer
 
 KIND = "attribute_bulk_update"
-MAX_ATTRIBUTES = 100
-MAX_USERS_IN_BODY = 100_000
 USER_ID_COLUMNS = ("user_id", "_id", "id")
 
 
@@ -51,26 +50,7 @@ class Item:
     attributes: list = field(default_factory=list)
 
 
-# ----------------------------------------------------------------------------- request parsing
-
-def _attribute_pairs(raw, where: str) -> list[tuple[str, object]]:
-    if not isinstance(raw, list) or not raw:
-        raise ValidationFailed(f"{where} must be a non-empty list of {{key, value}}.")
-    if len(raw) > MAX_ATTRIBUTES:
-        raise ValidationFailed(f"{where}: at most {MAX_ATTRIBUTES} attributes.")
-    pairs = []
-    for i, pair in enumerate(raw):
-        if not isinstance(pair, dict) or not isinstance(pair.get("key"), str) or not pair["key"].strip():
-            raise ValidationFailed(f"{where}[{i}].key must be the slug of an attribute definition.")
-        if "value" not in pair:
-            raise ValidationFailed(f"{where}[{i}].value is required.")
-        pairs.append((pair["key"].strip(), pair["value"]))
-    keys = [k.lower() for k, _ in pairs]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise ValidationFailed(f"{where}: {', '.join(repeated)} is listed more than once.")
-    return pairs
-
+# ----------------------------------------------------------------------------- requests
 
 def definitions_by_slug(application, slugs, *, lock: bool = False) -> dict[str, AttributeDefinition]:
     """The application's definitions with these slugs (case-insensitive), keyed by lower-cased slug;
@@ -85,23 +65,24 @@ def definitions_by_slug(application, slugs, *, lock: bool = False) -> dict[str, 
     return by_slug
 
 
-def checked_attributes(application, raw) -> list[list]:
-    """The ``attribute`` list of a bulk_update, as [key, value] pairs; 400 before anything runs unless
-    every slug is known and every value valid (the same value goes to everyone)."""
-    pairs = _attribute_pairs(raw, "attribute")
-    definitions = definitions_by_slug(application, [k for k, _ in pairs])
-    for i, (key, raw) in enumerate(pairs):
-        definition = definitions.get(key.lower())
+def checked_attributes(application, pairs: list[dict]) -> list[list]:
+    """The ``attribute`` pairs of a bulk_update (serializers.BulkAttributesSerializer) as [key, value];
+    400 before anything runs unless every slug is known and every value valid (the same value goes to
+    everyone)."""
+    definitions = definitions_by_slug(application, [pair["key"] for pair in pairs])
+    for i, pair in enumerate(pairs):
+        definition = definitions.get(pair["key"].lower())
         if definition is None:
-            raise ValidationFailed(f"attribute[{i}].key: no attribute definition with slug {key!r} in this "
+            raise ValidationFailed(f"attribute[{i}].key: no attribute definition with slug {pair['key']!r} in this "
                                    "application.", code="unknown_definition")
-        services.validate_value(definition, raw)
-    return [[key, raw] for key, raw in pairs]
+        services.validate_value(definition, pair["value"])
+    return [[pair["key"], pair["value"]] for pair in pairs]
 
 
-def attributes_from_text(application, assignments: list[str]) -> list[list]:
-    """``slug=value`` assignments (the command line) as [key, value] pairs: the value is JSON text (10,
-    true, ["a","b"]) or, for a single string attribute or when it is not JSON, the text itself."""
+def attributes_from_text(application, assignments: list[str]) -> list[dict]:
+    """``slug=value`` assignments (the command line) as the ``attribute`` pairs of a bulk_update: the
+    value is JSON text (10, true, ["a","b"]) or, for a single string attribute or when it is not JSON,
+    the text itself."""
     pairs = []
     for assignment in assignments:
         key, sep, text = assignment.partition("=")
@@ -115,53 +96,25 @@ def attributes_from_text(application, assignments: list[str]) -> list[list]:
             except ValueError:
                 pass
         pairs.append({"key": key.strip(), "value": value})
-    return pairs
+    return checked(BulkAttributesSerializer, {"attribute": pairs})["attribute"]
 
 
-def _user_ids(raw) -> list[str]:
-    if not isinstance(raw, list):
-        raise ValidationFailed("users must be a list of user ids.")
-    if len(raw) > MAX_USERS_IN_BODY:
-        raise ValidationFailed(f"users: at most {MAX_USERS_IN_BODY:,} ids in a request; use user_file_url.")
-    if not all(isinstance(u, str) for u in raw):
-        raise ValidationFailed("users must be a list of user ids (strings).")
-    return list(dict.fromkeys(u.strip() for u in raw))  # each customer once, in the order given
-
-
-def parse_same(application, body) -> dict:
-    """The job payload of a bulk_update request, validated."""
-    if not isinstance(body, dict):
-        raise ValidationFailed("The request body must be a JSON object.")
-    users, file_url = body.get("users"), body.get("user_file_url")
-    if (users is None or users == []) == (file_url in (None, "")):
-        raise ValidationFailed("Give either users (a list of user ids) or user_file_url (a CSV of user ids).")
-    payload = {"mode": "same", "attributes": checked_attributes(application, body.get("attribute"))}
-    if file_url not in (None, ""):
-        if not isinstance(file_url, str):
-            raise ValidationFailed("user_file_url must be a URL.")
-        downloads.vet_url(file_url, field="user_file_url")  # refuse private / malformed URLs at once
-        payload["user_file_url"] = file_url
+def same_payload(application, data: dict) -> dict:
+    """The job payload of a bulk_update (serializers.BulkUpdateSerializer)."""
+    payload = {"mode": "same", "attributes": checked_attributes(application, data["attribute"])}
+    if data.get("user_file_url"):
+        downloads.vet_url(data["user_file_url"], field="user_file_url")  # refuse private / malformed URLs at once
+        payload["user_file_url"] = data["user_file_url"]
     else:
-        payload["users"] = _user_ids(users)
+        payload["users"] = list(dict.fromkeys(data["users"]))  # each customer once, in the order given
     return payload
 
 
-def parse_per_user(body) -> dict:
-    if not isinstance(body, dict) or not isinstance(body.get("user_detail_attributes"), list):
-        raise ValidationFailed("user_detail_attributes is required: a list of {user_id, attributes}.")
-    details = body["user_detail_attributes"]
-    if not details:
-        raise ValidationFailed("user_detail_attributes must not be empty.")
-    if len(details) > MAX_USERS_IN_BODY:
-        raise ValidationFailed(f"user_detail_attributes: at most {MAX_USERS_IN_BODY:,} customers in a request.")
-    items = []
-    for i, detail in enumerate(details):
-        where = f"user_detail_attributes[{i}]"
-        if not isinstance(detail, dict) or not isinstance(detail.get("user_id"), str):
-            raise ValidationFailed(f"{where}.user_id is required.")
-        items.append([detail["user_id"].strip(), [[k, v] for k, v in _attribute_pairs(detail.get("attributes"),
-                                                                                         f"{where}.attributes")]])
-    return {"mode": "per_user", "items": items}
+def per_user_payload(data: dict) -> dict:
+    """The job payload of a bulk_update/per_user (serializers.BulkUpdatePerUserSerializer)."""
+    return {"mode": "per_user", "items": [[detail["user_id"], [[pair["key"], pair["value"]]
+                                                                for pair in detail["attributes"]]]
+                                          for detail in data["user_detail_attributes"]]}
 
 
 # ----------------------------------------------------------------------------- applying

@@ -11,17 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from attributes import conditions as conditions_module
 from attributes.models import AttributeDefinition, UserAttribute
-from core.api.errors import ValidationFailed
-from core.ids import is_object_id
 from core.api.pagination import PageRequest
 from users import search
 from users.selectors import customers_matching
-
-MAX_DEFINITION_IDS = 100
 
 
 @dataclass
@@ -34,42 +28,15 @@ class FilterQuery:
     definition_ids: list[str] | None = None
 
 
-def _whole(raw, name: str, low: int, high: int) -> int:
-    if isinstance(raw, str) and raw.strip().isdecimal():
-        raw = int(raw.strip())
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= high:
-        raise ValidationFailed(f"query.{name} must be a whole number from {low} to {high}.")
-    return raw
-
-
-def _text(raw, name: str) -> str:
-    if raw is None or raw == "":
-        return ""
-    if not isinstance(raw, str) or len(raw) > 320 or "\x00" in raw:
-        raise ValidationFailed(f"query.{name} must be text of at most 320 characters.")
-    return raw.strip()
-
-
-def parse_query(application, body) -> FilterQuery:
-    if not isinstance(body, dict) or not isinstance(body.get("query"), dict):
-        raise ValidationFailed("query is required: {\"query\": {\"type\", \"page\", \"limit\", \"conditions\"}}.")
-    query = body["query"]
+def filter_query(application, data: dict) -> FilterQuery:
+    """The query of a validated body (serializers.FilterUsersSerializer), its combination and conditions
+    checked against the application's definitions."""
+    query = data["query"]
     combination = conditions_module.parse_combination(query.get("type"), "query.type")
-    if "conditions" not in query:
-        raise ValidationFailed("query.conditions is required (a list, may be empty).")
     parsed = conditions_module.parse_conditions(application, query["conditions"], field="query.conditions")
-    page_no = _whole(query.get("page", 1), "page", 1, 1_000_000)
-    size = _whole(query.get("limit", 10), "limit", 1, settings.MAX_PAGE_SIZE)
-    definition_ids = query.get("definition_ids")
-    if definition_ids is not None:
-        if (not isinstance(definition_ids, list) or len(definition_ids) > MAX_DEFINITION_IDS
-                or not all(isinstance(i, str) and is_object_id(i) for i in definition_ids)):
-            raise ValidationFailed(f"query.definition_ids must be a list of at most {MAX_DEFINITION_IDS} "
-                                   "attribute definition ids.")
-    return FilterQuery(combination, parsed, PageRequest(page_no, size), _text(query.get("email"), "email"),
-                       _text(query.get("phone"), "phone"), definition_ids)
+    return FilterQuery(combination, parsed, PageRequest(query["page"], query["limit"]),
+                       query.get("email") or "", query.get("phone") or "",
+                       query.get("definition_ids"))
 
 
 def filter_customers(application, query: FilterQuery):

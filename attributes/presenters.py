@@ -4,15 +4,16 @@ the SDK and carry the seed's spellings (multi_value, customer_overriden) next to
 
 from attributes import selectors
 from attributes.models import AttributeDefinition, UserAttribute
+from attributes.schema import Attribute, Definition, Flags
 from core.timefmt import iso
 
 
-def _flags(value: dict | None) -> dict:
+def _flags(value: dict | None) -> Flags:
     value = value or {}
     return {"enabled": bool(value.get("enabled", False)), "type": str(value.get("type", "") or "")}
 
 
-def definition_dict(definition: AttributeDefinition) -> dict:
+def definition_dict(definition: AttributeDefinition) -> Definition:
     return {
         "_id": definition.id,
         "name": definition.name,
@@ -42,7 +43,7 @@ def definition_dict(definition: AttributeDefinition) -> dict:
     }
 
 
-def attribute_dict(attribute: UserAttribute, definition: AttributeDefinition | None = None) -> dict:
+def attribute_dict(attribute: UserAttribute, definition: AttributeDefinition | None = None) -> Attribute:
     """A customer's value; the value in ``attribute.value`` (decrypted when the definition is encrypted)."""
     definition = definition or attribute.definition
     return {

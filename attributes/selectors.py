@@ -4,14 +4,12 @@ import json
 
 from django.db.models import Case, F, IntegerField, Value, When
 
-from attributes import crypto, types
+from attributes import crypto
+from attributes.filters import filter_definitions
 from attributes.models import AttributeDefinition, UserAttribute
 from core.api.errors import NotFound, ServiceError, ValidationFailed
-from core.ids import is_object_id
 from core.api.pagination import PageRequest
-
-MAX_EXCLUDED_IDS = 100
-BOOLEAN_FILTERS = ("customer_editable", "encrypted", "pinned", "is_locked")
+from core.ids import is_object_id
 
 
 def _check_id(value, field: str) -> None:
@@ -65,69 +63,10 @@ def pinned_first(queryset, prefix: str = ""):
                              F(f"{prefix}id").desc())
 
 
-def _boolean(params, name: str):
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    lowered = str(raw).strip().lower()
-    if lowered not in ("true", "false"):
-        raise ValidationFailed(f"{name} must be true or false, got {str(raw)[:40]!r}.")
-    return lowered == "true"
-
-
-def parse_definition_filters(params) -> dict:
-    """The getUserAttributeDefinitions query (excluding_ids, slug, type, customer_editable, encrypted,
-    pinned, pin_order, is_locked, name) as typed filters; 400 naming a malformed one."""
-    filters: dict = {}
-    raw_ids = params.get("excluding_ids")
-    if raw_ids:
-        ids = [part.strip() for part in str(raw_ids).split(",") if part.strip()]
-        if len(ids) > MAX_EXCLUDED_IDS:
-            raise ValidationFailed(f"excluding_ids: at most {MAX_EXCLUDED_IDS} ids.")
-        for value in ids:
-            _check_id(value, "excluding_ids")
-        filters["excluding_ids"] = ids
-    slug = params.get("slug")
-    if slug:
-        filters["slug"] = str(slug)[:100]
-    type_name = params.get("type")
-    if type_name:
-        try:
-            filters["type"] = types.canonical_type(type_name)
-        except types.ValueInvalid as exc:
-            raise ValidationFailed(exc.message)
-    for name in BOOLEAN_FILTERS:
-        value = _boolean(params, name)
-        if value is not None:
-            filters[name] = value
-    pin_order = params.get("pin_order")
-    if pin_order not in (None, ""):
-        try:
-            filters["pin_order"] = int(str(pin_order).strip())
-        except ValueError:
-            raise ValidationFailed(f"pin_order must be a whole number, got {str(pin_order)[:40]!r}.")
-    name = params.get("name")
-    if name:
-        if len(name) > 200:
-            raise ValidationFailed("name: at most 200 characters.")
-        filters["name"] = name
-    return filters
-
-
-def list_definitions(application, filters: dict, page: PageRequest):
-    """Pinned first (by pin_order), then newest first. Returns (definitions, item_total)."""
-    queryset = AttributeDefinition.objects.filter(application=application)
-    if "excluding_ids" in filters:
-        queryset = queryset.exclude(id__in=filters["excluding_ids"])
-    if "slug" in filters:
-        queryset = queryset.filter(slug=filters["slug"])
-    if "type" in filters:
-        queryset = queryset.filter(type=filters["type"])
-    for name in (*BOOLEAN_FILTERS, "pin_order"):
-        if name in filters:
-            queryset = queryset.filter(**{name: filters[name]})
-    if "name" in filters:  # a plain fragment (regex characters are taken literally)
-        queryset = queryset.filter(name__icontains=filters["name"])
+def list_definitions(application, params, page: PageRequest):
+    """getUserAttributeDefinitions: the definitions matching the query parameters (filters.py), pinned
+    first (by pin_order), then newest first. Returns (definitions, item_total)."""
+    queryset = filter_definitions(AttributeDefinition.objects.filter(application=application), params)
     total = queryset.count()
     items = list(pinned_first(queryset)[page.offset: page.offset + page.size]) if total > page.offset else []
     return items, total
@@ -196,8 +135,3 @@ def list_customer_attributes(application, customer_id: str, page: PageRequest):
     total = queryset.count()
     items = list(queryset[page.offset: page.offset + page.size]) if total > page.offset else []
     return items, total
-
-
-def has_values(definition: AttributeDefinition) -> bool:
-    return UserAttribute.objects.filter(definition=definition).exists()
-

@@ -8,7 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from attributes import selectors, services
+from attributes import filters, selectors, services
 from attributes.presenters import attribute_dict, definition_dict
 from attributes.serializers import (
     BulkUserAttributeSerializer,
@@ -19,13 +19,18 @@ from attributes.serializers import (
 from core.actors import Actor
 from core.api.pagination import PageRequest, page_info
 from core.api.views import PAGE_PARAMS, validated
+from core.api.schema import object_id_param, platform_answers
 from core.tenancy.views import ApplicationScopedMixin
+from attributes.schema import Attribute, AttributeList, AttributesSet, Definition, DefinitionList, SuccessMessage
 from users.selectors import get_customer
 
 
+DEFINITION_ID = object_id_param("attribute_def_id", "The attribute definition's _id.")
+USER_ID = object_id_param("user_id", "The customer's _id.")
+
 
 def success(message: str) -> Response:
-    """The SDK's SuccessMessage: {"success": string}."""
+    """The SDK's SuccessMessage: {"success": "true", "message"} (attributes.schema.SuccessMessage)."""
     return Response({"success": "true", "message": message})
 
 
@@ -37,21 +42,21 @@ class DefinitionListView(ApplicationScopedMixin, APIView):
             OpenApiParameter("excluding_ids", str, description="Comma-separated definition ids to leave out."),
             OpenApiParameter("slug", str, description="Exact slug."),
             OpenApiParameter("type", str, description="string, number, boolean, date, datetime or json."),
-            *[OpenApiParameter(name, OpenApiTypes.BOOL) for name in selectors.BOOLEAN_FILTERS],
+            *[OpenApiParameter(name, OpenApiTypes.BOOL) for name in filters.BOOLEAN_FILTERS],
             OpenApiParameter("pin_order", OpenApiTypes.INT),
             OpenApiParameter("name", str, description="Case-insensitive fragment of the name."),
             *PAGE_PARAMS,
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=platform_answers(DefinitionList, 400),
     )
     def get(self, request, **kwargs):
         page = PageRequest.from_query(request.query_params)
-        filters = selectors.parse_definition_filters(request.query_params)
-        items, total = selectors.list_definitions(self.application, filters, page)
+        items, total = selectors.list_definitions(self.application, request.query_params, page)
         return Response({"items": [definition_dict(d) for d in items], "page": page_info(page, total)})
 
     @extend_schema(operation_id="createUserAttributeDefinition", summary="Create an attribute definition",
-                   request=DefinitionSerializer, responses={201: OpenApiTypes.OBJECT})
+                   request=DefinitionSerializer,
+                   responses=platform_answers({201: Definition}, 400, 409))
     def post(self, request, **kwargs):
         data = validated(DefinitionSerializer, request)
         definition = services.create_definition(self.application, data, Actor.from_request(request))
@@ -60,13 +65,14 @@ class DefinitionListView(ApplicationScopedMixin, APIView):
 
 class DefinitionDetailView(ApplicationScopedMixin, APIView):
     @extend_schema(operation_id="getUserAttributeDefinitionById", summary="Get an attribute definition",
-                   responses=OpenApiTypes.OBJECT)
+                   parameters=[DEFINITION_ID], responses=platform_answers(Definition, 400))
     def get(self, request, attribute_def_id, **kwargs):
         return Response(definition_dict(selectors.get_definition(self.application, attribute_def_id)))
 
     @extend_schema(operation_id="updateUserAttributeDefinition",
                    summary="Update an attribute definition (the fields sent; a type change converts the values)",
-                   request=DefinitionSerializer, responses=OpenApiTypes.OBJECT)
+                   parameters=[DEFINITION_ID], request=DefinitionSerializer,
+                   responses=platform_answers(Definition, 400, 409))
     def put(self, request, attribute_def_id, **kwargs):
         data = validated(DefinitionSerializer, request, partial=True)
         definition = services.update_definition(self.application, attribute_def_id, data,
@@ -74,7 +80,8 @@ class DefinitionDetailView(ApplicationScopedMixin, APIView):
         return Response(definition_dict(definition))
 
     @extend_schema(operation_id="deleteUserAttributeDefinitionById",
-                   summary="Delete an attribute definition and every value of it", responses=OpenApiTypes.OBJECT)
+                   summary="Delete an attribute definition and every value of it", parameters=[DEFINITION_ID],
+                   responses=platform_answers(SuccessMessage, 400, 409))
     def delete(self, request, attribute_def_id, **kwargs):
         removed = services.delete_definition(self.application, attribute_def_id, Actor.from_request(request))
         return success(f"Attribute definition deleted with {removed} customer value{'s' if removed != 1 else ''}.")
@@ -84,7 +91,7 @@ class UserAttributeView(ApplicationScopedMixin, APIView):
     """One customer's value of one definition."""
 
     @extend_schema(operation_id="getUserAttribute", summary="Get a customer's value of a definition",
-                   responses=OpenApiTypes.OBJECT)
+                   parameters=[DEFINITION_ID, USER_ID], responses=platform_answers(Attribute, 400))
     def get(self, request, attribute_def_id, user_id, **kwargs):
         definition = selectors.get_definition(self.application, attribute_def_id)
         customer = get_customer(self.application, user_id)
@@ -92,7 +99,8 @@ class UserAttributeView(ApplicationScopedMixin, APIView):
 
     @extend_schema(operation_id="updateUserAttribute",
                    summary="Create (201) or replace (200) a customer's value of a definition",
-                   request=UserAttributeBodySerializer, responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT})
+                   parameters=[DEFINITION_ID, USER_ID], request=UserAttributeBodySerializer,
+                   responses=platform_answers({200: Attribute, 201: Attribute}, 400))
     def put(self, request, attribute_def_id, user_id, **kwargs):
         data = validated(UserAttributeBodySerializer, request)
         attribute, created = services.set_value(
@@ -101,7 +109,7 @@ class UserAttributeView(ApplicationScopedMixin, APIView):
         return Response(attribute_dict(attribute), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(operation_id="deleteUserAttribute", summary="Delete a customer's value of a definition",
-                   responses=OpenApiTypes.OBJECT)
+                   parameters=[DEFINITION_ID, USER_ID], responses=platform_answers(SuccessMessage, 400))
     def delete(self, request, attribute_def_id, user_id, **kwargs):
         services.delete_value(self.application, attribute_def_id, user_id, Actor.from_request(request))
         return success("User attribute deleted.")
@@ -111,7 +119,7 @@ class CustomerAttributesView(ApplicationScopedMixin, APIView):
     """Every value of one customer."""
 
     @extend_schema(operation_id="getUserAttributesForUser", summary="List a customer's attribute values",
-                   parameters=PAGE_PARAMS, responses=OpenApiTypes.OBJECT)
+                   parameters=[USER_ID, *PAGE_PARAMS], responses=platform_answers(AttributeList, 400))
     def get(self, request, user_id, **kwargs):
         page = PageRequest.from_query(request.query_params)
         customer = get_customer(self.application, user_id)
@@ -120,7 +128,8 @@ class CustomerAttributesView(ApplicationScopedMixin, APIView):
 
     @extend_schema(operation_id="updateUserAttributes",
                    summary="Set several attribute values of a customer (all or nothing)",
-                   request=BulkUserAttributeSerializer, responses=OpenApiTypes.OBJECT)
+                   parameters=[USER_ID], request=BulkUserAttributeSerializer,
+                   responses=platform_answers(AttributesSet, 400))
     def post(self, request, user_id, **kwargs):
         data = validated(BulkUserAttributeSerializer, request)
         attributes = services.set_values(self.application, user_id, [dict(item) for item in data["attributes"]],
@@ -129,9 +138,9 @@ class CustomerAttributesView(ApplicationScopedMixin, APIView):
 
     @extend_schema(operation_id="deleteUserAttributesInBulk",
                    summary="Delete a customer's values of several definitions",
-                   parameters=[OpenApiParameter("definition_ids", str, description="Comma-separated, when the "
+                   parameters=[USER_ID, OpenApiParameter("definition_ids", str, description="Comma-separated, when the "
                                                 "client cannot send a DELETE body.")],
-                   request=DeleteBulkUserAttributeSerializer, responses=OpenApiTypes.OBJECT)
+                   request=DeleteBulkUserAttributeSerializer, responses=platform_answers(SuccessMessage, 400))
     def delete(self, request, user_id, **kwargs):
         if not request.data and request.query_params.get("definition_ids"):
             body = {"definition_ids": [i.strip() for i in request.query_params["definition_ids"].split(",")
@@ -148,6 +157,7 @@ class CustomerAttributesView(ApplicationScopedMixin, APIView):
 
 class AttributeByIdView(ApplicationScopedMixin, APIView):
     @extend_schema(operation_id="getUserAttributeById", summary="Get a customer's attribute value by its id",
-                   responses=OpenApiTypes.OBJECT)
+                   parameters=[object_id_param("attribute_id", "The value's _id.")],
+                   responses=platform_answers(Attribute, 400))
     def get(self, request, attribute_id, **kwargs):
         return Response(attribute_dict(selectors.get_attribute_by_id(self.application, attribute_id)))

@@ -72,6 +72,10 @@ def main(argv=None) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    from config import embedded, servers
+
+    servers.start_embedded(settings)  # the seed, the server and the workers all use them
+
     from bench import BENCH_APPLICATION_ID, BENCH_APPLICATION_NAME, BENCH_COMPANY_ID, load, report, scenarios, seed
     from bench import job_scenarios
     from bench import sessions as bench_sessions
@@ -156,10 +160,9 @@ def main(argv=None) -> int:
         if args.only:
             all_scenarios = [s for s in all_scenarios if s.key in args.only]
         with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-            from config import embedded
-
-            embedded_pg = embedded._pg_server is not None  # else PostgreSQL is elsewhere: not ours to count
-            watch = CpuWatch([server.process.pid, postmaster_pid(embedded.VAR_DIR / "pgdata") if embedded_pg else None])
+            embedded_pg = servers.postgres_started_here()  # else PostgreSQL is elsewhere: not ours to count
+            watch = CpuWatch([server.process.pid,
+                              postmaster_pid(embedded.pgdata(settings.VAR_DIR)) if embedded_pg else None])
             for scenario in all_scenarios:
                 bench_sessions.wait_for_persistence(log)
                 rows.append(measure(server, scenario, token, Path(workdir), args, use_wrk, watch))

@@ -1,10 +1,11 @@
 """Seed the bench application with N customers (one email, one Indian mobile each) through COPY.
 
 The rows are generated in Python (deterministically: the same N always gives the same data) by a
-producer thread while the main thread streams them to PostgreSQL with psycopg 3's
-``cursor.copy()``, in chunks, inside one transaction: customers, then their emails, then their
-phones. The statement-level triggers of users/migrations/0002 fire on every COPY, so
-``ApplicationCustomerCount`` is kept by the database itself; :func:`verify` checks it afterwards.
+producer thread, built by users.customer_rows as the import builds its own (the same columns and
+defaults), while the main thread streams them to PostgreSQL with psycopg 3's ``cursor.copy()``, in
+chunks, inside one transaction: customers, then their emails, then their phones. The statement-level
+triggers of users/migrations/0002 fire on every COPY, so ``ApplicationCustomerCount`` is kept by the
+database itself; :func:`verify` checks it afterwards.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from datetime import datetime, timedelta, timezone
 
 import phonenumbers
 import psycopg
+
+from users import customer_rows
+from users.contacts import Phone
+from users.customer_rows import CUSTOMERS, EMAILS, PHONES
 
 CHUNK = 50_000
 SEED = 20_240_601
@@ -53,10 +58,10 @@ HISTORY = timedelta(days=3 * 365)
 
 
 @dataclass
-class Chunk:
-    customers: bytes
-    emails: bytes
-    phones: bytes
+class Chunk:  # rows of CopyTable.row
+    customers: list
+    emails: list
+    phones: list
     rows: int
 
 
@@ -82,13 +87,12 @@ def _iso(ts: float) -> str:
 
 
 def generate(app_id: str, total: int, start: int, stop: int) -> Chunk:
-    """Rows start..stop-1 as COPY text. Row i is always the same customer (seeded per chunk)."""
+    """Rows start..stop-1 as COPY rows. Row i is always the same customer (seeded per chunk)."""
     rng = random.Random(SEED * 1_000_003 + start)
     history = HISTORY.total_seconds()
     origin = (NOW - HISTORY).timestamp()
     step = history / total
     customers, emails, phones = [], [], []
-    c_add, e_add, p_add = customers.append, emails.append, phones.append
     names = MALE + FEMALE
     n_male = len(MALE)
     rand, randrange, getrandbits = rng.random, rng.randrange, rng.getrandbits
@@ -100,28 +104,16 @@ def generate(app_id: str, total: int, start: int, stop: int) -> Chunk:
         oid = f"{int(created):08x}{getrandbits(40):010x}{i & 0xFFFFFF:06x}"
         created_s = _iso(created)
         updated_s = created_s if rand() < 0.7 else _iso(min(created + rand() * 3e7, NOW.timestamp()))
-        dob = f"{1960 + randrange(46)}-{1 + randrange(12):02d}-{1 + randrange(28):02d}" if rand() < 0.7 else "\\N"
+        dob = f"{1960 + randrange(46)}-{1 + randrange(12):02d}-{1 + randrange(28):02d}" if rand() < 0.7 else None
         email = email_of(i, first, last, randrange(1 << 16))
         username = email.split("@", 1)[0]
-        active = "f" if rand() < 0.005 else "t"
-        c_add(f"{oid}\t{app_id}\t{first.title()}\t{last.title()}\t{gender}\t{dob}\t{username}\t\tuser\t\t\t{{}}\t"
-              f"{active}\tf\t\\N\t\\N\t{created_s}\t{updated_s}\t0\n")
-        e_add(f"{email}\tt\t{'t' if rand() < 0.6 else 'f'}\tt\tt\t{app_id}\t{oid}\n")
-        phone = phone_of(i)
-        p_add(f"{phone}\t91\t+91{phone}\tt\t{'t' if rand() < 0.8 else 'f'}\tt\tt\t{app_id}\t{oid}\n")
-    return Chunk("".join(customers).encode(), "".join(emails).encode(), "".join(phones).encode(), stop - start)
-
-
-CUSTOMER_COPY = (
-    "COPY users_customer (id, application_id, first_name, last_name, gender, dob, username, profile_pic_url, "
-    "account_type, external_id, rr_id, meta, active, archived, archived_at, restore_until, created_at, "
-    "updated_at, version) FROM STDIN"
-)
-EMAIL_COPY = "COPY users_customeremail (email, \"primary\", verified, active, is_live, application_id, customer_id) FROM STDIN"
-PHONE_COPY = (
-    "COPY users_customerphone (phone, country_code, e164, \"primary\", verified, active, is_live, application_id, "
-    "customer_id) FROM STDIN"
-)
+        profile = {"first_name": first.title(), "last_name": last.title(), "gender": gender, "dob": dob}
+        customers.append(CUSTOMERS.row(customer_rows.customer_values(
+            app_id, username, profile, id=oid, active=rand() >= 0.005, created_at=created_s, updated_at=updated_s)))
+        emails.append(EMAILS.row(customer_rows.first_email(oid, app_id, email, verified=rand() < 0.6)))
+        phones.append(PHONES.row(customer_rows.first_phone(oid, app_id, Phone(phone_of(i), 91),
+                                                           verified=rand() < 0.8)))
+    return Chunk(customers, emails, phones, stop - start)
 
 
 def check_phone_validity(total: int, samples: int = 2_000) -> None:
@@ -157,7 +149,7 @@ def verify(conn: psycopg.Connection, app_id: str, total: int) -> dict:
     return found
 
 
-TABLES = ("users_customer", "users_customeremail", "users_customerphone")
+TABLES = (CUSTOMERS.table, EMAILS.table, PHONES.table)
 
 
 def wipe(conn: psycopg.Connection, app_id: str) -> None:
@@ -209,12 +201,11 @@ def seed(conn: psycopg.Connection, app_id: str, total: int, *, reseed: bool = Fa
     with conn.transaction():
         with conn.cursor() as cur:
             while (chunk := chunks.get()) is not None:
-                for name, sql, data in (("customers", CUSTOMER_COPY, chunk.customers),
-                                        ("emails", EMAIL_COPY, chunk.emails),
-                                        ("phones", PHONE_COPY, chunk.phones)):
+                for name, table, rows in (("customers", CUSTOMERS, chunk.customers),
+                                          ("emails", EMAILS, chunk.emails),
+                                          ("phones", PHONES, chunk.phones)):
                     t0 = time.perf_counter()
-                    with cur.copy(sql) as copy:
-                        copy.write(data)
+                    table.copy(cur, rows)
                     copy_seconds[name] += time.perf_counter() - t0
                 done += chunk.rows
                 if done % 250_000 == 0 or done == total:

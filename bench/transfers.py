@@ -128,9 +128,13 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
+    from config import servers
     from core.tenancy import services
+
+    servers.start_embedded(settings)
 
     call_command("migrate", verbosity=0)
     application, _ = services.create_application(company_id=990002, name=f"Transfers bench {args.rows:,}")

@@ -2,15 +2,15 @@
 
 import os
 import secrets
-import warnings
 from pathlib import Path
 
 import dj_database_url
 
+from config import embedded
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -85,18 +85,12 @@ TEMPLATES = [
     },
 ]
 
-# --- Databases: external when DATABASE_URL / REDIS_URL are set, embedded (var/) otherwise.
-if not os.environ.get("DATABASE_URL"):
-    from config import embedded
-
-    os.environ["DATABASE_URL"] = embedded.database_url()
-if not os.environ.get("REDIS_URL"):
-    from config import embedded
-
-    os.environ["REDIS_URL"] = embedded.redis_url()
-
-DATABASE_URL = os.environ["DATABASE_URL"]
-REDIS_URL = os.environ["REDIS_URL"]
+# --- Databases: external when DATABASE_URL / REDIS_URL are set, else the embedded servers of VAR_DIR. The
+# settings only compute their addresses; the entry points start them (config/servers.py).
+EMBEDDED_POSTGRES = not os.environ.get("DATABASE_URL")
+EMBEDDED_REDIS = not os.environ.get("REDIS_URL")
+DATABASE_URL = embedded.database_url(VAR_DIR) if EMBEDDED_POSTGRES else os.environ["DATABASE_URL"]
+REDIS_URL = embedded.redis_url(VAR_DIR) if EMBEDDED_REDIS else os.environ["REDIS_URL"]
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -157,10 +151,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if os.environ.get("PYTEST_VERSION"):
-    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-    WHITENOISE_USE_FINDERS = True
-    WHITENOISE_AUTOREFRESH = True
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", str(2 * 1024 * 1024)))
 
@@ -185,6 +175,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums stay where they are used (no *Enum components named after whichever field came first).
+    "POSTPROCESSING_HOOKS": ["core.api.schema.empty_query_values_are_absent"],
 }
 
 # --- Product settings

@@ -8,13 +8,13 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.http import Http404, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core import files
 from core.actors import Actor
+from core.tenancy.admin_forms import ServiceAdminForm, ServiceAdminMixin
 from core.tenancy.scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, scoped_related_queryset
 from core.api.errors import ServiceError
 from core.tenancy.models import Application
@@ -33,8 +33,8 @@ def _ids_list(text: str) -> list[str]:
     return [part for part in text.replace(",", " ").split() if part]
 
 
-class UserGroupAdminForm(forms.ModelForm):
-    """A group's editable fields; saved by groups.services from clean() (inside the admin's transaction)."""
+class UserGroupAdminForm(ServiceAdminForm):
+    """A group's editable fields, checked by the API's serializers, saved by groups.services (write())."""
 
     request = None  # set by UserGroupAdmin.get_form
 
@@ -95,7 +95,8 @@ class UserGroupAdminForm(forms.ModelForm):
             del self.fields["conditions"]
 
     def _body(self) -> dict:
-        data = self.cleaned_data
+        """The API's body for what the form holds (createUserGroup / updateUserGroup)."""
+        data, group = self.cleaned_data, self.instance
         body = {"name": data["name"], "description": data["description"], "is_active": data.get("is_active", False),
                 "whitelisted_users": _ids_list(data.get("whitelisted_users") or ""),
                 "blacklisted_users": _ids_list(data.get("blacklisted_users") or ""),
@@ -106,42 +107,42 @@ class UserGroupAdminForm(forms.ModelForm):
                 body["conditions"] = json.loads(text)
             except ValueError as exc:
                 raise forms.ValidationError(f"conditions: not valid JSON ({exc}).")
+        file_url = (data.get("file_url") or "").strip()
+        if group._state.adding:
+            body["type"] = data["type"]
+            if file_url:
+                body["file_url"] = file_url
+        elif file_url and file_url != group.file_url:
+            body["file_url"] = file_url
         return body
 
     def clean(self):
+        """Validates only, with the API's serializers; write() saves through the services."""
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        group, actor = self.instance, Actor.from_request(self.request)
-        upload = cleaned.get("upload")
-        file_url = (cleaned.get("file_url") or "").strip()
+        serializer = (serializers.CreateGroupSerializer if self.instance._state.adding
+                      else serializers.UpdateGroupSerializer)
         try:
-            with transaction.atomic():  # the edit and the upload: both or neither
-                self._save(group, cleaned, actor, upload, file_url)
+            self.validated = serializers.checked(serializer, self._body())
         except ServiceError as exc:
             raise forms.ValidationError(exc.message)
         return cleaned
 
-    def _save(self, group, cleaned, actor, upload, file_url) -> None:
-        body = self._body()
+    def write(self, actor: Actor) -> UserGroup:
+        """The edit and the upload in the admin's transaction: both or neither."""
+        group, upload = self.instance, self.cleaned_data.get("upload")
         if group._state.adding:
-            body["type"] = cleaned["type"]
-            if file_url:
-                body["file_url"] = file_url
-            self.instance = services.create_group(cleaned["application"], serializers.parse_create(body), actor,
-                                                  uploaded=upload)
-            return
-        application = group.application
-        if file_url and file_url != group.file_url:
-            body["file_url"] = file_url
-        self.instance = services.update_group(application, group.pk, serializers.parse_update(body), actor)
+            return services.create_group(self.cleaned_data["application"], self.validated, actor, uploaded=upload)
+        group = services.update_group(group.application, group.pk, self.validated, actor)
         if upload is not None:
-            self.instance = services.upload_file(application, group.pk, upload, actor,
-                                                 mode=cleaned.get("upload_mode") or processing.REPLACE)
+            group = services.upload_file(group.application, group.pk, upload, actor,
+                                         mode=self.cleaned_data.get("upload_mode") or processing.REPLACE)
+        return group
 
 
 @admin.register(UserGroup)
-class UserGroupAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class UserGroupAdmin(ServiceAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     company_field = "application__company"
     form = UserGroupAdminForm
     change_form_template = "admin/customer_groups/usergroup/change_form.html"
@@ -176,9 +177,6 @@ class UserGroupAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         kwargs["fields"] = None  # the form declares its fields; none is a model field written by the form
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"request": request})
-
-    def save_model(self, request, obj, form, change):
-        """Saved already: the form's clean() called the service."""
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -5,6 +5,7 @@ from core import files
 from core.timefmt import iso
 from groups import selectors
 from groups.models import UserGroup
+from groups.schema import Condition, Group
 
 
 def file_link(group: UserGroup, request=None) -> str:
@@ -14,14 +15,14 @@ def file_link(group: UserGroup, request=None) -> str:
     return files.signed_url(group.file_url, request)
 
 
-def condition_dict(condition: dict, definitions: dict) -> dict:
+def condition_dict(condition: dict, definitions: dict) -> Condition:
     definition = definitions.get(condition.get("user_attribute_definition_id"))
     return {"user_attribute_definition_id": condition.get("user_attribute_definition_id", ""),
             "type": condition.get("type", ""), "value": str(condition.get("value", "")),
             "key": definition.slug if definition is not None else ""}
 
 
-def group_dict(group: UserGroup, request=None, *, definitions: dict | None = None) -> dict:
+def group_dict(group: UserGroup, request=None, *, definitions: dict | None = None) -> Group:
     if definitions is None:
         definitions = selectors.definitions_of([group])
     job = group.job

@@ -12,11 +12,11 @@ The steps (docs/groups.md, "Processing"):
 2. ``apply``, in the runner's transaction:
    a. the group row is locked FOR KEY SHARE (it cannot be deleted meanwhile; edits still go through);
    b. the rows stream into a temporary staging table with ``COPY``: per row its number, which column
-      names the customer (user_id, else email, else phone_number), the lookup key (lower-cased id or
-      email; a phone as ``+<country code><digits>``) and the action; malformed rows carry their error;
+      names the customer (user_id, else email, else phone_number), the lookup key (the lower-cased id;
+      the email and the phone as users.contacts stores them: normalised address, E.164) and the action;
+      malformed rows carry their error;
    c. keys become customers with one hash join per kind: ``users_customer`` (live), the live emails,
-      the live phones (``e164``; a second candidate for numbers written with the country code but
-      without "+");
+      the live phones (``e164``);
    d. rows that failed or matched nobody go to ``core_joberror`` with one ``INSERT … SELECT`` (the
       runner writes the error CSV from them when the job completes);
    e. the membership changes with one ``DELETE`` and one ``INSERT … SELECT … ON CONFLICT DO NOTHING``:
@@ -30,12 +30,9 @@ Nothing here loops over rows in the database: Python only parses the CSV and fee
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -43,9 +40,10 @@ from django.db import connection
 from django.utils import timezone
 
 from core import files, jobs
-from core.files import downloads
 from core.api.errors import ServiceError, ValidationFailed
+from core.files import csvrows, downloads
 from groups.models import Membership, UserGroup
+from users import contacts
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +60,6 @@ ACTION_COLUMN = "action"
 ANALYZE_AFTER_ROWS = 10_000  # membership rows changed by one job before the table is analysed at once
 
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
-_PHONE_TEXT = re.compile(r"\+?[0-9][0-9 ()\-./]*")
-_NOT_DIGIT = re.compile(r"\D")
 
 _MEMBERSHIP = Membership._meta.db_table
 _GROUPS = UserGroup._meta.db_table
@@ -91,16 +87,17 @@ class Columns:
 
 @dataclass
 class Stager:
-    """Turns one input row into a staging row: (row_number, kind, ref, key, alt_key, action, error)."""
+    """Turns one input row into a staging row: (row_number, kind, ref, key, action, error)."""
 
     mode: str
-    country_code: str
+    country_code: int  # of phone numbers written without +CC
     removes: int = 0
 
     def row(self, row_number: int, user_id: str, email: str, phone: str, action: str | None) -> tuple:
+        """The values come stripped (core.files.csvrows, the user_data serializer)."""
         error = None
         if action:
-            action = action.strip().lower()
+            action = action.lower()
             if action not in (ADD, REMOVE):
                 error = "action must be add or remove"
         elif self.mode == PATCH:
@@ -109,34 +106,26 @@ class Stager:
             action = ADD
         if action == REMOVE:
             self.removes += 1
-        user_id, email, phone = user_id.strip(), email.strip(), phone.strip()
-        alt_key = None
         if user_id:
             kind, ref, key = "user_id", user_id, user_id.lower()
             if not _OBJECT_ID.fullmatch(key):
                 error = "user_id must be 24 hexadecimal characters"
         elif email:
-            kind, ref, key = "email", email, email.lower()
-            if "@" not in key or len(key) > 254:
-                error = "email is not an email address"
+            kind, ref = "email", email
+            if "@" not in email or len(email) > 254:
+                key, error = None, "email is not an email address"
+            else:  # an address no customer can have matches nobody
+                key = contacts.email_or_none(email)
         elif phone:
             kind, ref = "phone_number", phone
-            digits = _NOT_DIGIT.sub("", phone)
-            if not _PHONE_TEXT.fullmatch(phone) or not 4 <= len(digits) <= 17:
+            if not contacts.written_as_phone(phone):
                 key, error = None, "phone_number is not a phone number"
-            elif phone.startswith("+"):
-                key = "+" + digits
-            elif digits.startswith("00"):  # international prefix
-                key = "+" + digits[2:]
-            else:  # a national number (a leading trunk 0 dropped) in DEFAULT_PHONE_COUNTRY_CODE ...
-                key = "+" + self.country_code + digits.lstrip("0")
-                if digits.startswith(self.country_code):  # ... or the country code written without "+"
-                    alt_key = "+" + digits
+            else:  # an invalid number matches nobody
+                key = contacts.e164_or_none(phone, self.country_code)
         else:
             kind, ref, key = "", "", None
             error = "the row names no customer: give user_id, email or phone_number"
-        return row_number, kind, ref[:500], key if error is None else None, alt_key, action if not error else None, \
-            error
+        return row_number, kind, ref[:500], key if error is None else None, action if not error else None, error
 
 
 # ----------------------------------------------------------------------------- reading the input
@@ -144,61 +133,14 @@ class Stager:
 SOURCE = "the group file"
 
 
-@contextmanager
-def _csv_reader(name: str):
-    """(header, reader over the data rows) of a stored CSV, by core.files.csvrows' rules: UTF-8 with or without
-    a BOM, strict quoting, a header naming the columns once each."""
-    with files.open_file(name) as stored:
-        text = io.TextIOWrapper(stored, encoding="utf-8-sig", newline="")
-        try:
-            reader = csv.reader(text, strict=True)
-            try:
-                header = next(reader, None)
-            except UnicodeDecodeError:
-                raise ValidationFailed(f"{SOURCE} is not UTF-8 text (row 1).") from None
-            except csv.Error as exc:
-                raise ValidationFailed(f"{SOURCE} is not valid CSV (row 1: {exc}).") from None
-            if header is None or not any(cell.strip() for cell in header):
-                raise ValidationFailed(f"{SOURCE} is empty: its first row must name the columns.")
-            header = [cell.strip() for cell in header]
-            repeated = sorted({c for c in header if c and header.count(c) > 1})
-            if repeated:
-                raise ValidationFailed(f"{SOURCE} names the column(s) {', '.join(repeated)} more than once.")
-            yield header, reader
-        finally:
-            text.detach()
-
-
 def file_rows(name: str, mode: str, stager: Stager):
-    """The staging rows of a stored CSV file (ValidationFailed for a file that cannot be read).
-
-    Rows are numbered as core.files.csvrows does (header = row 1; blank rows skipped, their numbers not
-    reused; cells stripped) without building a dict per row: a million rows in about a second."""
-    with _csv_reader(name) as (header, reader):
-        columns = Columns(header, mode)
-        positions = [header.index(c) if c else -1 for c in (columns.user_id, columns.email, columns.phone,
-                                                             columns.action)]
-        width = max(positions) + 1
-        i_user, i_email, i_phone, i_action = positions
+    """The staging rows of a stored CSV file (ValidationFailed for a file that cannot be read)."""
+    with files.open_file(name) as stored, csvrows.open_csv(stored, source=SOURCE) as rows:
+        columns = Columns(rows.header, mode)
         stage = stager.row
-        row_number = 1
-        try:
-            for cells in reader:
-                row_number += 1
-                if len(cells) < width:
-                    if not any(cell.strip() for cell in cells):
-                        continue  # a blank row
-                    cells = cells + [""] * (width - len(cells))
-                user_id = cells[i_user] if i_user >= 0 else ""
-                email = cells[i_email] if i_email >= 0 else ""
-                phone = cells[i_phone] if i_phone >= 0 else ""
-                if not (user_id or email or phone) and not any(cell.strip() for cell in cells):
-                    continue  # a row of empty cells
-                yield stage(row_number, user_id, email, phone, cells[i_action] if i_action >= 0 else None)
-        except UnicodeDecodeError:
-            raise ValidationFailed(f"{SOURCE} is not UTF-8 text (row {row_number}).") from None
-        except csv.Error as exc:
-            raise ValidationFailed(f"{SOURCE} is not valid CSV (row {row_number}: {exc}).") from None
+        for row_number, (user_id, email, phone, action) in rows.select(columns.user_id, columns.email, columns.phone,
+                                                                       columns.action):
+            yield stage(row_number, user_id, email, phone, action if columns.action else None)
 
 
 def json_rows(user_data: list, stager: Stager):
@@ -210,8 +152,8 @@ def json_rows(user_data: list, stager: Stager):
 
 def check_file(name: str, mode: str) -> None:
     """Fail early (before the transaction) for a file that is not CSV or lacks the needed columns."""
-    with _csv_reader(name) as (header, _reader):
-        Columns(header, mode)
+    with files.open_file(name) as stored, csvrows.open_csv(stored, source=SOURCE) as rows:
+        Columns(rows.header, mode)
 
 
 # ----------------------------------------------------------------------------- the job
@@ -240,7 +182,7 @@ class GroupMembershipJob:
     def apply(self, job, rows):
         (source,) = rows
         payload = job.payload
-        stager = Stager(payload["mode"], str(settings.DEFAULT_PHONE_COUNTRY_CODE))
+        stager = Stager(payload["mode"], settings.DEFAULT_PHONE_COUNTRY_CODE)
         if source["source"] == "file":
             staged = file_rows(source["name"], payload["mode"], stager)
         else:
@@ -314,8 +256,8 @@ class _Steps:
 def _stage(cursor, staged) -> None:
     cursor.execute("DROP TABLE IF EXISTS pg_temp.group_rows, pg_temp.group_found")
     cursor.execute("CREATE TEMP TABLE group_rows (row_number integer NOT NULL, kind text NOT NULL, ref text NOT NULL, "
-                   "key text, alt_key text, action text, error text) ON COMMIT DROP")
-    with cursor.cursor.copy("COPY group_rows (row_number, kind, ref, key, alt_key, action, error) FROM STDIN") as copy:
+                   "key text, action text, error text) ON COMMIT DROP")
+    with cursor.cursor.copy("COPY group_rows (row_number, kind, ref, key, action, error) FROM STDIN") as copy:
         write = copy.write_row
         for row in staged:
             write(row)
@@ -337,10 +279,6 @@ def _resolve(cursor, application_id: str) -> None:
                    "JOIN users_customerphone p ON p.e164 = r.key "
                    "WHERE r.kind = 'phone_number' AND r.error IS NULL AND p.application_id = %(app)s "
                    "AND p.is_live", app)
-    cursor.execute("INSERT INTO group_found SELECT r.row_number, p.customer_id, r.action FROM group_rows r "
-                   "JOIN users_customerphone p ON p.e164 = r.alt_key "
-                   "WHERE r.alt_key IS NOT NULL AND r.error IS NULL AND p.application_id = %(app)s AND p.is_live "
-                   "AND NOT EXISTS (SELECT FROM group_found f WHERE f.row_number = r.row_number)", app)
     cursor.execute("ANALYZE group_found")
 
 

@@ -12,7 +12,6 @@ Archived customers are never listed or counted (restored ones come back: the mem
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Case, CharField, F, Value, When
 
 from attributes import conditions as attribute_conditions
 from attributes.models import AttributeDefinition
@@ -20,26 +19,12 @@ from core.api.errors import Conflict, NotFound, ValidationFailed
 from core.ids import is_object_id
 from core.jobs.models import Job
 from core.api.pagination import PageRequest
+from groups.filters import filter_groups
 from groups.models import Membership, UserGroup
 from users import search
 from users.selectors import customers_matching
 
-TYPE_SPELLINGS = {
-    UserGroup.BULK: ("bulk", "file", "file_url", "csv", "json", "manual", "static", "upload"),
-    UserGroup.CONDITIONAL: ("conditional", "condition", "conditions", "attribute", "attributes", "dynamic", "rule",
-                            "rules"),
-}
-_TYPE_OF = {spelling: kind for kind, spellings in TYPE_SPELLINGS.items() for spelling in spellings}
-STATUS_VALUES = [status for status, _ in UserGroup.STATUSES]
 _MEMBERSHIP = Membership._meta.db_table
-
-
-def normalize_type(raw, field: str = "type") -> str:
-    """``bulk`` or ``conditional`` from any accepted spelling (file, csv, json → bulk; conditions → conditional)."""
-    if not isinstance(raw, str) or raw.strip().lower() not in _TYPE_OF:
-        raise ValidationFailed(f"{field} must be bulk (a file or JSON of customers; also file, csv, json) or "
-                               "conditional (conditions on customer attributes).", code="invalid_group_type")
-    return _TYPE_OF[raw.strip().lower()]
 
 
 # ----------------------------------------------------------------------------- status
@@ -55,13 +40,6 @@ def effective_status(group: UserGroup) -> str:
         if job.status in (Job.FAILED, Job.CANCELLED):
             return UserGroup.FAILED
     return group.status
-
-
-STATUS_EXPRESSION = Case(
-    When(job__status=Job.PENDING, then=Value(UserGroup.PENDING)),
-    When(job__status=Job.PROCESSING, then=Value(UserGroup.PROCESSING)),
-    When(job__status__in=[Job.FAILED, Job.CANCELLED], then=Value(UserGroup.FAILED)),
-    default=F("status"), output_field=CharField())
 
 
 # ----------------------------------------------------------------------------- one group, lists
@@ -87,40 +65,9 @@ def get_group(application, group_id, *, lock: bool = False) -> UserGroup:
     return group
 
 
-def parse_group_filters(params) -> dict:
-    """getUserGroups' filters: name (contains, case-insensitive), type, status, group_uid."""
-    filters = {}
-    name = (params.get("name") or "").strip()
-    if name:
-        if "\x00" in name:
-            raise ValidationFailed("name must not contain NUL characters.")
-        filters["name"] = name[:200]
-    if (params.get("type") or "").strip():
-        filters["type"] = normalize_type(params["type"])
-    status = (params.get("status") or "").strip().lower()
-    if status:
-        if status not in STATUS_VALUES:
-            raise ValidationFailed(f"status must be one of {', '.join(STATUS_VALUES)}.")
-        filters["status"] = status
-    uid = (params.get("group_uid") or "").strip()
-    if uid:
-        if not uid.isdecimal() or len(uid) > 9:
-            raise ValidationFailed(f"group_uid must be a whole number, got {uid[:40]!r}.")
-        filters["uid"] = int(uid)
-    return filters
-
-
-def list_groups(application, filters: dict, page: PageRequest) -> tuple[list[UserGroup], int]:
-    """Newest first (highest uid)."""
-    queryset = groups_of(application)
-    if "name" in filters:
-        queryset = queryset.filter(name__icontains=filters["name"])
-    if "type" in filters:
-        queryset = queryset.filter(type=filters["type"])
-    if "uid" in filters:
-        queryset = queryset.filter(uid=filters["uid"])
-    if "status" in filters:
-        queryset = queryset.annotate(current_status=STATUS_EXPRESSION).filter(current_status=filters["status"])
+def list_groups(application, params, page: PageRequest) -> tuple[list[UserGroup], int]:
+    """getUserGroups: the groups the query parameters select (groups.filters), newest first (highest uid)."""
+    queryset = filter_groups(groups_of(application), params)
     total = queryset.count()
     return list(queryset.order_by("-uid")[page.offset:page.offset + page.size]), total
 

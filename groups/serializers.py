@@ -3,7 +3,10 @@ fields go with which type, what must exist) live in groups/services.py.
 
 Bodies: CreateUserGroup (createUserGroup), UpdateUserGroupSchema (updateUserGroup, PUT) and
 PartialUserGroupUpdateSchema (updateUserGroupPartially, PATCH) of the SDK 3.4.2, plus seed 002's
-``blacklisted_users`` / ``whitelisted_users`` and ``tags``. Unknown keys are ignored, as the SDK allows.
+``blacklisted_users`` / ``whitelisted_users`` and ``tags``. Unknown keys are ignored, as the SDK allows;
+``null`` is the same as leaving a key out. The API uses them through core.api.views.validated(), the
+admin through :func:`checked`. A refusal is the service's ValidationFailed with the API's sentence
+("name must be a string."), raised by the first field that refuses, in the order declared.
 """
 
 from __future__ import annotations
@@ -11,50 +14,114 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from rest_framework import serializers
+from rest_framework.fields import SkipField, empty
 
 from core.api.errors import ValidationFailed
 from core.ids import is_object_id
-from groups import selectors
+from groups import states
 
 MAX_TAGS = 50
 PATCH_SOURCES = {"file_url": "file_url", "file": "file_url", "csv": "file_url", "url": "file_url", "json": "json"}
 USER_DATA_KEYS = ("user_id", "email", "phone_number")
 
 
-def _body(body) -> dict:
-    if not isinstance(body, dict):
-        raise ValidationFailed("The request body must be a JSON object.")
-    return body
+def _field_error(name: str, message: str, detail: str) -> ValidationFailed:
+    return ValidationFailed(message, meta={"errors": {name: [detail]}})
 
 
-def _text(body: dict, name: str, *, max_length: int, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise ValidationFailed(f"{name} is required.", meta={"errors": {name: ["This field is required."]}})
-        return None
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{name} must be a string.", meta={"errors": {name: ["Must be a string."]}})
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed(f"{name} must not be blank.", meta={"errors": {name: ["Must not be blank."]}})
-    if len(value) > max_length:
-        raise ValidationFailed(f"{name} must be at most {max_length} characters.")
-    if "\x00" in value:
-        raise ValidationFailed(f"{name} must not contain NUL characters.")
-    return value
+class _GroupField(serializers.Field):
+    """null is the same as absent: a required field refuses both, an optional one leaves the key out."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        if data is empty or data is None:
+            if self.required:
+                raise _field_error(self.field_name, f"{self.field_name} is required.", "This field is required.")
+            raise SkipField()
+        return False, data
+
+    def to_representation(self, value):
+        return value
 
 
-def _file_url(body: dict) -> str | None:
-    value = body.get("file_url")
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationFailed("file_url must be a string (an http or https URL of a CSV file).")
-    value = value.strip()
-    if len(value) > 2000:
-        raise ValidationFailed("file_url must be at most 2000 characters.")
-    return value or None
+class GroupTextField(_GroupField):
+    def __init__(self, *, max_length: int, allow_blank: bool = False, **kwargs):
+        self.max_length, self.allow_blank = max_length, allow_blank
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        name = self.field_name
+        if not isinstance(data, str):
+            raise _field_error(name, f"{name} must be a string.", "Must be a string.")
+        value = data.strip()
+        if not value and self.required:
+            raise _field_error(name, f"{name} must not be blank.", "Must not be blank.")
+        if len(value) > self.max_length:
+            raise ValidationFailed(f"{name} must be at most {self.max_length} characters.")
+        if "\x00" in value:
+            raise ValidationFailed(f"{name} must not contain NUL characters.")
+        if not value and not self.allow_blank:
+            raise ValidationFailed(f"{name} must not be blank.")
+        return value
+
+
+class FileUrlField(_GroupField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise ValidationFailed("file_url must be a string (an http or https URL of a CSV file).")
+        value = data.strip()
+        if len(value) > 2000:
+            raise ValidationFailed("file_url must be at most 2000 characters.")
+        if not value:
+            raise SkipField()
+        return value
+
+
+class UserIdsField(_GroupField):
+    """whitelisted_users / blacklisted_users: customer ids, lower-cased, each once."""
+
+    def to_internal_value(self, data):
+        name = self.field_name
+        if not isinstance(data, list) or not all(isinstance(u, str) for u in data):
+            raise ValidationFailed(f"{name} must be a list of user ids.")
+        if len(data) > settings.GROUP_MAX_LISTED_USERS:
+            raise ValidationFailed(f"{name}: at most {settings.GROUP_MAX_LISTED_USERS} user ids.")
+        ids = list(dict.fromkeys(u.strip().lower() for u in data))
+        bad = [u for u in ids if not is_object_id(u)]
+        if bad:
+            listed = ", ".join(repr(b[:40]) for b in bad[:5])
+            verb = "is not a user id" if len(bad) == 1 else "are not user ids"
+            raise ValidationFailed(f"{name}: {listed} {verb} (24 hex characters).")
+        return ids
+
+
+class TagsField(_GroupField):
+    def to_internal_value(self, data):
+        if not isinstance(data, list) or not all(isinstance(t, str) and 0 < len(t.strip()) <= 100 for t in data) \
+                or len(data) > MAX_TAGS:
+            raise ValidationFailed(f"tags must be a list of at most {MAX_TAGS} non-blank strings of up to 100 "
+                                   "characters.")
+        return list(dict.fromkeys(t.strip() for t in data))
+
+
+class FlagField(_GroupField):
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            raise ValidationFailed(f"{self.field_name} must be true or false.")
+        return data
+
+
+class GroupTypeField(_GroupField):
+    """bulk or conditional, from any spelling states.normalize_type accepts; "" is no type."""
+
+    def to_internal_value(self, data):
+        if data == "":
+            raise SkipField()
+        return states.normalize_type(data)
 
 
 def condition_value_text(value, where: str) -> str:
@@ -68,16 +135,17 @@ def condition_value_text(value, where: str) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _conditions(body: dict) -> list[dict] | None:
-    raw = body.get("conditions")
-    if raw is None:
-        return None
-    if not isinstance(raw, list):
-        raise ValidationFailed("conditions must be a list of {user_attribute_definition_id, type, value}.",
-                               code="invalid_condition")
-    conditions = []
-    for i, item in enumerate(raw):
-        where = f"conditions[{i}]"
+class ConditionsField(_GroupField):
+    """[{user_attribute_definition_id, type, value}]: shapes only; attributes.conditions judges them."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            raise ValidationFailed("conditions must be a list of {user_attribute_definition_id, type, value}.",
+                                   code="invalid_condition")
+        return [self._condition(item, f"conditions[{i}]") for i, item in enumerate(data)]
+
+    @staticmethod
+    def _condition(item, where: str) -> dict:
         if not isinstance(item, dict):
             raise ValidationFailed(f"{where} must be an object.", code="invalid_condition")
         definition_id = item.get("user_attribute_definition_id")
@@ -90,38 +158,11 @@ def _conditions(body: dict) -> list[dict] | None:
                                    "is, nis, sw, ew, in, nin).", code="invalid_condition")
         if "value" not in item:
             raise ValidationFailed(f"{where}.value is required.", code="invalid_condition")
-        conditions.append({"user_attribute_definition_id": definition_id.strip(), "type": operator.strip().lower(),
-                           "value": condition_value_text(item["value"], where)})
-    return conditions
+        return {"user_attribute_definition_id": definition_id.strip(), "type": operator.strip().lower(),
+                "value": condition_value_text(item["value"], where)}
 
 
-def _user_ids(body: dict, name: str) -> list[str] | None:
-    raw = body.get(name)
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or not all(isinstance(u, str) for u in raw):
-        raise ValidationFailed(f"{name} must be a list of user ids.")
-    if len(raw) > settings.GROUP_MAX_LISTED_USERS:
-        raise ValidationFailed(f"{name}: at most {settings.GROUP_MAX_LISTED_USERS} user ids.")
-    ids = list(dict.fromkeys(u.strip().lower() for u in raw))
-    bad = [u for u in ids if not is_object_id(u)]
-    if bad:
-        raise ValidationFailed(f"{name}: {', '.join(repr(b[:40]) for b in bad[:5])} "
-                               f"{'is not a user id' if len(bad) == 1 else 'are not user ids'} (24 hex characters).")
-    return ids
-
-
-def _tags(body: dict) -> list[str] | None:
-    raw = body.get("tags")
-    if raw is None:
-        return None
-    if not isinstance(raw, list) or not all(isinstance(t, str) and 0 < len(t.strip()) <= 100 for t in raw) \
-            or len(raw) > MAX_TAGS:
-        raise ValidationFailed(f"tags must be a list of at most {MAX_TAGS} non-blank strings of up to 100 characters.")
-    return list(dict.fromkeys(t.strip() for t in raw))
-
-
-def user_data(raw) -> list[dict]:
+def user_data_items(raw) -> list[dict]:
     """UserGroupUpdateData items: {user_id | email | phone_number, action: add | remove}; a malformed item
     is a 400 naming it (an item that names no existing customer is an error row of the change instead)."""
     if not isinstance(raw, list) or not raw:
@@ -151,76 +192,83 @@ def user_data(raw) -> list[dict]:
     return items
 
 
-def _common(body: dict) -> dict:
-    data = {
-        "name": _text(body, "name", max_length=200),
-        "description": _text(body, "description", max_length=2000),
-        "file_url": _file_url(body),
-        "whitelisted_users": _user_ids(body, "whitelisted_users"),
-        "blacklisted_users": _user_ids(body, "blacklisted_users"),
-        "tags": _tags(body),
-        "is_active": _flag(body, "is_active"),
-    }
-    return data
+class UserDataField(_GroupField):
+    def to_internal_value(self, data):
+        return user_data_items(data)
 
 
-def _flag(body: dict, name: str) -> bool | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, bool):
-        raise ValidationFailed(f"{name} must be true or false.")
-    return value
+class RawField(_GroupField):
+    """A value the serializer's validate() judges together with others."""
+
+    def to_internal_value(self, data):
+        return data
 
 
-def parse_create(body) -> dict:
+class _GroupBodySerializer(serializers.Serializer):
+    whitelisted_users = UserIdsField()
+    blacklisted_users = UserIdsField()
+    tags = TagsField()
+    is_active = FlagField()
+
+
+class CreateGroupSerializer(_GroupBodySerializer):
     """createUserGroup: name and description required; type bulk | conditional (or inferred)."""
-    body = _body(body)
-    data = _common(body)
-    data["name"] = _text(body, "name", max_length=200, required=True)
-    data["description"] = _text(body, "description", max_length=2000, required=True)
-    data["conditions"] = _conditions(body)
-    raw_type = body.get("type")
-    data["type"] = selectors.normalize_type(raw_type) if raw_type not in (None, "") else None
-    data["user_data"] = user_data(body["user_data"]) if body.get("user_data") is not None else None
-    return {k: v for k, v in data.items() if v is not None}
+
+    name = GroupTextField(max_length=200, required=True)
+    description = GroupTextField(max_length=2000, required=True)
+    file_url = FileUrlField()
+    conditions = ConditionsField()
+    type = GroupTypeField()
+    user_data = UserDataField()
 
 
-def parse_update(body) -> dict:
+class UpdateGroupSerializer(_GroupBodySerializer):
     """updateUserGroup (PUT): the fields sent."""
-    body = _body(body)
-    data = _common(body)
-    data["conditions"] = _conditions(body)
-    raw_type = body.get("type")
-    data["type"] = selectors.normalize_type(raw_type) if raw_type not in (None, "") else None
-    for name in ("name", "description"):
-        if data[name] is not None and not data[name]:
-            raise ValidationFailed(f"{name} must not be blank.")
-    return {k: v for k, v in data.items() if v is not None}
+
+    name = GroupTextField(max_length=200)
+    description = GroupTextField(max_length=2000)
+    file_url = FileUrlField()
+    conditions = ConditionsField()
+    type = GroupTypeField()
 
 
-def parse_patch(body) -> dict:
+class PatchGroupSerializer(_GroupBodySerializer):
     """updateUserGroupPartially (PATCH): ``type`` says where the changes come from: file_url (default) or
     json (``user_data``)."""
-    body = _body(body)
-    data = _common(body)
-    for name in ("name", "description"):
-        if data[name] is not None and not data[name]:
-            raise ValidationFailed(f"{name} must not be blank.")
-    raw_type = body.get("type")
-    source = None
-    if raw_type not in (None, ""):
-        if not isinstance(raw_type, str) or raw_type.strip().lower() not in PATCH_SOURCES:
-            raise ValidationFailed("type must be file_url (changes in a CSV file at file_url) or json (changes in "
-                                   "user_data).")
-        source = PATCH_SOURCES[raw_type.strip().lower()]
-    has_user_data = body.get("user_data") not in (None, [])
-    if source is None:
-        source = "json" if has_user_data else "file_url"
-    if source == "json":
-        if data["file_url"] is not None:
-            raise ValidationFailed("file_url goes with type file_url; with type json send user_data.")
-        data["user_data"] = user_data(body.get("user_data"))
-    elif has_user_data:
-        raise ValidationFailed("user_data goes with type json; with type file_url send file_url.")
-    if body.get("conditions") is not None:
-        raise ValidationFailed("conditions are changed with updateUserGroup (PUT), not with a partial update.")
-    return {k: v for k, v in data.items() if v is not None}
+
+    name = GroupTextField(max_length=200)
+    description = GroupTextField(max_length=2000)
+    file_url = FileUrlField()
+    type = RawField()
+    user_data = RawField()
+    conditions = RawField()
+
+    def validate(self, attrs):
+        raw_type, raw_user_data = attrs.pop("type", None), attrs.pop("user_data", None)
+        source = None
+        if raw_type not in (None, ""):
+            if not isinstance(raw_type, str) or raw_type.strip().lower() not in PATCH_SOURCES:
+                raise ValidationFailed("type must be file_url (changes in a CSV file at file_url) or json (changes "
+                                       "in user_data).")
+            source = PATCH_SOURCES[raw_type.strip().lower()]
+        has_user_data = raw_user_data not in (None, [])
+        if source is None:
+            source = "json" if has_user_data else "file_url"
+        if source == "json":
+            if "file_url" in attrs:
+                raise ValidationFailed("file_url goes with type file_url; with type json send user_data.")
+            attrs["user_data"] = user_data_items(raw_user_data)
+        elif has_user_data:
+            raise ValidationFailed("user_data goes with type json; with type file_url send file_url.")
+        if attrs.pop("conditions", None) is not None:
+            raise ValidationFailed("conditions are changed with updateUserGroup (PUT), not with a partial update.")
+        return attrs
+
+
+def checked(serializer_class, body: dict) -> dict:
+    """A body the admin built, checked as the API checks it (core.api.views.validated)."""
+    serializer = serializer_class(data=body)
+    if not serializer.is_valid():  # our fields refuse with ValidationFailed; this is DRF's own refusal
+        name, messages = next(iter(serializer.errors.items()))
+        raise ValidationFailed(f"{name}: {messages[0]}")
+    return dict(serializer.validated_data)

@@ -10,16 +10,15 @@ from rest_framework.views import APIView
 
 from core.actors import Actor
 from core.api.pagination import PageRequest, page_info
+from core.api.views import validated
 from core.tenancy.views import ApplicationScopedMixin
-from groups import selectors, serializers, services
+from groups import selectors, serializers, services, states
 from groups.presenters import group_dict
+from core.api.schema import PAGE_PARAMS, platform_answers
+from groups.schema import Group, GroupList
 from users.presenters import customer_dict
-from users.schema import CustomerListResponse
+from users.schema import CustomerList
 
-PAGE_PARAMS = [
-    OpenApiParameter("page_no", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (default 10, max MAX_PAGE_SIZE)."),
-]
 GROUP_ID = OpenApiParameter("group_id", str, OpenApiParameter.PATH,
                             description="The group's 24-hex _id, or its uid (a number).")
 
@@ -35,53 +34,55 @@ class GroupListView(ApplicationScopedMixin, APIView):
             *PAGE_PARAMS,
             OpenApiParameter("name", str, description="Part of the name (case-insensitive)."),
             OpenApiParameter("type", str, description="bulk (file / JSON) or conditional."),
-            OpenApiParameter("status", str, enum=selectors.STATUS_VALUES),
+            OpenApiParameter("status", str, enum=states.STATUS_VALUES),
             OpenApiParameter("group_uid", OpenApiTypes.INT, description="The group's uid."),
         ],
-        responses=OpenApiTypes.OBJECT)
+        responses=platform_answers(GroupList, 400))
     def get(self, request, **kwargs):
         page = PageRequest.from_query(request.query_params)
-        groups, total = selectors.list_groups(self.application, selectors.parse_group_filters(request.query_params),
-                                              page)
+        groups, total = selectors.list_groups(self.application, request.query_params, page)
         definitions = selectors.definitions_of(groups)
         return Response({"items": [group_dict(g, request, definitions=definitions) for g in groups],
                          "page": page_info(page, total)})
 
     @extend_schema(operation_id="createUserGroup",
                    summary="Create a customer group: from a CSV file (file_url) or from attribute conditions",
-                   request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+                   request=OpenApiTypes.OBJECT, responses=platform_answers({201: Group}, 400))
     def post(self, request, **kwargs):
-        group = services.create_group(self.application, serializers.parse_create(request.data),
+        group = services.create_group(self.application, validated(serializers.CreateGroupSerializer, request),
                                       Actor.from_request(request))
         return _group_response(request, group, status.HTTP_201_CREATED)
 
 
 class GroupDetailView(ApplicationScopedMixin, APIView):
     @extend_schema(operation_id="getUserGroupById", summary="Get a customer group (status, progress, error file)",
-                   parameters=[GROUP_ID], responses=OpenApiTypes.OBJECT)
+                   parameters=[GROUP_ID], responses=platform_answers(Group, 400))
     def get(self, request, group_id, **kwargs):
         return _group_response(request, selectors.get_group(self.application, group_id))
 
     @extend_schema(operation_id="updateUserGroup",
                    summary="Update a group: name, description, conditions, or a new file (the whole membership)",
-                   parameters=[GROUP_ID], request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+                   parameters=[GROUP_ID], request=OpenApiTypes.OBJECT,
+                   responses=platform_answers(Group, 400, 409))
     def put(self, request, group_id, **kwargs):
-        group = services.update_group(self.application, group_id, serializers.parse_update(request.data),
-                                      Actor.from_request(request))
+        data = validated(serializers.UpdateGroupSerializer, request)
+        group = services.update_group(self.application, group_id, data, Actor.from_request(request))
         return _group_response(request, group)
 
     @extend_schema(operation_id="updateUserGroupPartially",
                    summary="Add / remove customers (a CSV with an action column, or user_data), white / blacklists",
-                   parameters=[GROUP_ID], request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+                   parameters=[GROUP_ID], request=OpenApiTypes.OBJECT,
+                   responses=platform_answers(Group, 400, 409))
     def patch(self, request, group_id, **kwargs):
-        group = services.patch_group(self.application, group_id, serializers.parse_patch(request.data),
-                                     Actor.from_request(request))
+        data = validated(serializers.PatchGroupSerializer, request)
+        group = services.patch_group(self.application, group_id, data, Actor.from_request(request))
         return _group_response(request, group)
 
 
 class GroupUsersView(ApplicationScopedMixin, APIView):
     @extend_schema(operation_id="getUserGroupUsers", summary="The customers of a group, newest first",
-                   parameters=[GROUP_ID, *PAGE_PARAMS], responses=CustomerListResponse)
+                   parameters=[GROUP_ID, *PAGE_PARAMS],
+                   responses=platform_answers(CustomerList, 400, 409))
     def get(self, request, group_id, **kwargs):
         page = PageRequest.from_query(request.query_params)
         group = selectors.get_group(self.application, group_id)

@@ -1,7 +1,8 @@
 """Admin console: each application's platform config, editable by its company's staff.
 
-The document is edited as JSON (social app secrets shown masked; leaving the mask keeps the secret)
-and saved through ``platform_config.update_platform_config``, so the API's validation applies.
+The document is edited as JSON (social app secrets shown masked; leaving the mask keeps the secret),
+validated with the API's ``PlatformConfigSerializer`` and saved through
+``platform_config.update_platform_config`` (which checks the rules across fields and records the event).
 """
 
 import json
@@ -9,19 +10,20 @@ import json
 from django import forms
 from django.contrib import admin
 
-from core.actors import Actor
-from core.tenancy.scoping import ALL_COMPANIES, CompanyScopedAdminMixin, company_scope
-from core.api.errors import ServiceError
+from core.tenancy.admin_forms import ServiceAdminForm, ServiceAdminMixin
 from core.tenancy.models import Application
+from core.tenancy.scoping import ALL_COMPANIES, CompanyScopedAdminMixin, company_scope
 from sessions_app import platform_config
 from sessions_app.models import PlatformConfig
+from sessions_app.platform_document import READ_ONLY_KEYS, SECRET_MASK
+from sessions_app.platform_serializers import PlatformConfigSerializer
 
 
-class PlatformConfigForm(forms.ModelForm):
+class PlatformConfigForm(ServiceAdminForm):
     settings_json = forms.CharField(
         label="Config (JSON)", widget=forms.Textarea(attrs={"rows": 40, "cols": 100, "class": "vLargeTextField"}),
         help_text="The PlatformSchema document. Keys left out keep their value; nested objects are merged. "
-                  f"An app_secret shown as {platform_config.SECRET_MASK} keeps the stored secret.")
+                  f"An app_secret shown as {SECRET_MASK} keeps the stored secret.")
 
     class Meta:
         model = PlatformConfig
@@ -31,7 +33,7 @@ class PlatformConfigForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             shown = platform_config.present(self.instance)
-            for key in platform_config.READ_ONLY_KEYS:
+            for key in READ_ONLY_KEYS:
                 shown.pop(key, None)
             self.fields["settings_json"].initial = json.dumps(shown, indent=2)
 
@@ -44,16 +46,19 @@ class PlatformConfigForm(forms.ModelForm):
             data = json.loads(raw)
         except ValueError as exc:
             raise forms.ValidationError(f"Not valid JSON: {exc}")
-        try:
-            platform_config.validate_changes(data, self.instance.document if self.instance.pk else {})
-        except ServiceError as exc:
-            raise forms.ValidationError(exc.message)
-        cleaned["settings_data"] = data
+        serializer = PlatformConfigSerializer(data=data, partial=True)
+        if not serializer.is_valid():
+            raise forms.ValidationError(
+                "; ".join(f"{path}: {' '.join(messages)}" for path, messages in serializer.errors.items()))
+        cleaned["changes"] = serializer.validated_data
         return cleaned
+
+    def write(self, actor):
+        return platform_config.update_platform_config(self.instance.application, self.cleaned_data["changes"], actor)
 
 
 @admin.register(PlatformConfig)
-class PlatformConfigAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+class PlatformConfigAdmin(ServiceAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     company_field = "application__company"
     form = PlatformConfigForm
     list_display = ("application", "version", "updated_at")
@@ -78,9 +83,3 @@ class PlatformConfigAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
             for application in applications[:500]:
                 platform_config.get_platform_config(application)
         return super().changelist_view(request, extra_context)
-
-    def save_model(self, request, obj, form, change):
-        config = platform_config.update_platform_config(obj.application, form.cleaned_data["settings_data"],
-                                                        Actor.from_request(request))
-        obj.refresh_from_db()
-        return config

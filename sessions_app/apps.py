@@ -8,3 +8,7 @@ class SessionsAppConfig(AppConfig):
     def ready(self):
         from sessions_app import receivers  # noqa: F401  (connects the block / archive receiver)
         from sessions_app import schema  # noqa: F401  (registers the storefront's OpenAPI auth)
+        from sessions_app.platform_config import stored_value
+        from users.services import register_archive_window
+
+        register_archive_window(lambda application: stored_value(application, "delete_account_day"))

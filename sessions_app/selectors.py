@@ -1,10 +1,11 @@
 """Reads of customer sessions, in the SDK's SessionListResponseInfo shape."""
 
 from sessions_app import store
+from sessions_app.schema import SessionInfo
 from users.selectors import get_customer
 
 
-def session_dict(session: store.Session) -> dict:
+def session_dict(session: store.Session) -> SessionInfo:
     return {
         "session_id": session.session_id,
         "user_agent": session.user_agent,

@@ -2,7 +2,7 @@
 deleteActiveSessions. Reads need customers/read, writes customers/write (the default scopes)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,8 +10,10 @@ from rest_framework.views import APIView
 from core.actors import Actor
 from core.api.errors import ValidationFailed
 from core.api.fields import StrictCharField
+from core.api.schema import platform_answers
 from core.tenancy.views import ApplicationScopedMixin
 from sessions_app import selectors, services
+from sessions_app.schema import CreatedSession, SessionDeleted, SessionList, SessionsDeleted
 
 
 class CreateSessionSerializer(serializers.Serializer):
@@ -44,10 +46,7 @@ class SessionView(ApplicationScopedMixin, APIView):
     @extend_schema(
         operation_id="createUserSession", summary="Create a session for a customer",
         request=CreateSessionSerializer,
-        responses=inline_serializer("CreateUserSessionResponse", {
-            "domain": serializers.CharField(), "max_age": serializers.IntegerField(),
-            "secure": serializers.BooleanField(), "http_only": serializers.BooleanField(),
-            "cookie": serializers.DictField(child=serializers.CharField())}),
+        responses=platform_answers(CreatedSession, 400, 409),
     )
     def post(self, request, **kwargs):
         serializer = CreateSessionSerializer(data=request.data)
@@ -65,8 +64,7 @@ class SessionView(ApplicationScopedMixin, APIView):
     @extend_schema(
         operation_id="deleteSession", summary="End one session of a customer",
         parameters=[ID_PARAM, OpenApiParameter("session_id", OpenApiTypes.STR, required=True), REASON_PARAM],
-        responses=inline_serializer("SessionDeleteResponse", {
-            "user_id": serializers.CharField(), "session_id": serializers.CharField()}),
+        responses=platform_answers(SessionDeleted, 400),
     )
     def delete(self, request, **kwargs):
         customer_id = _query(request, "id")
@@ -78,8 +76,7 @@ class SessionView(ApplicationScopedMixin, APIView):
 class SessionsView(ApplicationScopedMixin, APIView):
     @extend_schema(
         operation_id="getActiveSessions", summary="List the live sessions of a customer", parameters=[ID_PARAM],
-        responses=inline_serializer("SessionListResponse", {"items": serializers.ListField(
-            child=serializers.DictField())}),
+        responses=platform_answers(SessionList, 400),
     )
     def get(self, request, **kwargs):
         sessions = selectors.live_sessions(self.application, _query(request, "id"))
@@ -88,8 +85,7 @@ class SessionsView(ApplicationScopedMixin, APIView):
     @extend_schema(
         operation_id="deleteActiveSessions", summary="End every session of a customer",
         parameters=[ID_PARAM, REASON_PARAM],
-        responses=inline_serializer("SessionsDeleteResponse", {
-            "user_id": serializers.CharField(), "session_ids": serializers.ListField(child=serializers.CharField())}),
+        responses=platform_answers(SessionsDeleted, 400),
     )
     def delete(self, request, **kwargs):
         customer_id = _query(request, "id")

@@ -14,17 +14,20 @@ import binascii
 import hmac
 from dataclasses import dataclass
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import authentication, exceptions, permissions, serializers
+from drf_spectacular.utils import extend_schema
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import Actor
+from core.api.schema import answers
 from core.tenancy.models import Application, hash_secret
 from core.tenancy.selectors import application_by_id
 from sessions_app import services, store
+from sessions_app.schema import LoggedOut, StorefrontSessions
 from users.models import Customer
 from users.presenters import customer_dict
+from users.schema import UserObject
 from users.selectors import customer_with_contacts
 
 
@@ -104,15 +107,14 @@ class StorefrontView(APIView):
 
 class LoggedInUserView(StorefrontView):
     @extend_schema(operation_id="getLoggedInUser", summary="The customer of the session (storefront)",
-                   responses=inline_serializer("UserObjectSchema", {"user": serializers.DictField()}))
+                   responses=answers(UserObject, 401))
     def get(self, request):
         return Response({"user": customer_dict(request.user.customer)})
 
 
 class ActiveSessionsView(StorefrontView):
     @extend_schema(operation_id="getListOfActiveSessions", summary="The customer's live sessions (storefront)",
-                   responses=inline_serializer("SessionListSuccess", {
-                       "sessions": serializers.ListField(child=serializers.CharField())}))
+                   responses=answers(StorefrontSessions, 401))
     def get(self, request):
         principal = request.user
         sessions = store.list_for_customer(principal.application.id, principal.customer.id)
@@ -121,7 +123,7 @@ class ActiveSessionsView(StorefrontView):
 
 class LogoutView(StorefrontView):
     @extend_schema(operation_id="logout", summary="End the session of this request (storefront)",
-                   responses=inline_serializer("LogoutSuccess", {"logout": serializers.BooleanField()}))
+                   responses=answers(LoggedOut, 401))
     def get(self, request):
         principal = request.user
         services.logout(principal.session, principal.actor)

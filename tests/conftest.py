@@ -1,11 +1,26 @@
-"""Shared fixtures: real PostgreSQL and Redis (embedded under var/ unless DATABASE_URL / REDIS_URL)."""
+"""Shared fixtures: real PostgreSQL and Redis (embedded under VAR_DIR unless DATABASE_URL / REDIS_URL).
+
+The session's settings are config/settings_test.py (pyproject.toml)."""
 
 import pytest
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
+from config import servers
 from core.tenancy import services as core_services
 from core.tenancy.models import ALL_SCOPES
 from tests.helpers import APP_ID, COMPANY_ID, platform_path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_servers():
+    """The embedded PostgreSQL and Redis of the settings, for the whole session (they stop at its exit)."""
+    servers.start_embedded(django_settings)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, embedded_servers):
+    """pytest-django's, once the servers run: the test database is created in the embedded PostgreSQL."""
 
 @pytest.fixture
 def application(db):

@@ -15,15 +15,13 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.text import smart_split, unescape_string_literal
 
-import phonenumbers
-
 from core.actors import Actor
 from core.tenancy.scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, ReadOnlyAdminMixin, scope_queryset
 from core.api.errors import ServiceError
 from core.ids import is_object_id
 from core.tenancy.models import Application
 from users import services
-from users.contacts import looks_like_phone
+from users.contacts import looks_like_phone, split_calling_code
 from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.selectors import with_contacts
 from users.transfers.admin import CustomerImportAdminMixin
@@ -68,10 +66,9 @@ def _prefix_search(term: str) -> Q:
         digits = re.sub(r"\D", "", term)
         phone_q = Q(phone__startswith=digits)
         # "+91 98765 43210", "919876543210": the leading digits may be a country calling code.
-        for size in (1, 2, 3):
-            code = digits[:size]
-            if len(digits) > size and phonenumbers.region_code_for_country_code(int(code)) != "ZZ":
-                phone_q |= Q(country_code=int(code), phone__startswith=digits[size:])
+        split = split_calling_code(digits)
+        if split is not None and split[1]:
+            phone_q |= Q(country_code=split[0], phone__startswith=split[1])
         branches.append(CustomerPhone.objects.filter(phone_q).values("customer_id").order_by())
     matches = branches[0].union(*branches[1:])
     q = Q(id__in=matches)

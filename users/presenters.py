@@ -2,19 +2,20 @@
 
 from core.timefmt import iso
 from users.models import Customer
+from users.schema import Email, PhoneNumber, User
 
 
-def email_dict(email) -> dict:
+def email_dict(email) -> Email:
     return {"email": email.email, "active": email.active, "primary": email.primary, "verified": email.verified}
 
 
-def phone_dict(phone) -> dict:
+def phone_dict(phone) -> PhoneNumber:
     return {"phone": phone.phone, "country_code": phone.country_code, "active": phone.active,
             "primary": phone.primary, "verified": phone.verified}
 
 
-def customer_dict(customer: Customer) -> dict:
-    data = {
+def customer_dict(customer: Customer) -> User:
+    data: User = {
         "_id": customer.id,
         "user_id": customer.id,
         "application_id": customer.application_id,

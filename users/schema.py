@@ -1,64 +1,59 @@
-"""Response shapes for the OpenAPI document (the SDK's UserSchema family)."""
+"""Customers on the wire (the SDK's UserSchema family), declared once: users.presenters and users.timeline
+build these dicts, and the OpenAPI document is derived from these declarations (core.api.schema)."""
 
-from rest_framework import serializers
+from typing import Annotated, Literal, NotRequired, TypedDict
 
+from core.api.schema import FreeForm, Instant, InstantOrEmpty, ObjectId, Page, Schema
 
-class EmailOut(serializers.Serializer):
-    email = serializers.CharField()
-    active = serializers.BooleanField()
-    primary = serializers.BooleanField()
-    verified = serializers.BooleanField()
+Email = TypedDict("Email", {"email": str, "active": bool, "primary": bool, "verified": bool})
+PhoneNumber = TypedDict("PhoneNumber", {
+    "phone": str,
+    "country_code": Annotated[int, Schema(minimum=0)],
+    "active": bool,
+    "primary": bool,
+    "verified": bool,
+})
+CustomerStatus = Literal["active", "blocked", "archived"]
+User = TypedDict("UserSchema", {
+    "_id": ObjectId,
+    "user_id": ObjectId,
+    "application_id": ObjectId,
+    "first_name": str,
+    "last_name": str,
+    "gender": str,
+    "dob": Annotated[str, Schema(pattern=r"^(\d{4}-\d\d-\d\d)?$", description="YYYY-MM-DD; empty when unknown.")],
+    "username": str,
+    "profile_pic_url": str,
+    "account_type": str,
+    "external_id": str,
+    "rr_id": str,
+    "meta": FreeForm,
+    "active": bool,
+    "archive": bool,
+    "status": CustomerStatus,
+    "emails": list[Email],
+    "phone_numbers": list[PhoneNumber],
+    "created_at": Instant,
+    "updated_at": Instant,
+    "has_old_password_hash": Literal[False],
+    "__v": Annotated[int, Schema(minimum=0)],
+    "deleted_on": NotRequired[Instant],  # archived customers only
+    "restore_until": NotRequired[Instant],
+})
 
+CustomerList = TypedDict("CustomerListResponseSchema", {"items": list[User], "page": Page})
+UserSearch = TypedDict("UserSearchResponseSchema", {"users": list[User]})
+UserObject = TypedDict("UserObjectSchema", {"user": User})
 
-class PhoneOut(serializers.Serializer):
-    phone = serializers.CharField()
-    country_code = serializers.IntegerField()
-    active = serializers.BooleanField()
-    primary = serializers.BooleanField()
-    verified = serializers.BooleanField()
-
-
-class UserOut(serializers.Serializer):
-    _id = serializers.CharField()
-    user_id = serializers.CharField()
-    application_id = serializers.CharField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
-    gender = serializers.CharField()
-    dob = serializers.CharField()
-    username = serializers.CharField()
-    profile_pic_url = serializers.CharField()
-    account_type = serializers.CharField()
-    external_id = serializers.CharField()
-    rr_id = serializers.CharField()
-    meta = serializers.DictField()
-    active = serializers.BooleanField()
-    archive = serializers.BooleanField()
-    status = serializers.ChoiceField(choices=["active", "blocked", "archived"])
-    emails = EmailOut(many=True)
-    phone_numbers = PhoneOut(many=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    deleted_on = serializers.DateTimeField(required=False)
-    restore_until = serializers.DateTimeField(required=False)
-
-
-class PageOut(serializers.Serializer):
-    type = serializers.CharField()
-    current = serializers.IntegerField()
-    size = serializers.IntegerField()
-    item_total = serializers.IntegerField()
-    has_next = serializers.BooleanField()
-
-
-class CustomerListResponse(serializers.Serializer):
-    items = UserOut(many=True)
-    page = PageOut()
-
-
-class SearchResponse(serializers.Serializer):
-    users = UserOut(many=True)
-
-
-class CustomerResponse(serializers.Serializer):
-    user = UserOut()
+TimelineItem = TypedDict("UserTimeline", {
+    "date": Instant,
+    "title": str,
+    "type": str,
+    "visible": bool,
+    "sub_title": str,
+})
+Timeline = TypedDict("GetUserTimeline", {
+    "delete_on": Annotated[InstantOrEmpty, Schema(description="When an archived customer will be purged; "
+                                                              "empty for a live one.")],
+    "timeline": list[TimelineItem],
+})

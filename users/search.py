@@ -15,10 +15,8 @@ index-only affair.
 import json
 from dataclasses import dataclass, field
 
-import phonenumbers
-
 from core.api.errors import ValidationFailed
-from users.contacts import looks_like_phone, parse_phone
+from users.contacts import looks_like_phone, parse_phone, split_calling_code
 
 MAX_Q_LENGTH = 500
 MAX_CONDITIONS = 20
@@ -51,15 +49,13 @@ def _phone_prefix(digits: str, app_id: str) -> IdQuery:
 
 
 def _international_phone_prefix(digits: str, app_id: str) -> IdQuery | None:
-    """"+91 98765": a country calling code, then the start of the national number (stored without it).
-    Calling codes are prefix-free, so at most one of the 1-3 digit heads is one."""
-    for size in (1, 2, 3):
-        if len(digits) < size or not digits[:size].isdecimal():  # isdigit() also lets "²" through
-            return None
-        if phonenumbers.region_code_for_country_code(int(digits[:size])) != "ZZ":
-            return IdQuery("SELECT customer_id FROM users_customerphone WHERE phone LIKE %s AND country_code = %s "
-                           "AND application_id = %s", [_like_prefix(digits[size:]), int(digits[:size]), app_id])
-    return None
+    """"+91 98765": a country calling code, then the start of the national number (stored without it)."""
+    split = split_calling_code(digits)
+    if split is None:
+        return None
+    code, national_start = split
+    return IdQuery("SELECT customer_id FROM users_customerphone WHERE phone LIKE %s AND country_code = %s "
+                   "AND application_id = %s", [_like_prefix(national_start), code, app_id])
 
 
 def _phone_exact(raw: str, app_id: str) -> IdQuery | None:

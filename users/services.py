@@ -1,7 +1,6 @@
 """Writes to customers and their rules. The API, the admin, Celery tasks and commands all call these."""
 
-import re
-import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,11 +10,12 @@ from django.utils import timezone
 
 from core.actors import Actor
 from core.api.errors import Conflict, Gone, NotFound, ValidationFailed
+from core.tenancy.models import Application
+from users import customer_rows, events
 from users.contacts import Phone, normalize_email, parse_phone
 from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.selectors import get_customer
 from users.signals import customer_access_revoked
-from users import events
 
 PROFILE_FIELDS = ("first_name", "last_name", "gender", "external_id", "rr_id", "meta")
 
@@ -23,17 +23,25 @@ PROFILE_FIELDS = ("first_name", "last_name", "gender", "external_id", "rr_id", "
 def record_event(customer_id: str, application_id: str, action: str, actor: Actor, *, reason: str = "",
                  data: dict | None = None) -> AuditEvent:
     return AuditEvent.objects.create(
-        application_id=application_id, customer_id=customer_id, action=action, reason=reason or "",
-        actor_type=actor.type, actor_id=actor.id, actor_name=actor.name[:200], data=data or {},
-        request_id=actor.request_id,
-    )
+        **customer_rows.audit_values(application_id, customer_id, action, actor, reason=reason, data=data))
+
+
+# How many days an archived customer stays restorable, per application (None: the default). sessions_app
+# registers the platform config's delete_account_day when it is ready.
+ArchiveWindowSource = Callable[[Application], int | None]
+_archive_window_source: ArchiveWindowSource | None = None
+
+
+def register_archive_window(source: ArchiveWindowSource) -> None:
+    global _archive_window_source
+    _archive_window_source = source
 
 
 def archive_window_days(application) -> int:
-    """How long an archived customer stays restorable (the platform config's delete_account_day)."""
-    from sessions_app.platform_config import stored_value
-
-    return stored_value(application, "delete_account_day", default=settings.DEFAULT_DELETE_ACCOUNT_DAYS)
+    """How long an archived customer stays restorable: the registered source's answer, else
+    settings.DEFAULT_DELETE_ACCOUNT_DAYS."""
+    days = _archive_window_source(application) if _archive_window_source else None
+    return settings.DEFAULT_DELETE_ACCOUNT_DAYS if days is None else days
 
 
 # --------------------------------------------------------------------------- uniqueness
@@ -84,34 +92,22 @@ def _save_guarding_races(fn):
 
 # --------------------------------------------------------------------------- create / update
 
-_USERNAME_SAFE = re.compile(r"[^a-z0-9_.-]+")
-
-
-def generate_username(email: str | None, phone: Phone) -> str:
-    base = email.split("@")[0] if email else phone.national
-    base = _USERNAME_SAFE.sub("_", base.lower()).strip("_")[:40] or "user"
-    return f"{base}_{secrets.token_hex(4)}"
-
-
 @transaction.atomic
 def create_customer(application, data: dict, actor: Actor) -> Customer:
     """data: validated CreateUser fields. phone_number required; email optional."""
     phone = parse_phone(data["phone_number"], data.get("country_code"), field="phone_number")
     email = normalize_email(data["email"]) if data.get("email") else None
-    username = (data.get("username") or "").strip() or generate_username(email, phone)
+    username = customer_rows.username_for(data.get("username"), email, phone)
     _ensure_contacts_free(application, [email] if email else [], [phone], username)
+    profile = {f: data[f] for f in PROFILE_FIELDS if data.get(f) is not None}
 
     def write():
-        customer = Customer.objects.create(
-            application=application, username=username,
-            **{f: data[f] for f in PROFILE_FIELDS if data.get(f) is not None},
-        )
-        CustomerPhone.objects.create(customer=customer, application=application, phone=phone.national,
-                                     country_code=phone.country_code, e164=phone.e164, primary=True)
+        customer = Customer.objects.create(**customer_rows.customer_values(application.id, username, profile))
+        CustomerPhone.objects.create(**customer_rows.first_phone(customer.id, application.id, phone))
         if email:
-            CustomerEmail.objects.create(customer=customer, application=application, email=email, primary=True)
-        record_event(customer.id, application.id, events.CUSTOMER_CREATED, actor,
-                     data={"username": username, "email": email or "", "phone": phone.e164})
+            CustomerEmail.objects.create(**customer_rows.first_email(customer.id, application.id, email))
+        AuditEvent.objects.create(**customer_rows.created_event(application.id, customer.id, actor,
+                                                                username=username, email=email, phone=phone))
         return customer
 
     return _save_guarding_races(write)
@@ -169,26 +165,25 @@ def update_customer(application, user_id: str, data: dict, actor: Actor) -> Cust
         if emails is not None:
             CustomerEmail.objects.filter(customer=customer).delete()
             CustomerEmail.objects.bulk_create(
-                CustomerEmail(customer=customer, application=application, email=e["email"],
-                              primary=bool(e.get("primary")), verified=bool(e.get("verified", False)),
-                              active=bool(e.get("active", True)))
+                CustomerEmail(**customer_rows.email_values(
+                    customer.id, application.id, e["email"], primary=bool(e.get("primary")),
+                    verified=bool(e.get("verified", False)), active=bool(e.get("active", True))))
                 for e in emails
             )
             changed["emails"] = [e["email"] for e in emails]
         if phones is not None:
             CustomerPhone.objects.filter(customer=customer).delete()
             CustomerPhone.objects.bulk_create(
-                CustomerPhone(customer=customer, application=application, phone=p["parsed"].national,
-                              country_code=p["parsed"].country_code, e164=p["parsed"].e164,
-                              primary=bool(p.get("primary")), verified=bool(p.get("verified", False)),
-                              active=bool(p.get("active", True)))
+                CustomerPhone(**customer_rows.phone_values(
+                    customer.id, application.id, p["parsed"], primary=bool(p.get("primary")),
+                    verified=bool(p.get("verified", False)), active=bool(p.get("active", True))))
                 for p in phones
             )
             changed["phone_numbers"] = [p["parsed"].e164 for p in phones]
         customer.version = F("version") + 1
         customer.save()
         customer.refresh_from_db()
-        record_event(customer.id, application.id, events.CUSTOMER_UPDATED, actor, data={"changed": changed})
+        AuditEvent.objects.create(**customer_rows.updated_event(application.id, customer.id, actor, changed))
         return customer
 
     return _save_guarding_races(write)
@@ -305,8 +300,7 @@ def purge_archived_customers(now=None, batch_size: int = 500) -> int:
                                           customer_id__in=[c for c, a in batch if a == app_id]).delete()
             Customer.objects.filter(id__in=ids).delete()
             AuditEvent.objects.bulk_create(
-                AuditEvent(application_id=app_id, customer_id=customer_id, action=events.CUSTOMER_PURGED,
-                           actor_type=actor.type, actor_name=actor.name)
+                AuditEvent(**customer_rows.audit_values(app_id, customer_id, events.CUSTOMER_PURGED, actor))
                 for customer_id, app_id in batch
             )
             purged += len(ids)

@@ -10,6 +10,7 @@ are frequent and say little); everything else is visible.
 from core.timefmt import iso
 from users.models import AuditEvent, Customer
 from users import events
+from users.schema import Timeline, TimelineItem
 
 MAX_EVENTS = 200
 
@@ -54,7 +55,7 @@ def _details(event: AuditEvent) -> list[str]:
     return parts
 
 
-def timeline_item(event: AuditEvent) -> dict:
+def timeline_item(event: AuditEvent) -> TimelineItem:
     parts = _details(event)
     if event.reason:
         parts.append(f"reason: {event.reason[:300]}")
@@ -75,7 +76,7 @@ def events_of(customer: Customer, limit: int = MAX_EVENTS):
                 .order_by("-created_at", "-id")[:limit])
 
 
-def customer_timeline(customer: Customer, limit: int = MAX_EVENTS) -> dict:
+def customer_timeline(customer: Customer, limit: int = MAX_EVENTS) -> Timeline:
     return {
         "delete_on": iso(customer.restore_until) if customer.archived else "",
         "timeline": [timeline_item(event) for event in events_of(customer, limit)],

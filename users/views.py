@@ -1,7 +1,6 @@
 """Customers API (Fynd Platform User service). Thin: validation in serializers, rules in services."""
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.response import Response
@@ -13,17 +12,18 @@ from core.api.views import PAGE_PARAMS, validated
 from core.tenancy.views import ApplicationScopedMixin
 from users import selectors, services
 from users.presenters import customer_dict
-from users.schema import CustomerListResponse, CustomerResponse, SearchResponse
+from core.api.schema import Success, object_id_param, platform_answers
+from users.schema import CustomerList, Timeline, UserObject, UserSearch
 from users.serializers import (
     ArchiveUserSerializer,
     BlockUsersSerializer,
     CreateUserSerializer,
-    SuccessSerializer,
     UnDeleteUserSerializer,
     UpdateUserSerializer,
 )
 from users.timeline import customer_timeline
 
+USER_ID = object_id_param("user_id", "The customer's _id.")
 
 
 class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
@@ -36,7 +36,7 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
                              description="false (default): live customers; true: archived only; all: both."),
             *PAGE_PARAMS,
         ],
-        responses=CustomerListResponse,
+        responses=platform_answers(CustomerList, 400),
     )
     def list(self, request, **kwargs):
         page = PageRequest.from_query(request.query_params)
@@ -52,7 +52,7 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
             OpenApiParameter("q", str, description="An email address or phone number."),
             OpenApiParameter("query", str, many=True, description="More emails or phone numbers (repeatable)."),
         ],
-        responses=SearchResponse,
+        responses=platform_answers(UserSearch, 400),
     )
     def search(self, request, **kwargs):
         values = [v for v in [request.query_params.get("q", "")] + request.query_params.getlist("query") if v]
@@ -61,27 +61,29 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
         users = selectors.search_customers(self.application, values, limit=settings.MAX_PAGE_SIZE) if values else []
         return Response({"users": [customer_dict(c) for c in users]})
 
-    @extend_schema(operation_id="getCustomer", summary="Get one customer", responses=CustomerResponse)
+    @extend_schema(operation_id="getCustomer", summary="Get one customer", parameters=[USER_ID],
+                   responses=platform_answers(UserObject, 400))
     def retrieve(self, request, user_id, **kwargs):
         customer = selectors.get_customer(self.application, user_id)
         return Response({"user": customer_dict(customer)})
 
     @extend_schema(operation_id="createUser", summary="Create a customer", request=CreateUserSerializer,
-                   responses=CustomerResponse)
+                   responses=platform_answers(UserObject, 400, 409))
     def create(self, request, **kwargs):
         data = validated(CreateUserSerializer, request)
         customer = services.create_customer(self.application, data, Actor.from_request(request))
         return Response({"user": customer_dict(selectors.get_customer(self.application, customer.id))})
 
     @extend_schema(operation_id="updateUser", summary="Update a customer (emails / phone_numbers replace the lists)",
-                   request=UpdateUserSerializer, responses=CustomerResponse)
+                   parameters=[USER_ID], request=UpdateUserSerializer,
+                   responses=platform_answers(UserObject, 400, 409))
     def update(self, request, user_id, **kwargs):
         data = validated(UpdateUserSerializer, request)
         customer = services.update_customer(self.application, user_id, data, Actor.from_request(request))
         return Response({"user": customer_dict(customer)})
 
     @extend_schema(operation_id="blockOrUnblockUsers", summary="Block or unblock customers",
-                   request=BlockUsersSerializer, responses=SuccessSerializer)
+                   request=BlockUsersSerializer, responses=platform_answers(Success, 400))
     def activation(self, request, **kwargs):
         data = validated(BlockUsersSerializer, request)
         services.set_customers_active(self.application, data["user_id"], data["status"], data["reason"],
@@ -89,7 +91,7 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
         return Response({"success": True})
 
     @extend_schema(operation_id="archiveUser", summary="Archive (delete from the sales channel) a customer",
-                   request=ArchiveUserSerializer, responses=SuccessSerializer)
+                   request=ArchiveUserSerializer, responses=platform_answers(Success, 400, 409))
     def archive(self, request, **kwargs):
         data = validated(ArchiveUserSerializer, request)
         services.archive_customer(self.application, data["user_id"], Actor.from_request(request),
@@ -97,7 +99,7 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
         return Response({"success": True})
 
     @extend_schema(operation_id="unDeleteUser", summary="Restore an archived customer",
-                   request=UnDeleteUserSerializer, responses=SuccessSerializer)
+                   request=UnDeleteUserSerializer, responses=platform_answers(Success, 400, 409, 410))
     def undelete(self, request, **kwargs):
         data = validated(UnDeleteUserSerializer, request)
         services.restore_customer(self.application, data["user_id"], data["reason"], Actor.from_request(request),
@@ -105,7 +107,7 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
         return Response({"success": True}, status=status.HTTP_200_OK)
 
     @extend_schema(operation_id="getUserTimeline", summary="The customer's timeline (audit events, newest first)",
-                   responses=OpenApiTypes.OBJECT)
+                   parameters=[USER_ID], responses=platform_answers(Timeline, 400))
     def timeline(self, request, user_id, **kwargs):
         customer = selectors.get_customer(self.application, user_id)
         return Response(customer_timeline(customer))

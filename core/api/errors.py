@@ -55,7 +55,7 @@ def error_body(message: str, code: str, request=None, meta: dict | None = None) 
     return body
 
 
-def _first_message(detail) -> tuple[str, dict]:
+def first_message(detail) -> tuple[str, dict]:
     """Turn DRF's nested validation detail into one readable sentence plus the per-field errors."""
     if isinstance(detail, dict):
         parts = []
@@ -98,10 +98,10 @@ def exception_handler(exc, context):
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
         if isinstance(exc, exceptions.ValidationError):
-            message, meta = _first_message(exc.detail)
+            message, meta = first_message(exc.detail)
             code = "validation_error"
         else:
-            message, meta = _first_message(exc.detail)
+            message, meta = first_message(exc.detail)
             code = exc.default_code if isinstance(exc.default_code, str) else "error"
         body = error_body(message, code, request, meta)
         if exc.status_code == 401:

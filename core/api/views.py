@@ -1,12 +1,11 @@
-"""API plumbing shared by every app's views: body validation, page parameters, /healthz."""
+"""API plumbing shared by every app's views: body validation, /healthz (and PAGE_PARAMS, core.api.schema's)."""
 
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 
 from core.api.errors import ValidationFailed
+from core.api.schema import PAGE_PARAMS  # noqa: F401  (views import it from here)
 
 
 @require_GET
@@ -31,12 +30,6 @@ def healthz(request):
     if not healthy:
         result["status"] = "error"
     return JsonResponse(result, status=200 if healthy else 503)
-
-
-PAGE_PARAMS = [
-    OpenApiParameter("page_no", OpenApiTypes.INT, description="Page number, from 1."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="Items per page (default 10, max MAX_PAGE_SIZE)."),
-]
 
 
 def validated(serializer_class, request, *, partial: bool = False) -> dict:

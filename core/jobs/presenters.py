@@ -1,14 +1,13 @@
 """Jobs on the wire: the SDK's BulkActionModel (strings never null, counts as numbers) plus a few extras."""
 
-from rest_framework import serializers
-
 from core import files
 from core.jobs.handlers import handler_for
 from core.jobs.models import Job
+from core.jobs.schema import BulkAction, FileLinks
 from core.timefmt import iso
 
 
-def job_dict(job: Job, request=None) -> dict:
+def job_dict(job: Job, request=None) -> BulkAction:
     """BulkActionModel, plus kind, progress (0-100), processed, error (why it failed), started / finished."""
     created_by = job.created_by or {}
     try:
@@ -38,55 +37,11 @@ def job_dict(job: Job, request=None) -> dict:
     }
 
 
-def file_links(job: Job, request=None) -> dict:
+def file_links(job: Job, request=None) -> FileLinks:
     """BulkActionLinkSchema: "file" (the result, e.g. an export) and "error" (the error report), when present."""
-    links = {}
+    links: FileLinks = {}
     for key, name in (("file", job.result_file), ("error", job.error_file)):
         if name:
             links[key] = {"absolute_url": files.signed_url(name, request), "relative_url": name}
     return links
 
-
-# --------------------------------------------------------------------------- OpenAPI shapes
-
-class _CreatedByOut(serializers.Serializer):
-    name = serializers.CharField()
-    user_id = serializers.CharField()
-    type = serializers.CharField()
-
-
-class _CountOut(serializers.Serializer):
-    total = serializers.IntegerField()
-    success = serializers.IntegerField()
-    error = serializers.IntegerField()
-
-
-class _FileLinkOut(serializers.Serializer):
-    absolute_url = serializers.CharField(help_text="Signed download link, valid FILE_LINK_TTL_SECONDS.")
-    relative_url = serializers.CharField(help_text="The file's name in storage.")
-
-
-class _LinksOut(serializers.Serializer):
-    file = _FileLinkOut(required=False)
-    error = _FileLinkOut(required=False)
-
-
-class BulkActionOut(serializers.Serializer):
-    _id = serializers.CharField()
-    file_name = serializers.CharField()
-    file_format = serializers.CharField()
-    action_type = serializers.CharField()
-    created_by = _CreatedByOut()
-    count = _CountOut()
-    status = serializers.ChoiceField(choices=[s for s, _ in Job.STATUSES])
-    links = _LinksOut()
-    application_id = serializers.CharField()
-    company_id = serializers.CharField()
-    created_at = serializers.CharField()
-    updated_at = serializers.CharField()
-    kind = serializers.CharField()
-    progress = serializers.IntegerField(help_text="Percent of the rows processed, 0 to 100.")
-    processed = serializers.IntegerField()
-    error = serializers.CharField(help_text="Why the job failed; empty otherwise.")
-    started_at = serializers.CharField()
-    finished_at = serializers.CharField()

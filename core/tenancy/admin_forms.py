@@ -23,6 +23,10 @@ class ServiceAdminForm(forms.ModelForm):
             self.add_error(None, message)
         return cleaned
 
+    def _post_clean(self):
+        """No model checks on the form's instance: it is never filled from the form; ``write()`` hands the
+        input to the service, which checks and saves it."""
+
     def write(self, actor: Actor):
         """Save through the service and return the saved model instance."""
         raise NotImplementedError

@@ -6,7 +6,6 @@ import binascii
 
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import FormParser
@@ -15,12 +14,15 @@ from rest_framework.views import APIView
 
 from core.api.errors import ValidationFailed
 from core.api.parsers import JSONParser
+from core.api.schema import ErrorBody, answers, error_answer
 from core.tenancy import services
+from core.tenancy.schema import TokenResponse, WhoAmI
 from core.tenancy.selectors import application_of_company
 
 
 class ApplicationScopedMixin:
-    """For views under /company/{company_id}/application/{application_id}/: resolves the application."""
+    # For views under /company/{company_id}/application/{application_id}/: resolves the application.
+    # (A comment, not a docstring: OpenAPI would show it as the description of every operation.)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)  # authentication and scopes come first
@@ -53,7 +55,7 @@ class TokenView(APIView):
     @extend_schema(
         summary="Get an access token",
         request=inline_serializer(
-            "TokenRequest",
+            "Token",  # the request component: TokenRequest
             {
                 "grant_type": serializers.ChoiceField(choices=["client_credentials", "refresh_token"]),
                 "refresh_token": serializers.CharField(required=False),
@@ -61,16 +63,8 @@ class TokenView(APIView):
                 "client_secret": serializers.CharField(required=False),
             },
         ),
-        responses=inline_serializer(
-            "TokenResponse",
-            {
-                "access_token": serializers.CharField(),
-                "token_type": serializers.CharField(),
-                "expires_in": serializers.IntegerField(),
-                "refresh_token": serializers.CharField(),
-                "scope": serializers.ListField(child=serializers.CharField()),
-            },
-        ),
+        responses={**answers(TokenResponse, 400),
+                   401: error_answer(401, ErrorBody, "Client authentication failed (HTTP Basic client_id:secret).")},
         auth=[],
     )
     def post(self, request, company_id):
@@ -105,9 +99,7 @@ class WhoAmIView(APIView):
 
     required_scopes = {"GET": None}
 
-    @extend_schema(summary="Describe the calling API client", responses=inline_serializer(
-        "WhoAmI", {"client_id": serializers.CharField(), "company_id": serializers.CharField(),
-                   "scopes": serializers.ListField(child=serializers.CharField())}))
+    @extend_schema(summary="Describe the calling API client", responses=answers(WhoAmI, 401, 403))
     def get(self, request, company_id):
         principal = request.user
         return Response({"client_id": principal.client_id, "company_id": str(principal.company_id),

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from attributes import crypto, selectors
 from attributes import services as attribute_services
 from attributes.models import AttributeDefinition, UserAttribute, UserAttributeValue
 from core.actors import Actor
@@ -182,10 +183,10 @@ def test_an_encrypted_value_keeps_its_mask(staff_client, application, asha):
     assert response.status_code == 302, form_errors(response)
     attribute.refresh_from_db()
     assert attribute.customer_overridden is True and attribute.value is None
-    assert json.loads(__import__("attributes.crypto", fromlist=["x"]).decrypt(attribute.ciphertext)) == "ABCDE1234F"
+    assert json.loads(crypto.decrypt(attribute.ciphertext)) == "ABCDE1234F"
     response = staff_client.post(url, {"value": "ZZZZZ9999Z"})
     assert response.status_code == 302
-    assert __import__("attributes.selectors", fromlist=["x"]).value_of(UserAttribute.objects.get()) == "ZZZZZ9999Z"
+    assert selectors.value_of(UserAttribute.objects.get()) == "ZZZZZ9999Z"
 
 
 def test_a_value_cannot_mix_applications_or_companies(staff_client, application, other_application,
@@ -203,6 +204,22 @@ def test_a_value_cannot_mix_applications_or_companies(staff_client, application,
                                                    "value": "x"})
     assert "definition" in response.context["adminform"].form.errors
     assert not UserAttribute.objects.exists()
+
+
+def test_a_refusal_at_write_time_is_shown_on_the_form_and_nothing_is_written(staff_client, application, asha):
+    """The form's clean() only validates; the service refuses when it writes (here: the customer was
+    archived, a slug taken in the meantime). The page comes back with the input and the service's message."""
+    tier = make_definition(application, name="Tier", slug="tier")
+    user_services.archive_customer(application, asha.pk, SYSTEM)
+    response = staff_client.post(f"{VALUES}add/", {"customer": asha.pk, "definition": tier.pk, "value": "gold"})
+    assert asha.pk in form_errors(response) and "value" not in response.context["adminform"].form.errors
+    assert response.context["adminform"].form["value"].value() == "gold"
+    assert not UserAttribute.objects.exists() and not UserAttributeValue.objects.exists()
+    assert not AuditEvent.objects.filter(customer_id=asha.pk, action="attribute.updated").exists()
+    response = staff_client.post(f"{DEFINITIONS}add/", definition_form(application=application.id, name="Tier 2",
+                                                                       slug="TIER"))
+    assert "already used" in form_errors(response)
+    assert list(AttributeDefinition.objects.values_list("slug", flat=True)) == ["tier"]
 
 
 def test_delete_a_value(staff_client, application, asha):

@@ -2,16 +2,24 @@
 bulk_update/per_user; synchronous below ATTRIBUTE_BULK_SYNC_LIMIT, a job on a worker above it."""
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from attributes import services
+from attributes import bulk, services
 from attributes.models import UserAttribute, UserAttributeValue
 from attributes.selectors import value_of
+from config import celery_app
 from core import jobs
 from core.actors import Actor
+from core.jobs import tasks as core_tasks  # noqa: F401  registers run_job with celery_app
 from core.jobs.models import Job, JobError
+from core.tenancy import services as core_services
+from core.tenancy.models import SCOPE_CUSTOMERS_READ
+from tests import workers
 from tests.file_server import serve_files
-from tests.helpers import assert_error
+from tests.helpers import APP_ID, COMPANY_ID, assert_error
+from users.models import AuditEvent, Customer
+from users.services import create_customer
 
 ACTOR = Actor.system("tests")
 
@@ -107,6 +115,7 @@ def test_bad_bulk_requests_are_400_and_change_nothing(api, url, defs, people, bo
 
 
 @pytest.mark.parametrize("body,fragment", [
+    ([], "must be a JSON object"),
     ({}, "user_detail_attributes is required"),
     ({"user_detail_attributes": []}, "must not be empty"),
     ({"user_detail_attributes": [{"attributes": [{"key": "tier", "value": "gold"}]}]}, "user_id is required"),
@@ -119,8 +128,6 @@ def test_bad_per_user_requests_are_400(api, url, defs, body, fragment):
 
 
 def test_bulk_updates_need_the_write_scope(make_client, url, defs, people):
-    from core.tenancy.models import SCOPE_CUSTOMERS_READ
-
     reader = make_client(scopes=[SCOPE_CUSTOMERS_READ])
     body = {"users": people[:1], "attribute": [{"key": "tier", "value": "gold"}]}
     assert_error(reader.put(url("user_attribute/bulk_update"), body, format="json"), 403)
@@ -130,9 +137,6 @@ def test_bulk_updates_need_the_write_scope(make_client, url, defs, people):
 
 def test_another_applications_customers_are_unknown(api, url, application, other_application, defs):
     services.create_definition(other_application, {"name": "Tier", "type": "string"}, ACTOR)
-    from users.models import Customer
-    from users.services import create_customer
-
     stranger = create_customer(other_application, {"phone_number": "9876500099"}, ACTOR)
     body = {"users": [stranger.id], "attribute": [{"key": "tier", "value": "gold"}]}
     data = api.put(url("user_attribute/bulk_update"), body, format="json").json()
@@ -209,18 +213,11 @@ def test_a_bad_file_fails_the_job_with_the_reason(api, url, defs, files, path, f
 
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, monkeypatch):
-    from attributes import bulk
-    from core.tenancy import services as core_services
-    from tests import workers
-    from tests.helpers import APP_ID, COMPANY_ID
-    from users.models import AuditEvent, Customer
-    from users.services import create_customer
-
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
     points = services.create_definition(application, {"name": "Points", "type": "number"}, ACTOR)
     customers = [create_customer(application, {"phone_number": f"98{n:08d}"}, ACTOR).id for n in range(400)]
     customers.insert(200, "0123456789abcdef01234567")  # one unknown id in the middle: one error row
-    payload = bulk.parse_same(application, {"users": customers, "attribute": [{"key": "points", "value": 9}]})
+    payload = bulk.same_payload(application, {"users": customers, "attribute": [{"key": "points", "value": 9}]})
     job = jobs.create_job(application, bulk.KIND, ACTOR, payload=payload, total=len(customers), enqueue=False)
 
     queue, log = workers.private_queue(monkeypatch), tmp_path / "worker.log"
@@ -253,12 +250,6 @@ def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, 
 
 @pytest.mark.django_db(transaction=True)
 def test_command_updates_the_customers_of_a_local_csv(media, tmp_path, capsys):
-    from django.core.management import call_command
-
-    from core.tenancy import services as core_services
-    from tests.helpers import APP_ID, COMPANY_ID
-    from users.services import create_customer
-
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
     tier = services.create_definition(application, {"name": "Tier", "type": "string"}, ACTOR)
     points = services.create_definition(application, {"name": "Points", "type": "number"}, ACTOR)
@@ -280,13 +271,6 @@ def test_command_updates_the_customers_of_a_local_csv(media, tmp_path, capsys):
 
 @pytest.mark.django_db(transaction=True)
 def test_command_refuses_bad_input(media, tmp_path, monkeypatch):
-    from django.core.management import CommandError, call_command
-
-    from config import celery_app
-    from core.tenancy import services as core_services
-    from core.jobs import tasks as core_tasks  # noqa: F401
-    from tests.helpers import APP_ID, COMPANY_ID
-
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
     services.create_definition(application, {"name": "Points", "type": "number"}, ACTOR)
     source = tmp_path / "people.csv"

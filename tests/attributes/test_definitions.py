@@ -307,6 +307,7 @@ def test_list_filters(api, url, define):
     ({"pinned": "yes"}, "pinned"), ({"encrypted": "1"}, "encrypted"), ({"type": "colour"}, "colour"),
     ({"pin_order": "first"}, "pin_order"), ({"excluding_ids": "abc"}, "excluding_ids"),
     ({"page_size": "0"}, "page_size"), ({"page_no": "x"}, "page_no"),
+    ({"slug": "a\x00b"}, "slug must not contain NUL"), ({"name": "\x00"}, "name must not contain NUL"),
 ])
 def test_bad_list_filters_are_400s(api, url, params, fragment):
     assert_error(api.get(url(DEFINITIONS) + "?" + urlencode(params)), 400, fragment)

@@ -4,6 +4,7 @@ import pytest
 
 from attributes import conditions, services
 from core.actors import Actor
+from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
 from tests.helpers import assert_error
 
 ACTOR = Actor.system("tests")
@@ -176,7 +177,11 @@ def test_bad_conditions_are_400_naming_the_condition(api, url, shop, conds, frag
 
 
 @pytest.mark.parametrize("body,fragment", [
+    ([], "must be a JSON object"),
     ({}, "query is required"),
+    ({"query": {"type": "and", "conditions": [], "email": "a\x00@example.com"}}, "query.email"),
+    ({"query": {"type": "and", "conditions": [], "definition_ids": ["0123456789abcdef0123456X"]}},
+     "query.definition_ids[0] must be an attribute definition id"),
     ({"query": {"type": "xor", "page": 1, "limit": 10, "conditions": []}}, "query.type must be"),
     ({"query": {"type": "and", "page": 1, "limit": 10}}, "query.conditions is required"),
     ({"query": {"type": "and", "page": 0, "limit": 10, "conditions": []}}, "query.page"),
@@ -205,8 +210,6 @@ def test_a_definition_of_another_application_is_unknown(api, url, shop, other_ap
 
 
 def test_needs_the_read_scope_only(make_client, url, shop):
-    from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
-
     body = {"query": {"type": "and", "page": 1, "limit": 10, "conditions": []}}
     assert make_client(scopes=[SCOPE_CUSTOMERS_READ]).post(url("user_attribute/users"), body,
                                                            format="json").status_code == 200

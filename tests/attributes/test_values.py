@@ -2,19 +2,21 @@
 typed index rows, encryption at rest, the audit trail, and every way a value can be refused."""
 
 import json
+import time
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import override_settings
 
 from attributes import crypto, services as attribute_services, types
-from attributes.models import UserAttribute, UserAttributeValue
+from attributes.models import AttributeDefinition, UserAttribute, UserAttributeValue
 from core.actors import Actor
 from core.tenancy.models import SCOPE_CUSTOMERS_READ
-from users.models import AuditEvent
+from users.models import AuditEvent, Customer
 from tests.attributes.support import DEFINITIONS, UNKNOWN_ID, assert_attribute, put_value, set_value, value_path
 from tests.helpers import assert_error
 
@@ -153,8 +155,6 @@ def test_validations_are_enforced(api, url, define, customer, type_name, multi, 
 
 
 def test_a_pathological_regex_runs_in_bounded_time(api, url, define, customer):
-    import time
-
     definition = define(name="Code", type="string", validations=[{"type": "regex", "value": r"(\d+)+\d+\d+x"}])
     started = time.monotonic()
     assert_error(put_value(api, url, definition["_id"], customer["_id"], "1" * 1000), 400, "regex")
@@ -457,8 +457,6 @@ def test_key_rotation(api, url, secret, customer):
 
 
 def test_a_malformed_key_setting_is_reported(secret):
-    from django.core.exceptions import ImproperlyConfigured
-
     with override_settings(ATTRIBUTE_ENCRYPTION_KEYS=["not a key"]):
         with pytest.raises(ImproperlyConfigured, match=r"ATTRIBUTE_ENCRYPTION_KEYS\[0\]"):
             crypto.encrypt("x")
@@ -479,8 +477,6 @@ def test_without_keys_one_is_derived_from_the_secret_key():
 
 
 def test_store_value_for_the_bulk_updaters(application, define, customer):
-    from attributes.models import AttributeDefinition
-
     definition = AttributeDefinition.objects.get(id=define(name="Tier")["_id"])
     value = attribute_services.validate_value(definition, "gold")
     attribute, created = attribute_services.store_value(definition, customer["_id"], value, Actor.system("test"),
@@ -492,8 +488,6 @@ def test_store_value_for_the_bulk_updaters(application, define, customer):
 
 
 def test_purging_a_customer_removes_their_values(api, url, define, customer):
-    from users.models import Customer
-
     definition = define(name="Tier")
     set_value(api, url, definition["_id"], customer["_id"], "gold")
     Customer.objects.filter(id=customer["_id"]).delete()

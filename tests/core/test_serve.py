@@ -90,6 +90,21 @@ def test_serve_embedded_stack_starts_serves_stops_and_keeps_data(tmp_path):
     assert not _postgres_running(var_dir)
 
 
+def test_settings_and_commands_without_the_database_start_no_server(tmp_path):
+    var_dir = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "PYTEST_VERSION")}
+    env.update(VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="config.settings")
+    for command in (["check"], ["help"], ["--version"], ["makemigrations", "--check", "--dry-run"]):
+        _run_command(env, *command)
+    urls = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
+                               "print(settings.DATABASE_URL); print(settings.REDIS_URL)"],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=60).stdout.split()
+    assert urls == [f"postgresql://postgres:@/fynd?host={var_dir / 'pgdata'}",
+                    f"unix://{var_dir / 'redis' / 'redis.sock'}?db=0"]  # the addresses, computed
+    assert not (var_dir / "pgdata").exists() and not (var_dir / "redis").exists()
+
+
 def test_healthz_names_the_broker_when_redis_is_down(client, db):
     with override_settings(REDIS_URL="unix:///nonexistent/redis.sock?db=0"):
         response = client.get("/healthz")

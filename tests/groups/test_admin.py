@@ -4,6 +4,7 @@ file / members on the group's page, the members export, "process again", deletio
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 
 from attributes import services as attribute_services
 from core import jobs
@@ -146,3 +147,19 @@ def test_staff_see_only_their_company_and_deleting_removes_the_membership(staff_
     assert not Membership.objects.filter(group_id=mine.pk).exists()
     assert not GroupMemberCount.objects.filter(group_id=mine.pk).exists()
     assert UserGroup.objects.filter(pk=theirs.pk).exists()
+
+
+@override_settings(GROUP_SYNC_LIMIT=0)
+def test_a_refusal_at_write_time_is_a_form_error_and_nothing_is_written(staff_client, application, people):
+    group = services.create_group(application, {"name": "Busy", "description": "d", "user_data": [
+        {"user_id": people[0].pk, "action": "add"}]}, SYSTEM)
+    assert group.job.status == Job.PENDING  # a change waits: the service refuses another one (409)
+    response = staff_client.post(f"{GROUPS}{group.pk}/change/", {
+        "name": "Renamed", "description": "d2", "is_active": "on", "blacklisted_users": "", "whitelisted_users": "",
+        "tags": "new", "file_url": "https://example.com/other.csv", "upload_mode": "replace"})
+    errors = form_errors(response)  # the form validated; services.update_group refused from save_model
+    assert "processing a change" in errors
+    assert response.context["adminform"].form["name"].value() == "Renamed"  # the input is shown again
+    group.refresh_from_db()
+    assert (group.name, group.description, group.tags, group.version, group.file_url) == ("Busy", "d", [], 0, "")
+    assert Job.objects.count() == 1

@@ -1,11 +1,13 @@
-"""users.contacts: the fast path of normalize_email never accepts what email_validator refuses, and
-answers exactly what it would."""
+"""users.contacts: the fast paths of normalize_email and parse_phone answer exactly what email_validator
+and phonenumbers would."""
 
 import random
 import string
 
+import phonenumbers
 import pytest
 from email_validator import EmailNotValidError, validate_email
+from phonenumbers import PhoneNumberType
 
 from core.api.errors import ValidationFailed
 from users import contacts
@@ -72,3 +74,78 @@ def test_mutations_of_valid_addresses_answer_as_the_validator_does():
         assert answer == validator_answer(text), text
         accepted += answer is not None
     assert accepted > 1000  # the comparison covered plenty of valid addresses, not only refusals
+
+
+# --------------------------------------------------------------------------- phones: the fast path is phonenumbers
+
+def phonenumbers_answer(text: str, code: int):
+    """What parse_phone answered before it had a fast path: phonenumbers alone."""
+    try:
+        number = phonenumbers.parse(text, phonenumbers.region_code_for_country_code(code))
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return number.country_code, phonenumbers.national_significant_number(number)
+
+
+def phone_answer(text: str, code: int):
+    try:
+        phone = contacts.parse_phone(text, code)
+    except ValidationFailed:
+        return None
+    return phone.country_code, phone.national
+
+
+# (region, default country code of the spellings without +CC)
+REGIONS = [("IN", 91), ("US", 1), ("CA", 1), ("GB", 44), ("IT", 39), ("VA", 39), ("DE", 49), ("BR", 55),
+           ("AE", 971), ("RU", 7), ("KZ", 7), ("FR", 33), ("AU", 61), ("SG", 65), ("AR", 54), ("MX", 52),
+           ("JP", 81), ("NL", 31), ("CN", 86), ("ID", 62), ("MA", 212), ("FI", 358)]
+
+
+def spellings(code: int, nsn: str, rng: random.Random) -> list[str]:
+    cut = rng.randrange(1, len(nsn))
+    return [nsn, f"+{code}{nsn}", f"+{code} {nsn}", f"+{code}-{nsn[:cut]}-{nsn[cut:]}", f"{code}{nsn}",
+            f"00{code}{nsn}", f"0{nsn}", f"{nsn[:cut]} {nsn[cut:]}", f"{nsn[:cut]}-{nsn[cut:]}", f"+{code}0{nsn}",
+            nsn[:-1], nsn + "0", nsn[:2], f"+{code}", f" {nsn} ", f"({nsn[:3]}) {nsn[3:]}", f"{nsn}x12"]
+
+
+def test_the_fast_path_answers_exactly_as_phonenumbers():
+    rng = random.Random(2024)
+    fast = compared = 0
+    for region, default in REGIONS:
+        for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.TOLL_FREE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            base = phonenumbers.national_significant_number(example)
+            for _ in range(40):
+                digits = list(base)
+                for _ in range(rng.randint(0, 3)):  # nearby numbers, valid and not
+                    digits[rng.randrange(len(digits))] = rng.choice("0123456789")
+                nsn = "".join(digits)
+                for code in {example.country_code, default, 91}:
+                    for text in spellings(example.country_code, nsn, rng):
+                        assert phone_answer(text, code) == phonenumbers_answer(text, code), (text, code)
+                        fast += contacts._simple_phone(text.strip(), code) is not None
+                        compared += 1
+    assert fast > compared / 5  # the comparison covered the fast path, not only the fallback
+
+
+@pytest.mark.parametrize("text,code,e164", [
+    ("9876543210", 91, "+919876543210"), ("+91 98765 43210", 91, "+919876543210"),
+    ("919876543210", 91, "+919876543210"), ("09876543210", 91, "+919876543210"),
+    ("+39 06 6982 1234", 91, "+390669821234"), ("0669821234", 39, "+390669821234"),  # Italy keeps its 0
+    ("+44 20 7946 0958", 91, "+442079460958"), ("020 7946 0958", 44, "+442079460958"),
+    ("12345", 91, None), ("+0 12345678", 91, None), ("98765432101234567890", 91, None),
+])
+def test_e164_keys(text, code, e164):
+    assert contacts.e164_or_none(text, code) == e164
+
+
+def test_calling_codes_are_prefix_free_so_one_split_fits():
+    known = [code for code in range(1, 1000) if phonenumbers.region_code_for_country_code(code) != "ZZ"]
+    assert not [(a, b) for a in known for b in known if a != b and str(b).startswith(str(a))]
+    assert contacts.split_calling_code("919876") == (91, "9876")
+    assert contacts.split_calling_code("1") == (1, "")
+    assert contacts.split_calling_code("²91") is None and contacts.split_calling_code("") is None

@@ -5,14 +5,20 @@ import csv
 import io
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
 from django.test import override_settings
+from openpyxl import load_workbook
+from rest_framework.test import APIClient
 
 from core import jobs
 from core.actors import Actor
+from core.api.pagination import PageRequest
+from core.tenancy import services as core_services
 from core.tenancy.models import SCOPE_CUSTOMERS_READ
 from core.jobs.models import Job
 from tests.file_server import serve_files
-from tests.helpers import assert_error
+from tests.helpers import APP_ID, COMPANY_ID, assert_error
 from users import services
 from users.models import Customer
 from users.selectors import list_customers
@@ -59,8 +65,6 @@ def download(api, report) -> bytes:
 
 
 def read_xlsx(content: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
     workbook = load_workbook(io.BytesIO(content), read_only=True)
     return [list(row) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)]
 
@@ -91,8 +95,6 @@ def test_a_csv_export_holds_every_live_customer_oldest_first(api, url, applicati
 
 
 def _stored(folder: str) -> list:
-    from django.core.files.storage import default_storage
-
     try:
         return [f"{folder}/{name}" for name in default_storage.listdir(folder)[1]]
     except FileNotFoundError:
@@ -149,8 +151,6 @@ def test_round_trip_export_then_import_into_another_application(api, url, applic
 
 
 def _page():
-    from core.api.pagination import PageRequest
-
     return PageRequest(1, 100)
 
 
@@ -170,8 +170,6 @@ def test_export_requests_scopes_and_applications(make_client, api, url, applicat
     other, _ = export(api, lambda suffix: url(suffix, application_id=other_application.id))
     assert other.total == 0  # only that application's customers
     # the link works for whoever holds it, until it expires
-    from rest_framework.test import APIClient
-
     assert APIClient().get(report["links"]["file"]["absolute_url"]).status_code == 200
     with override_settings(FILE_LINK_TTL_SECONDS=-1):
         expired = api.get(url(f"users/jobs/{job.pk}")).json()["links"]["file"]["absolute_url"]
@@ -180,11 +178,6 @@ def test_export_requests_scopes_and_applications(make_client, api, url, applicat
 
 @pytest.mark.django_db(transaction=True)
 def test_command_exports_through_the_same_job(tmp_path, capsys):
-    from django.core.management import CommandError, call_command
-
-    from core.tenancy import services as core_services
-    from tests.helpers import APP_ID, COMPANY_ID
-
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
     for n in range(25):
         services.create_customer(application, {"phone_number": f"98765{n:05d}"}, ACTOR)

@@ -3,18 +3,29 @@ rule, per-row errors, bad files, scopes and applications, the admin upload and m
 
 import csv
 import io
+from datetime import date, timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
+from openpyxl import Workbook
 
+from attributes import services as attribute_services
+from attributes.models import UserAttribute
+from attributes.selectors import value_of
 from core import files, jobs
 from core.actors import Actor
+from core.tenancy import services as core_services
 from core.tenancy.models import SCOPE_CUSTOMERS_READ
 from core.jobs.models import Job, JobError
+from tests import workers
 from tests.file_server import serve_files
-from tests.helpers import assert_error
+from tests.helpers import APP_ID, COMPANY_ID, assert_error
 from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.services import create_customer
+from users.transfers import imports
 
 ACTOR = Actor.system("tests")
 HEADER = "first_name,last_name,email,phone_number,country_code,gender,dob,external_id,username,meta"
@@ -28,8 +39,6 @@ def csv_bytes(*lines, header=HEADER) -> bytes:
 
 
 def xlsx_bytes(rows) -> bytes:
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     for row in rows:
@@ -172,14 +181,10 @@ def test_bad_rows_are_reported_and_the_others_imported(api, url, application):
 
 
 def test_attribute_slug_columns_set_attribute_values(api, url, application):
-    from attributes import services
-    from attributes.models import UserAttribute
-    from attributes.selectors import value_of
-
-    services.create_definition(application, {"name": "Tier", "type": "string",
+    attribute_services.create_definition(application, {"name": "Tier", "type": "string",
                                              "validations": [{"type": "enum", "value": ["gold", "silver"]}]}, ACTOR)
-    services.create_definition(application, {"name": "Points", "type": "number"}, ACTOR)
-    services.create_definition(application, {"name": "Tags", "type": "string", "multi_value": True}, ACTOR)
+    attribute_services.create_definition(application, {"name": "Points", "type": "number"}, ACTOR)
+    attribute_services.create_definition(application, {"name": "Tags", "type": "string", "multi_value": True}, ACTOR)
     existing = create_customer(application, {"phone_number": "9876543212"}, ACTOR)
     job = run_import(api, url, csv_bytes(
         'a@example.com,9876543210,gold,10,"[""x"", ""y""]"',
@@ -199,8 +204,6 @@ def test_attribute_slug_columns_set_attribute_values(api, url, application):
 
 
 def test_an_xlsx_workbook_imports_like_a_csv(api, url, application):
-    from datetime import date
-
     content = xlsx_bytes([
         ["first_name", "email", "phone_number", "country_code", "dob"],
         ["Asha", "asha@example.com", 9876543210, 91, date(1990, 5, 17)],
@@ -289,10 +292,6 @@ def test_our_own_download_link_is_read_from_storage(api, url, application, other
 
 
 def test_import_jobs_are_listed_filtered_and_paginated(api, url, application):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     for name in ("alpha.csv", "beta.csv", "gamma.xlsx"):
         start(api, url, {"absolute_url": f"http://localhost:9/{name}", "relative_url": name,
                          "file_format": name.rsplit(".", 1)[1]})
@@ -317,6 +316,11 @@ def test_import_jobs_are_listed_filtered_and_paginated(api, url, application):
     assert names(end_date=str(today)) == ["gamma.xlsx", "beta.csv", "alpha.csv"]
     assert_error(api.get(url("users/jobs/import"), {"status": "done"}), 400, "status")
     assert_error(api.get(url("users/jobs/import"), {"start_date": "yesterday"}), 400, "start_date")
+    assert_error(api.get(url("users/jobs/import"), {"end_date": "2024-13-01"}), 400, "end_date must be a date")
+    assert_error(api.get(url("users/jobs/import"), {"file_format": "pdf"}), 400, "file_format must be csv or xlsx.",
+                 code="invalid_file_format")
+    assert_error(api.get(url("users/jobs/import"), {"search": "a\x00b"}), 400, "search must not contain NUL")
+    assert names(status="completed", search="alpha", end_date=str(today)) == ["alpha.csv"]
     assert api.get(url("users/jobs/export")).json()["items"] == []
 
 
@@ -325,11 +329,6 @@ def test_import_jobs_are_listed_filtered_and_paginated(api, url, application):
 
 @pytest.mark.django_db(transaction=True)
 def test_command_imports_a_local_file_through_the_same_job(tmp_path, capsys):
-    from django.core.management import CommandError, call_command
-
-    from core.tenancy import services as core_services
-    from tests.helpers import APP_ID, COMPANY_ID
-
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
     source = tmp_path / "people.csv"
     source.write_bytes(csv_bytes(*[f"P{n},,p{n}@example.com,98765{n:05d},,,,,," for n in range(30)], "X,,bad,1,,,,,,"))
@@ -353,11 +352,6 @@ def test_command_imports_a_local_file_through_the_same_job(tmp_path, capsys):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_worker_resumes_the_import_to_the_state_of_one_clean_run(media, tmp_path, monkeypatch):
-    from core.tenancy import services as core_services
-    from tests import workers
-    from tests.helpers import APP_ID, COMPANY_ID
-    from users.transfers import imports
-
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo", application_id=APP_ID)
     for n in range(0, 400, 20):  # every 20th row updates an existing customer (found by phone)
         create_customer(application, {"phone_number": f"98{n:08d}", "first_name": "Before"}, ACTOR)
@@ -395,10 +389,6 @@ def test_a_killed_worker_resumes_the_import_to_the_state_of_one_clean_run(media,
 
 
 def test_admin_upload_form_starts_an_import_of_the_stored_file(client, application, foreign_application):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from core.tenancy import services as core_services
-
     staff = core_services.create_staff_user(company_id=application.company_id, username="alice",
                                             password="a long passphrase 123")
     client.force_login(staff)

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
@@ -128,8 +129,6 @@ def test_task_runs_inline(population):
 
 
 def test_task_is_scheduled_by_beat():
-    from django.conf import settings
-
     entry = settings.CELERY_BEAT_SCHEDULE["purge-archived-customers"]
     assert entry["task"] == tasks.purge_archived_customers.name == "users.tasks.purge_archived_customers"
     assert entry["task"] in celery_app.tasks

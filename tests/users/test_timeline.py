@@ -2,17 +2,16 @@
 
 import re
 
+from attributes import services as attribute_services
+from core.actors import Actor
 from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE
+from sessions_app import services as session_services
 from tests.helpers import assert_error
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def test_the_timeline_tells_what_happened_newest_first(api, url, create_customer, application):
-    from attributes import services as attribute_services
-    from core.actors import Actor
-    from sessions_app import services as session_services
-
     user = create_customer(email="asha@example.com", first_name="Asha")
     uid = user["_id"]
     assert api.put(url(f"customers/{uid}"), {"last_name": "Rao"}, format="json").status_code == 200

@@ -25,13 +25,12 @@ from django.utils import timezone
 
 from core import files, jobs
 from core.actors import Actor
-from core.api.errors import ValidationFailed
 from core.jobs.models import Job
 from users.models import Customer, CustomerEmail, CustomerPhone
+from users.transfers.formats import check_format
 
 KIND = "customer_export"
 ACTION_TYPE = "export"
-FORMATS = ("csv", "xlsx")
 HEADER = ("user_id", "first_name", "last_name", "email", "phone_number", "country_code", "gender", "dob", "username",
           "external_id", "rr_id", "meta", "active", "created_at", "updated_at")
 XLSX_MAX_ROWS = 1_048_576  # per worksheet, header included; more customers continue on a next sheet
@@ -55,12 +54,6 @@ _ORDER = "ORDER BY c.created_at, c.id"
 
 def page_size() -> int:
     return settings.CUSTOMER_EXPORT_PAGE_SIZE
-
-
-def check_format(file_format) -> str:
-    if not isinstance(file_format, str) or file_format.strip().lower().lstrip(".") not in FORMATS:
-        raise ValidationFailed("file_format must be csv or xlsx.", code="invalid_file_format")
-    return file_format.strip().lower().lstrip(".")
 
 
 def start_export(application, actor: Actor, *, file_format, enqueue: bool = True) -> Job:
@@ -175,7 +168,7 @@ def _xlsx_rows(parts: list[str]):
 def write_xlsx(parts: list[str], target) -> None:
     """openpyxl write-only (rows streamed to disk). Every text is a text cell: a name such as "=1+1" is
     never a formula. country_code is a number, active a boolean."""
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # here: 50 ms and 13 MB that only XLSX jobs need (not web processes)
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)

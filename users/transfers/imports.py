@@ -4,10 +4,11 @@ How a chunk runs (docs/transfers.md has the rules):
 
 - a producer thread reads the stored CSV and checks every row (users.transfers.rows) one chunk ahead
   of the database work, so Python's row checks overlap PostgreSQL's inserts;
-- ``apply`` (one transaction per chunk, with the counters: core/jobs/runner.py) validates attribute
-  cells, looks up every email and phone of the chunk in two queries, locks the matched customers,
+- ``apply`` (one transaction per chunk, with the counters: core/jobs/runner.py) checks the cells of
+  extra columns (users.transfers.columns: the attributes app's slug columns), looks up every email and
+  phone of the chunk in two queries, locks the matched customers,
   then writes with set-based SQL: COPY for new customers, their emails, phones and audit events, one
-  ``UPDATE … FROM unnest(…)`` for the changed ones;
+  ``UPDATE … FROM unnest(…)`` for the changed ones (the rows' values: users.customer_rows);
 - rows of one chunk that share an email, phone or username, or match the same customer, are applied
   in file order (later ones in a next pass of the same transaction, which then finds the earlier ones);
 - if a concurrent writer took an email, phone or username meanwhile (a unique index refuses the bulk
@@ -17,15 +18,18 @@ How a chunk runs (docs/transfers.md has the rules):
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import queue
 import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core import files, jobs
@@ -35,11 +39,12 @@ from core.actors import Actor
 from core.api.errors import ServiceError, ValidationFailed
 from core.ids import new_object_id
 from core.jobs.models import Job
-from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
-from users.services import generate_username
+from users import customer_rows
+from users.customer_rows import AUDIT_EVENTS, CUSTOMERS, EMAILS, PHONES
+from users.transfers import columns as extra_columns
 from users.transfers import rows as row_rules
 from users.transfers import sources
-from users import events
+from users.transfers.formats import check_format
 
 KIND = "customer_import"
 ACTION_TYPE = "import"
@@ -55,18 +60,8 @@ def file_name_of(url: str, relative_url: str = "") -> str:
     return files.name_in_url(relative_url or url) or "customers"
 
 
-def check_format(file_format) -> str:
-    if not isinstance(file_format, str) or file_format.strip().lower().lstrip(".") not in sources.FORMATS:
-        raise ValidationFailed("file_format must be csv or xlsx.", code="invalid_file_format")
-    return file_format.strip().lower().lstrip(".")
-
-
 def _own_link(url: str) -> str | None:
     """The stored file one of our own signed ``/files/<token>`` links names (read without HTTP), or None."""
-    from urllib.parse import urlsplit
-
-    from django.urls import reverse
-
     prefix = reverse("file-download", args=["x"])[:-1]
     path = urlsplit(url.strip()).path
     if not path.startswith(prefix):
@@ -119,16 +114,16 @@ class Chunk:
     errors: list  # RowError of rows refused by the row checks
 
 
-def _attribute_slugs(application) -> set[str]:
-    from attributes.models import AttributeDefinition
-
-    return {s.lower() for s in AttributeDefinition.objects.filter(application=application)
-            .values_list("slug", flat=True)}
-
-
 def read_header(name: str, application) -> row_rules.Header:
     with files.open_file(name) as stored, csvfiles.open_csv(stored, source="the file") as rows:
-        return row_rules.read_header(rows.header, _attribute_slugs(application))
+        header = rows.header
+    others, claimed = row_rules.other_names(header), {}
+    providers = extra_columns.providers()
+    for provider in providers:
+        unclaimed = [n for n in others if n not in claimed]
+        for name in provider.claim(application, unclaimed) if unclaimed else ():
+            claimed[name] = provider.key
+    return row_rules.read_header(header, claimed, [p.hint for p in providers])
 
 
 def parsed_chunks(name: str, header: row_rules.Header, done: int, size: int):
@@ -154,8 +149,6 @@ def prefetched(make_generator, depth: int = 2):
     """Run a generator ``depth`` items ahead of the consumer, in a forked child process (so that the
     row checks never compete with the consumer's database work for the GIL), or in a thread where
     fork is not available. The generator must not use the database."""
-    import multiprocessing
-
     try:
         context = multiprocessing.get_context("fork")
         items = context.Queue(maxsize=depth)
@@ -264,16 +257,6 @@ class CustomerImport:
 
 # ----------------------------------------------------------------------------- applying a chunk
 
-TABLES = {"customer": Customer._meta.db_table, "email": CustomerEmail._meta.db_table,
-          "phone": CustomerPhone._meta.db_table, "audit": AuditEvent._meta.db_table}
-CUSTOMER_COLUMNS = ("id", "application_id", "first_name", "last_name", "gender", "dob", "username", "profile_pic_url",
-                    "account_type", "external_id", "rr_id", "meta", "active", "archived", "created_at", "updated_at",
-                    "version")
-EMAIL_COLUMNS = ("customer_id", "application_id", "email", "primary", "verified", "active", "is_live")
-PHONE_COLUMNS = ("customer_id", "application_id", "phone", "country_code", "e164", "primary", "verified", "active",
-                 "is_live")
-AUDIT_COLUMNS = ("application_id", "customer_id", "action", "reason", "actor_type", "actor_id", "actor_name", "data",
-                 "request_id", "created_at")
 UPDATABLE = ("first_name", "last_name", "gender", "external_id", "rr_id", "dob", "meta")
 RACE_MESSAGE = ("an email, phone or username of this row was taken by another customer while the file was "
                 "imported.")
@@ -284,7 +267,7 @@ class _Context:
     application: object
     actor: Actor
     job_id: str
-    definitions: dict  # lower slug -> AttributeDefinition (held FOR KEY SHARE)
+    extra: dict  # provider key -> its ChunkColumns (users.transfers.columns)
     success: int = 0
     errors: list = field(default_factory=list)
 
@@ -305,12 +288,11 @@ class _Plan:
 
 def apply_rows(application, rows: list, actor: Actor, *, job_id: str = "", errors: list | None = None):
     """Create or update the customers of ``rows`` (checked ImportRows); run inside a transaction."""
-    slugs = {slug for row in rows for slug in row.attributes}
-    context = _Context(application, actor, job_id, _definitions(application, slugs), errors=errors or [])
+    context = _Context(application, actor, job_id, _open_extra_columns(application, rows), errors=errors or [])
     pending = []
     for row in rows:
         try:
-            row.attributes = _attribute_values(context.definitions, row.attributes)
+            row.extra = {key: context.extra[key].parse(cells) for key, cells in row.extra.items()}
         except ServiceError as exc:
             context.fail(row, exc.message)
         else:
@@ -322,40 +304,13 @@ def apply_rows(application, rows: list, actor: Actor, *, job_id: str = "", error
     return jobs.ChunkResult(context.success, context.errors)
 
 
-def _definitions(application, slugs) -> dict:
-    if not slugs:
-        return {}
-    from attributes.bulk import definitions_by_slug
-
-    return definitions_by_slug(application, slugs, lock=True)
-
-
-def _attribute_values(definitions: dict, cells: dict) -> dict:
-    """Attribute cells as validated values (attributes.types.coerce_text, attributes.services.validate_value)."""
-    if not cells:
-        return {}
-    from attributes import services, types
-
-    values = {}
-    for slug, text in cells.items():
-        definition = definitions.get(slug)
-        if definition is None:
-            raise ValidationFailed(f"no attribute definition with slug {slug!r} in this application.")
-        spec = types.Spec.of(definition)
-        try:
-            if spec.multi_value:
-                try:
-                    decoded = json.loads(text)
-                except ValueError:
-                    raise types.ValueInvalid("multi_value", "must be a JSON list such as [\"a\", \"b\"].")
-                raw = [types.coerce_text(spec.type, item) if isinstance(item, str) else item
-                       for item in decoded] if isinstance(decoded, list) else decoded
-            else:
-                raw = types.coerce_text(spec.type, text)
-        except types.ValueInvalid as exc:
-            raise ValidationFailed(f"Attribute '{definition.slug}': the value {exc.message}")
-        values[slug] = (definition, services.validate_value(definition, raw, spec))
-    return values
+def _open_extra_columns(application, rows: list) -> dict:
+    """Each provider whose columns the chunk's rows fill, opened for the chunk (in its transaction)."""
+    names: dict[str, set] = {}
+    for row in rows:
+        for key, cells in row.extra.items():
+            names.setdefault(key, set()).update(cells)
+    return {key: extra_columns.provider(key).open_chunk(application, wanted) for key, wanted in names.items()}
 
 
 def _keys(row) -> set:
@@ -409,8 +364,8 @@ def _owners(sql_table: str, column: str, application_id: str, values: list) -> d
 
 def _plan(context: _Context, batch: list) -> tuple[_Plan, list]:
     app_id = context.application.id
-    by_email = _owners(TABLES["email"], "email", app_id, [r.email for r in batch if r.email])
-    by_phone = _owners(TABLES["phone"], "e164", app_id, [r.phone.e164 for r in batch if r.phone])
+    by_email = _owners(EMAILS.table, "email", app_id, [r.email for r in batch if r.email])
+    by_phone = _owners(PHONES.table, "e164", app_id, [r.phone.e164 for r in batch if r.phone])
     plan, deferred, claimed, matched = _Plan(), [], set(), []
     for row in batch:
         email_owner = by_email.get(row.email) if row.email else None
@@ -447,8 +402,8 @@ def _lock_customers(application_id: str, ids: list) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT c.id, c.first_name, c.last_name, c.gender, c.external_id, c.rr_id, c.dob, c.meta::text, "
-            f"EXISTS (SELECT 1 FROM {TABLES['email']} e WHERE e.customer_id = c.id) "
-            f"FROM {TABLES['customer']} c WHERE c.application_id = %s AND NOT c.archived AND c.id = ANY(%s) "
+            f"EXISTS (SELECT 1 FROM {EMAILS.table} e WHERE e.customer_id = c.id) "
+            f"FROM {CUSTOMERS.table} c WHERE c.application_id = %s AND NOT c.archived AND c.id = ANY(%s) "
             "ORDER BY c.id FOR UPDATE OF c", [application_id, ids])
         current = {}
         for row in cursor.fetchall():
@@ -465,7 +420,7 @@ def _check_usernames(context: _Context, plan: _Plan) -> None:
     if not wanted:
         return
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT lower(username) FROM {TABLES['customer']} WHERE application_id = %s AND NOT archived "
+        cursor.execute(f"SELECT lower(username) FROM {CUSTOMERS.table} WHERE application_id = %s AND NOT archived "
                        "AND lower(username) = ANY(%s)", [context.application.id, list(wanted)])
         taken = {name for (name,) in cursor.fetchall()}
     if taken:
@@ -478,10 +433,6 @@ def _check_usernames(context: _Context, plan: _Plan) -> None:
         plan.creates = kept
 
 
-def _json(value) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def _audit_value(value):
     return value.isoformat() if isinstance(value, date) else value
 
@@ -490,60 +441,53 @@ def _write(context: _Context, plan: _Plan) -> None:
     app_id, actor = context.application.id, context.actor
     source = {"source": "import", "job_id": context.job_id}
     now = timezone.now()
-    customers, emails, phones, audit_rows, updates, attributes = [], [], [], [], [], []
-
-    def event(customer_id, action, data, at):
-        audit_rows.append((app_id, customer_id, action, "", actor.type, actor.id, actor.name[:200], _json(data), "", at))
-
+    customers, emails, phones, audit_rows, updates, extra = [], [], [], [], [], []
     for index, row in enumerate(plan.creates):
         at = now + timedelta(microseconds=index)  # file order is creation order (getCustomers: newest first)
         customer_id = new_object_id()
-        username = row.username or generate_username(row.email, row.phone)
-        f = row.fields
-        customers.append((customer_id, app_id, f.get("first_name", ""), f.get("last_name", ""), f.get("gender", ""),
-                          f.get("dob"), username, "", "user", f.get("external_id", ""), f.get("rr_id", ""),
-                          _json(f.get("meta") or {}), True, False, at, at, 0))
-        phones.append((customer_id, app_id, row.phone.national, row.phone.country_code, row.phone.e164, True, False,
-                       True, True))
+        username = customer_rows.username_for(row.username, row.email, row.phone)
+        customers.append(CUSTOMERS.row(customer_rows.customer_values(
+            app_id, username, row.fields, id=customer_id, created_at=at, updated_at=at)))
+        phones.append(PHONES.row(customer_rows.first_phone(customer_id, app_id, row.phone)))
         if row.email:
-            emails.append((customer_id, app_id, row.email, True, False, True, True))
-        event(customer_id, events.CUSTOMER_CREATED,
-              {"username": username, "email": row.email or "", "phone": row.phone.e164, **source}, at)
-        if row.attributes:
-            attributes.append((customer_id, row.attributes))
+            emails.append(EMAILS.row(customer_rows.first_email(customer_id, app_id, row.email)))
+        audit_rows.append(AUDIT_EVENTS.row(customer_rows.created_event(
+            app_id, customer_id, actor, username=username, email=row.email, phone=row.phone, source=source,
+            created_at=at)))
+        if row.extra:
+            extra.append((customer_id, row.extra))
     for row, customer_id, add_email, add_phone in plan.updates:
         current = plan.current[customer_id]
         changed = {name: value for name, value in row.fields.items() if current[name] != value}
         if add_email:
-            emails.append((customer_id, app_id, row.email, not current["has_email"], False, True, True))
+            emails.append(EMAILS.row(customer_rows.added_email(customer_id, app_id, row.email,
+                                                               customer_has_email=current["has_email"])))
             changed["email_added"] = row.email
         if add_phone:
-            phones.append((customer_id, app_id, row.phone.national, row.phone.country_code, row.phone.e164, False,
-                           False, True, True))
+            phones.append(PHONES.row(customer_rows.added_phone(customer_id, app_id, row.phone)))
             changed["phone_added"] = row.phone.e164
         if any(name in UPDATABLE for name in changed):
             updates.append((customer_id, *[changed.get(name) for name in UPDATABLE]))
         if changed:
-            event(customer_id, events.CUSTOMER_UPDATED,
-                  {"changed": {k: _audit_value(v) for k, v in changed.items()}, **source}, now)
-        if row.attributes:
-            attributes.append((customer_id, row.attributes))
-    _copy(TABLES["customer"], CUSTOMER_COLUMNS, customers)
-    _copy(TABLES["email"], EMAIL_COLUMNS, emails)
-    _copy(TABLES["phone"], PHONE_COLUMNS, phones)
+            audit_rows.append(AUDIT_EVENTS.row(customer_rows.updated_event(
+                app_id, customer_id, actor, {k: _audit_value(v) for k, v in changed.items()}, source=source,
+                created_at=now)))
+        if row.extra:
+            extra.append((customer_id, row.extra))
+    _copy(CUSTOMERS, customers)
+    _copy(EMAILS, emails)
+    _copy(PHONES, phones)
     _update_profiles(app_id, updates, now)
-    _copy(TABLES["audit"], AUDIT_COLUMNS, audit_rows)
-    _store_attributes(attributes, actor)
+    _copy(AUDIT_EVENTS, audit_rows)
+    for customer_id, parsed_by_key in extra:  # once the customers exist
+        for key, parsed in parsed_by_key.items():
+            context.extra[key].store(customer_id, parsed, actor)
 
 
-def _copy(table: str, columns: tuple, rows: list) -> None:
-    if not rows:
-        return
-    names = ", ".join(f'"{c}"' for c in columns)
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+def _copy(table: customer_rows.CopyTable, rows: list) -> None:
+    if rows:
+        with connection.cursor() as cursor:
+            table.copy(cursor.cursor, rows)
 
 
 def _update_profiles(application_id: str, updates: list, now) -> None:
@@ -551,24 +495,13 @@ def _update_profiles(application_id: str, updates: list, now) -> None:
     if not updates:
         return
     columns = list(zip(*updates))
-    meta = [None if m is None else _json(m) for m in columns[7]]
+    meta = [None if m is None else customer_rows.json_text(m) for m in columns[7]]
     assignments = ", ".join(f"{name} = COALESCE(v.{name}, c.{name})" for name in UPDATABLE[:-1])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {TABLES['customer']} AS c SET {assignments}, meta = COALESCE(v.meta::jsonb, c.meta), "
+            f"UPDATE {CUSTOMERS.table} AS c SET {assignments}, meta = COALESCE(v.meta::jsonb, c.meta), "
             "version = c.version + 1, updated_at = %s "
             "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::date[], "
             "%s::text[]) AS v(id, first_name, last_name, gender, external_id, rr_id, dob, meta) "
             "WHERE c.id = v.id AND c.application_id = %s",
             [now, *[list(c) for c in columns[:7]], meta, application_id])
-
-
-def _store_attributes(items: list, actor: Actor) -> None:
-    """Attribute cells, through attributes.services.store_value (value, typed index rows, audit event)."""
-    if not items:
-        return
-    from attributes import services
-
-    for customer_id, values in items:
-        for definition, value in values.values():
-            services.store_value(definition, customer_id, value, actor)

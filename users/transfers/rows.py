@@ -34,49 +34,60 @@ MIN_DOB = date(1900, 1, 1)
 
 @dataclass(slots=True)
 class ImportRow:
-    """One valid row: who (email, phone), what to set (fields), and attribute cells (lower slug → text)."""
+    """One valid row: who (email, phone), what to set (fields), and the cells of extra columns
+    (users.transfers.columns): provider key -> {lower-cased name -> text}."""
 
     row_number: int
     email: str | None
     phone: Phone | None
     username: str  # "" = generate one (createUser's rule)
     fields: dict = field(default_factory=dict)
-    attributes: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
 
     @property
     def reference(self) -> str:
         return self.email or (self.phone.e164 if self.phone else "")
 
     def __reduce__(self):  # the row reader process sends every row to the worker: a plain constructor call
-        return ImportRow, (self.row_number, self.email, self.phone, self.username, self.fields, self.attributes)
+        return ImportRow, (self.row_number, self.email, self.phone, self.username, self.fields, self.extra)
 
 
 @dataclass(frozen=True)
 class Header:
-    """The file's columns: canonical name of each standard column, and the attribute columns."""
+    """The file's columns: canonical name of each standard column, and the extra columns."""
 
     standard: dict  # file column -> canonical column
-    attributes: dict  # file column -> lower-cased slug
+    extra: dict  # file column -> (provider key, lower-cased name)
 
 
-def read_header(columns: list[str], slugs: set[str]) -> Header:
+def _name(column: str) -> str:
+    return column.strip().lower()
+
+
+def other_names(columns: list[str]) -> list[str]:
+    """The header's lower-cased names that are neither customer columns nor ignored ones."""
+    return [_name(c) for c in columns if c and _name(c) not in COLUMNS and _name(c) not in IGNORED_COLUMNS]
+
+
+def read_header(columns: list[str], claimed: dict[str, str], hints: list[str]) -> Header:
     """Map the header row; ValidationFailed (the job fails) for missing or unknown columns.
 
-    ``slugs``: the application's attribute definition slugs, lower-cased."""
-    standard, attributes, unknown = {}, {}, []
+    ``claimed``: lower-cased name -> key of the provider that reads it (users.transfers.columns);
+    ``hints``: what else a column may be, for the message naming unknown ones."""
+    standard, extra, unknown = {}, {}, []
     for column in columns:
         if not column:
             continue
-        name = column.strip().lower()
+        name = _name(column)
         if name in COLUMNS:
             standard[column] = name
         elif name in IGNORED_COLUMNS:
             continue
-        elif name in slugs:
-            attributes[column] = name
+        elif name in claimed:
+            extra[column] = (claimed[name], name)
         else:
             unknown.append(column)
-    canonical = list(standard.values()) + list(attributes.values())
+    canonical = list(standard.values()) + [name for _, name in extra.values()]
     repeated = sorted({c for c in canonical if canonical.count(c) > 1})
     if repeated:
         raise ValidationFailed(f"the file names the column(s) {', '.join(repeated)} more than once.")
@@ -85,10 +96,10 @@ def read_header(columns: list[str], slugs: set[str]) -> Header:
         raise ValidationFailed(f"the file has no {', '.join(missing)} column (its columns: "
                                f"{', '.join(c for c in columns if c)[:300]}).", code="missing_columns")
     if unknown:
-        raise ValidationFailed(
-            f"the file has unknown column(s) {', '.join(unknown)[:300]}: use {', '.join(COLUMNS)}, or the slug of "
-            "one of this application's attribute definitions.", code="unknown_columns")
-    return Header(standard, attributes)
+        others = "".join(f", or {hint}" for hint in hints)
+        raise ValidationFailed(f"the file has unknown column(s) {', '.join(unknown)[:300]}: use {', '.join(COLUMNS)}"
+                               f"{others}.", code="unknown_columns")
+    return Header(standard, extra)
 
 
 def _text(name: str, value: str, problems: list[str]) -> str:
@@ -159,8 +170,11 @@ def parse_row(row_number: int, cells: dict, header: Header) -> ImportRow:
         _text("username", username, problems)
     if problems:
         raise ValidationFailed("; ".join(problems))
-    attributes = {slug: cells[column] for column, slug in header.attributes.items() if cells.get(column, "")}
-    return ImportRow(row_number, email, phone, username, fields, attributes)
+    extra = {}
+    for column, (key, name) in header.extra.items():
+        if cells.get(column, ""):
+            extra.setdefault(key, {})[name] = cells[column]
+    return ImportRow(row_number, email, phone, username, fields, extra)
 
 
 def row_reference(cells: dict, header: Header) -> str:

@@ -1,8 +1,8 @@
 """`make run`: migrate, then run gunicorn, a Celery worker and Celery beat in the foreground.
 
-The embedded PostgreSQL / Redis (when DATABASE_URL / REDIS_URL are unset) were started by the
-settings of this very process, which owns them: children get their URLs through the environment,
-and the servers stop when this process exits (unless a manage.py elsewhere still uses them).
+The embedded PostgreSQL / Redis (when DATABASE_URL / REDIS_URL are unset) were started by manage.py
+in this very process, which owns them: children get their URLs through the environment (so they start
+nothing), and the servers stop when this process exits (unless a manage.py elsewhere still uses them).
 """
 
 import os
