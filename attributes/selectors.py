@@ -7,14 +7,9 @@ from django.db.models import Case, F, IntegerField, Value, When
 from attributes import crypto
 from attributes.filters import filter_definitions
 from attributes.models import AttributeDefinition, UserAttribute
-from core.api.errors import NotFound, ServiceError, ValidationFailed
+from core.api.errors import NotFound, ServiceError
+from core.api.fields import require_object_id
 from core.api.pagination import PageRequest
-from core.ids import is_object_id
-
-
-def _check_id(value, field: str) -> None:
-    if not is_object_id(value):
-        raise ValidationFailed(f"{field} must be 24 lowercase hexadecimal characters, got {str(value)[:40]!r}.")
 
 
 def get_definition(application, definition_id, *, field: str = "attribute_def_id", lock: str | None = None
@@ -25,7 +20,7 @@ def get_definition(application, definition_id, *, field: str = "attribute_def_id
     value writes hold so that a definition change waits for them and they wait for it, while value
     writes never wait for one another.
     """
-    _check_id(definition_id, field)
+    require_object_id(definition_id, field)
     if lock == "share":
         found = list(AttributeDefinition.objects.raw(
             f"SELECT * FROM {AttributeDefinition._meta.db_table} WHERE id = %s AND application_id = %s "
@@ -112,7 +107,7 @@ def find_attribute(definition: AttributeDefinition, customer_id: str, *, lock: b
 
 
 def get_attribute_by_id(application, attribute_id) -> UserAttribute:
-    _check_id(attribute_id, "attribute_id")
+    require_object_id(attribute_id, "attribute_id")
     attribute = (UserAttribute.objects.select_related("definition")
                  .filter(application=application, id=attribute_id).first())
     if attribute is None:

@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.models import Prefetch
 
 from core.api.errors import NotFound, ValidationFailed
-from core.ids import is_object_id
+from core.api.fields import require_object_id
 from core.api.pagination import PageRequest
 from users import search
 from users.models import Customer, CustomerEmail, CustomerPhone
@@ -175,8 +175,7 @@ def get_customer(application, user_id, *, field: str = "user_id", include_archiv
 
     Plain SQL: nearly every write looks its customer up first, and the ORM's query compilation showed in
     profiles."""
-    if not is_object_id(user_id):
-        raise ValidationFailed(f"{field} must be 24 lowercase hexadecimal characters, got {str(user_id)[:40]!r}.")
+    require_object_id(user_id, field)
     sql = f"SELECT {_CUSTOMER_COLUMNS} FROM users_customer c WHERE c.application_id = %s AND c.id = %s"
     if not include_archived:
         sql += " AND NOT c.archived"

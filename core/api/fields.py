@@ -5,6 +5,9 @@ import json
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.errors import ValidationFailed
+from core.ids import is_object_id
+
 
 class StrictCharField(serializers.CharField):
     default_error_messages = {"invalid": "Must be a string."}
@@ -91,9 +94,15 @@ class ObjectIdField(StrictCharField):
     default_error_messages = {"object_id": "Must be a 24-character lowercase hexadecimal id."}
 
     def to_internal_value(self, data):
-        from core.ids import is_object_id
-
         value = super().to_internal_value(data)
         if not is_object_id(value):
             self.fail("object_id")
         return value
+
+
+def require_object_id(value, field: str) -> str:
+    """``value`` if it is a 24-hex ObjectId, else the 400 that every operation answers for a malformed id
+    (before any lookup, so that nothing reaches the database with it)."""
+    if not is_object_id(value):
+        raise ValidationFailed(f"{field} must be 24 lowercase hexadecimal characters, got {str(value)[:40]!r}.")
+    return value

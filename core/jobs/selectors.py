@@ -1,14 +1,13 @@
 """Reads of jobs and their errors."""
 
-from core.api.errors import NotFound, ValidationFailed
-from core.ids import is_object_id
+from core.api.errors import NotFound
+from core.api.fields import require_object_id
 from core.jobs.models import Job, JobError
 
 
 def get_job(application, job_id, *, kinds=None) -> Job:
     """A job of this application (of one of ``kinds`` if given); 404 otherwise, whoever owns it."""
-    if not is_object_id(job_id):
-        raise ValidationFailed(f"job_id must be 24 lowercase hexadecimal characters, got {str(job_id)[:40]!r}.")
+    require_object_id(job_id, "job_id")
     queryset = Job.objects.filter(application=application, id=job_id)
     if kinds is not None:
         queryset = queryset.filter(kind__in=kinds)

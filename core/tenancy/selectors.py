@@ -1,6 +1,7 @@
 from django.db import connection
 
-from core.api.errors import NotFound, ValidationFailed
+from core.api.errors import NotFound
+from core.api.fields import require_object_id
 from core.ids import is_object_id
 from core.tenancy.models import Application
 
@@ -21,8 +22,7 @@ def application_by_id(application_id: str) -> Application | None:
 
 def application_of_company(company_id, application_id: str) -> Application:
     """The application if it exists and belongs to the company; 404 otherwise (never 403: no leaks)."""
-    if not is_object_id(application_id):
-        raise ValidationFailed(f"application_id must be 24 lowercase hexadecimal characters, got {application_id[:40]!r}.")
+    require_object_id(application_id, "application_id")
     application = application_by_id(application_id)
     if application is None or application.company_id != company_id:
         raise NotFound(f"Application {application_id} not found in company {company_id}.", code="application_not_found")

@@ -12,7 +12,6 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.errors import ValidationFailed
 from core.api.parsers import JSONParser
 from core.api.schema import ErrorBody, answers, error_answer
 from core.tenancy import services
