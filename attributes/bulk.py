@@ -22,6 +22,7 @@ from django.db.models.functions import Lower
 
 from attributes import services
 from attributes.models import AttributeDefinition
+from attributes.schema import BulkOperation
 from attributes.selectors import definitions_by_id
 from attributes.serializers import BulkAttributesSerializer, checked
 from core import files, jobs
@@ -144,7 +145,7 @@ def _apply_one(application, item: Item, definitions: dict, actor: Actor) -> None
         services.store_value(definition, customer.id, services.validate_value(definition, raw), actor)
 
 
-def _bulk_operation(total: int, result: jobs.ChunkResult) -> dict:
+def _bulk_operation(total: int, result: jobs.ChunkResult) -> BulkOperation:
     summary: dict[str, int] = {}
     for error in result.errors:
         summary[error.message] = summary.get(error.message, 0) + 1
@@ -162,7 +163,7 @@ def _items_of(payload: dict, user_ids=None, start: int = 0) -> list[Item]:
     return [Item(start + i + 1, user_id, pairs) for i, user_id in enumerate(user_ids[start:start + chunk_size()])]
 
 
-def bulk_update(application, payload: dict, actor: Actor, request=None) -> dict:
+def bulk_update(application, payload: dict, actor: Actor, request=None) -> BulkOperation:
     """Run a parsed request now (small) or as a job (large or a file); the BulkOperation answer."""
     count = len(payload.get("items") or payload.get("users") or [])
     if "user_file_url" not in payload and count <= settings.ATTRIBUTE_BULK_SYNC_LIMIT:
@@ -197,10 +198,8 @@ class AttributeBulkUpdate:
             yield _items_of(payload, payload.get("users"), start), {"done": min(total, start + chunk_size())}
 
     def _file_chunks(self, job, done: int):
-        name = job.payload.get("input_file") or files.job_file_name(job, "users.csv")
-        if not files.exists(name):  # downloaded once: a resumed job reads the very same rows
-            with downloads.download(job.payload["user_file_url"], field="user_file_url") as downloaded:
-                files.save_file(name, downloaded.file)
+        name = job.payload.get("input_file") or jobs.stored_input(
+            job, job.payload["user_file_url"], field="user_file_url", name="download.csv", legacy_name="users.csv")
         job.total = sum(1 for _ in self._rows(name))
         pairs = [tuple(p) for p in job.payload["attributes"]]
         batch = []

@@ -4,18 +4,7 @@
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-
-def sentence(where: str, message: str) -> str:
-    """``where`` and ``message`` as one sentence. Messages written to follow the name start with a
-    small letter ("attribute[0].value is required.") or a colon ("users: at most 100,000 ids …"); a
-    message that already names it is kept as it is; any other gets "where: " in front."""
-    if not where or message.startswith(f"{where} "):
-        return message
-    if message.startswith(":"):
-        return f"{where}{message}"
-    if message[:1].islower():
-        return f"{where} {message}"
-    return f"{where}: {message}"
+from core.api.errors import sentence
 
 
 def first_error(detail, where: str = "") -> str:

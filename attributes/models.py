@@ -14,7 +14,20 @@ from core.ids import new_object_id
 from core.tenancy.models import Application
 
 
-class AttributeDefinition(models.Model):
+class Stamped(models.Model):
+    """Who created and last changed a record, when, and its version (``__v``: one more at every write)."""
+
+    created_by = models.CharField(max_length=200, blank=True, default="")
+    updated_by = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class AttributeDefinition(Stamped):
     """What an attribute is: its type, whether it holds a list, its validations, how it is stored."""
 
     TYPE_CHOICES = [("string", "string"), ("number", "number"), ("boolean", "boolean"), ("date", "date"),
@@ -38,11 +51,6 @@ class AttributeDefinition(models.Model):
     ordering_channels = models.JSONField(default=list, blank=True)
     masking = models.JSONField(default=dict, blank=True)
     registration = models.JSONField(default=dict, blank=True)
-    created_by = models.CharField(max_length=200, blank=True, default="")
-    updated_by = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["application", "-created_at", "-id"], name="attrdef_app_newest_idx")]
@@ -54,7 +62,7 @@ class AttributeDefinition(models.Model):
         return f"{self.name} ({self.slug})"
 
 
-class UserAttribute(models.Model):
+class UserAttribute(Stamped):
     """The value of one definition for one customer. Clear values live in ``value`` (JSON); values of
     encrypted definitions only in ``ciphertext`` (``value`` is NULL)."""
 
@@ -67,11 +75,6 @@ class UserAttribute(models.Model):
     value = models.JSONField(null=True, blank=True)
     ciphertext = models.TextField(blank=True, default="")
     customer_overridden = models.BooleanField(default=False)
-    created_by = models.CharField(max_length=200, blank=True, default="")
-    updated_by = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

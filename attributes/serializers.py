@@ -274,6 +274,10 @@ class WholeNumberField(serializers.Field):
         self.low, self.high = low, high
         message = f"must be a whole number from {low} to {high}."
         super().__init__(error_messages=_messages(message, "invalid", "null"), **kwargs)
+        extend_schema_field({  # on the instance: the bounds are its own
+            "anyOf": [{"type": "integer", "minimum": low, "maximum": high},
+                      {"type": "string", "pattern": r"^\s*\d+\s*$"}],
+            "description": f"A whole number from {low} to {high}, as a JSON number or as decimal text."})(self)
 
     def to_internal_value(self, data):
         if isinstance(data, str) and data.strip().isdecimal():

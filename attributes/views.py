@@ -18,8 +18,8 @@ from attributes.serializers import (
 )
 from core.actors import Actor
 from core.api.pagination import PageRequest, page_info
-from core.api.views import PAGE_PARAMS, validated
-from core.api.schema import object_id_param, platform_answers
+from core.api.schema import PAGE_PARAMS, object_id_param, platform_answers
+from core.api.views import validated
 from core.tenancy.views import ApplicationScopedMixin
 from attributes.schema import Attribute, AttributeList, AttributesSet, Definition, DefinitionList, SuccessMessage
 from users.selectors import get_customer

@@ -8,7 +8,8 @@ the transaction commits (MVCC), so a group stays usable while a new file is proc
 The steps (docs/groups.md, "Processing"):
 
 1. ``chunks``: a file is downloaded once, with the guarded downloader, into the job's folder
-   (``jobs/<app>/<job>/input.csv``); an admin upload is already stored. A resumed job reads that copy.
+   (``jobs/<app>/<job>/download.csv``: ``core.jobs.stored_input``); an admin upload is already stored. A
+   resumed job reads that copy.
 2. ``apply``, in the runner's transaction:
    a. the group row is locked FOR KEY SHARE (it cannot be deleted meanwhile; edits still go through);
    b. the rows stream into a temporary staging table with ``COPY``: per row its number, which column
@@ -41,7 +42,7 @@ from django.utils import timezone
 
 from core import files, jobs
 from core.api.errors import ServiceError, ValidationFailed
-from core.files import csvrows, downloads
+from core.files import csvrows
 from groups.models import Membership, UserGroup
 from users import contacts
 
@@ -170,10 +171,8 @@ class GroupMembershipJob:
             return
         payload = job.payload
         if payload["source"] == "file":
-            name = payload.get("input_file") or files.job_file_name(job, "input.csv")
-            if not files.exists(name):  # downloaded once: a resumed job reads the very same bytes
-                with downloads.download(payload["file_url"], field="file_url") as downloaded:
-                    files.save_file(name, downloaded.file)
+            name = payload.get("input_file") or jobs.stored_input(
+                job, payload["file_url"], field="file_url", name="download.csv", legacy_name="input.csv")
             check_file(name, payload["mode"])
             yield [{"source": "file", "name": name}], {"done": True}
         else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 
@@ -31,10 +32,12 @@ def _field_error(name: str, message: str, detail: str) -> ValidationFailed:
 
 
 class _GroupField(serializers.Field):
-    """null is the same as absent: a required field refuses both, an optional one leaves the key out."""
+    """null is the same as absent: a required field refuses both, an optional one leaves the key out
+    (``allow_null`` only tells the OpenAPI document so: validate_empty_values decides)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", not kwargs["required"])
         super().__init__(**kwargs)
 
     def validate_empty_values(self, data):
@@ -48,9 +51,11 @@ class _GroupField(serializers.Field):
         return value
 
 
+@extend_schema_field({"type": "string"})  # no maxLength: the limit applies to the trimmed text
 class GroupTextField(_GroupField):
     def __init__(self, *, max_length: int, allow_blank: bool = False, **kwargs):
         self.max_length, self.allow_blank = max_length, allow_blank
+        kwargs.setdefault("help_text", f"At most {max_length} characters, leading and trailing spaces trimmed.")
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -69,6 +74,8 @@ class GroupTextField(_GroupField):
         return value
 
 
+@extend_schema_field({"type": "string", "description": "An http or https URL of a CSV file (at most 2000 "
+                                                     "characters, trimmed; \"\" is none)."})
 class FileUrlField(_GroupField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -81,6 +88,8 @@ class FileUrlField(_GroupField):
         return value
 
 
+@extend_schema_field({"type": "array", "maxItems": settings.GROUP_MAX_LISTED_USERS,
+                      "items": {"type": "string", "description": "A customer's 24-hex id (any case)."}})
 class UserIdsField(_GroupField):
     """whitelisted_users / blacklisted_users: customer ids, lower-cased, each once."""
 
@@ -99,6 +108,8 @@ class UserIdsField(_GroupField):
         return ids
 
 
+@extend_schema_field({"type": "array", "maxItems": MAX_TAGS, "items": {
+    "type": "string", "minLength": 1, "description": "Not blank, at most 100 characters once trimmed."}})
 class TagsField(_GroupField):
     def to_internal_value(self, data):
         if not isinstance(data, list) or not all(isinstance(t, str) and 0 < len(t.strip()) <= 100 for t in data) \
@@ -108,6 +119,7 @@ class TagsField(_GroupField):
         return list(dict.fromkeys(t.strip() for t in data))
 
 
+@extend_schema_field({"type": "boolean"})
 class FlagField(_GroupField):
     def to_internal_value(self, data):
         if not isinstance(data, bool):
@@ -115,6 +127,8 @@ class FlagField(_GroupField):
         return data
 
 
+@extend_schema_field({"type": "string", "description": "bulk (also file, csv, json, …) or conditional (also "
+                                                     "conditions, attributes, …), any case; \"\" is none."})
 class GroupTypeField(_GroupField):
     """bulk or conditional, from any spelling states.normalize_type accepts; "" is no type."""
 
@@ -135,6 +149,17 @@ def condition_value_text(value, where: str) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+CONDITIONS_SCHEMA = {"type": "array", "items": {
+    "type": "object", "required": ["user_attribute_definition_id", "type", "value"],
+    "properties": {
+        "user_attribute_definition_id": {"type": "string", "description": "An attribute definition's 24-hex id."},
+        "type": {"type": "string", "minLength": 1,
+                 "description": "eq, ne, gt, lt, gte, lte, btw, cnt, nct, is, nis, sw, ew, in or nin."},
+        "value": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}, {"type": "array"}],
+                  "description": "Answered as text: numbers, booleans and lists as JSON."}}}}
+
+
+@extend_schema_field(CONDITIONS_SCHEMA)
 class ConditionsField(_GroupField):
     """[{user_attribute_definition_id, type, value}]: shapes only; attributes.conditions judges them."""
 
@@ -160,6 +185,13 @@ class ConditionsField(_GroupField):
             raise ValidationFailed(f"{where}.value is required.", code="invalid_condition")
         return {"user_attribute_definition_id": definition_id.strip(), "type": operator.strip().lower(),
                 "value": condition_value_text(item["value"], where)}
+
+
+USER_DATA_ITEM_SCHEMA = {
+    "type": "object", "required": ["action"],
+    "description": "One change; it names the customer by user_id, email or phone_number.",
+    "properties": {"action": {"type": "string", "description": "add or remove (any case)."},
+                   **{key: {"type": "string", "nullable": True} for key in USER_DATA_KEYS}}}
 
 
 def user_data_items(raw) -> list[dict]:
@@ -192,6 +224,8 @@ def user_data_items(raw) -> list[dict]:
     return items
 
 
+@extend_schema_field({"type": "array", "minItems": 1, "maxItems": settings.GROUP_MAX_USER_DATA,
+                      "items": USER_DATA_ITEM_SCHEMA})
 class UserDataField(_GroupField):
     def to_internal_value(self, data):
         return user_data_items(data)
@@ -202,6 +236,24 @@ class RawField(_GroupField):
 
     def to_internal_value(self, data):
         return data
+
+
+# PATCH's type, user_data and conditions are judged together by PatchGroupSerializer.validate().
+
+@extend_schema_field({"type": "string", "description": "file_url (the default) or json (any case)."})
+class PatchSourceField(RawField):
+    pass
+
+
+@extend_schema_field({"type": "array", "maxItems": settings.GROUP_MAX_USER_DATA, "items": USER_DATA_ITEM_SCHEMA,
+                      "description": "The changes, with type json."})
+class PatchUserDataField(RawField):
+    pass
+
+
+@extend_schema_field({"description": "Refused unless null: conditions change with updateUserGroup (PUT)."})
+class PatchConditionsField(RawField):
+    pass
 
 
 class _GroupBodySerializer(serializers.Serializer):
@@ -239,9 +291,9 @@ class PatchGroupSerializer(_GroupBodySerializer):
     name = GroupTextField(max_length=200)
     description = GroupTextField(max_length=2000)
     file_url = FileUrlField()
-    type = RawField()
-    user_data = RawField()
-    conditions = RawField()
+    type = PatchSourceField()
+    user_data = PatchUserDataField()
+    conditions = PatchConditionsField()
 
     def validate(self, attrs):
         raw_type, raw_user_data = attrs.pop("type", None), attrs.pop("user_data", None)

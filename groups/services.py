@@ -22,7 +22,6 @@ from core import files, jobs
 from core.files import downloads
 from core.actors import Actor
 from core.api.errors import Conflict, NotFound, ValidationFailed
-from core.ids import new_object_id
 from core.jobs.models import Job
 from groups import processing, selectors
 from groups.models import GroupMemberCount, UserGroup
@@ -93,23 +92,33 @@ def _listed_and_tags(application, group: UserGroup, data: dict) -> None:
 
 # ----------------------------------------------------------------------------- membership changes
 
+UPLOAD_NAME = "upload.csv"  # an admin upload or a process_group --file, in the job's folder
+
+
 def _start_change(application, group: UserGroup, actor: Actor, *, mode: str, file_url: str | None = None,
-                  input_file: str | None = None, user_data: list | None = None, enqueue: bool = True) -> Job:
+                  input_file: str | None = None, uploaded=None, user_data: list | None = None,
+                  enqueue: bool = True) -> Job:
     """A group_file job for the change; run now for small JSON, queued otherwise (``enqueue=False``: the
-    caller runs it, e.g. a command with its progress). Sets group.job."""
+    caller runs it, e.g. a command with its progress). Sets group.job, and group.file_url to an
+    ``uploaded`` file's stored name (the job's input, which "process again" reads later)."""
     payload = {"group_id": group.pk, "mode": mode}
     if user_data is not None:
         payload.update(source="json", user_data=user_data)
         name, total = "", len(user_data)
+    elif uploaded is not None:
+        payload.update(source="file")  # input_file: recorded once the upload is stored
+        name, total = UPLOAD_NAME, 0
     else:
         payload.update(source="file", **({"input_file": input_file} if input_file else {"file_url": file_url}))
         name, total = files.name_in_url(input_file or file_url), 0
     inline = user_data is not None and len(user_data) <= settings.GROUP_SYNC_LIMIT
     job = jobs.create_job(application, processing.KIND, actor, payload=payload, file_name=name,
                           file_format="json" if user_data is not None else "csv", total=total,
-                          enqueue=enqueue and not inline)
+                          enqueue=enqueue and not inline)  # sent at commit: after the upload is stored
+    if uploaded is not None:
+        group.file_url = _store_upload(job, uploaded, mode)
     group.job = job
-    group.save(update_fields=["job", "modified_at"])
+    group.save(update_fields=["job", "file_url", "modified_at"])
     if inline:
         jobs.run_job(job.pk)  # the same handler, in this transaction: all of it or none with the request
         job.refresh_from_db()
@@ -151,18 +160,16 @@ def create_group(application, data: dict, actor: Actor, *, uploaded=None) -> Use
     group.save()
     GroupMemberCount.objects.create(group=group)
     if uploaded is not None:
-        group.file_url = _store_upload(application, group, uploaded, processing.REPLACE)
-        group.save(update_fields=["file_url"])
-        _start_change(application, group, actor, mode=processing.REPLACE, input_file=group.file_url)
+        _start_change(application, group, actor, mode=processing.REPLACE, uploaded=uploaded)
     elif kind == UserGroup.BULK:
         _start_change(application, group, actor, mode=processing.REPLACE, file_url=file_url,
                       user_data=user_data)
     return group
 
 
-def _store_upload(application, group: UserGroup, uploaded, mode: str) -> str:
-    """Store an uploaded CSV for the group (core.files); refused at once without the needed columns."""
-    name = files.save_file(f"groups/{application.id}/{group.pk}/{new_object_id()}.csv", uploaded)
+def _store_upload(job: Job, uploaded, mode: str) -> str:
+    """Store an uploaded CSV as the job's input; refused at once without the needed columns."""
+    name = jobs.store_job_input(job, uploaded, UPLOAD_NAME)
     try:
         processing.check_file(name, mode)
     except ValidationFailed:
@@ -244,11 +251,9 @@ def upload_file(application, group_id, uploaded, actor: Actor, *, mode: str = pr
     if group.type != UserGroup.BULK:
         raise ValidationFailed("Only a bulk group takes a file; a conditional group's members follow its conditions.")
     _ensure_idle(group)
-    name = _store_upload(application, group, uploaded, mode)
-    group.file_url = name
     group.version += 1
     group.save()
-    _start_change(application, group, actor, mode=mode, input_file=name, enqueue=enqueue)
+    _start_change(application, group, actor, mode=mode, uploaded=uploaded, enqueue=enqueue)
     return group
 
 

@@ -47,7 +47,7 @@ class GroupListView(ApplicationScopedMixin, APIView):
 
     @extend_schema(operation_id="createUserGroup",
                    summary="Create a customer group: from a CSV file (file_url) or from attribute conditions",
-                   request=OpenApiTypes.OBJECT, responses=platform_answers({201: Group}, 400))
+                   request=serializers.CreateGroupSerializer, responses=platform_answers({201: Group}, 400))
     def post(self, request, **kwargs):
         group = services.create_group(self.application, validated(serializers.CreateGroupSerializer, request),
                                       Actor.from_request(request))
@@ -62,7 +62,7 @@ class GroupDetailView(ApplicationScopedMixin, APIView):
 
     @extend_schema(operation_id="updateUserGroup",
                    summary="Update a group: name, description, conditions, or a new file (the whole membership)",
-                   parameters=[GROUP_ID], request=OpenApiTypes.OBJECT,
+                   parameters=[GROUP_ID], request=serializers.UpdateGroupSerializer,
                    responses=platform_answers(Group, 400, 409))
     def put(self, request, group_id, **kwargs):
         data = validated(serializers.UpdateGroupSerializer, request)
@@ -71,7 +71,7 @@ class GroupDetailView(ApplicationScopedMixin, APIView):
 
     @extend_schema(operation_id="updateUserGroupPartially",
                    summary="Add / remove customers (a CSV with an action column, or user_data), white / blacklists",
-                   parameters=[GROUP_ID], request=OpenApiTypes.OBJECT,
+                   parameters=[GROUP_ID], request=serializers.PatchGroupSerializer,
                    responses=platform_answers(Group, 400, 409))
     def patch(self, request, group_id, **kwargs):
         data = validated(serializers.PatchGroupSerializer, request)

@@ -23,6 +23,7 @@ from sessions_app.models import PlatformConfig
 from sessions_app.platform_document import (
     DEFAULT_SESSION_CONFIG, SECRET_MASK, check_whole, default_document, full_document, keep_secrets, masked, merge,
 )
+from sessions_app.schema import PlatformConfig as PlatformSchema  # the answer's TypedDict, not the model
 from users import events
 from users.services import record_event
 
@@ -86,7 +87,7 @@ def update_platform_config(application, changes: dict, actor: Actor | None = Non
     return config
 
 
-def present(config: PlatformConfig) -> dict:
+def present(config: PlatformConfig) -> PlatformSchema:
     """The PlatformSchema answer: every key, strings never null, secrets masked."""
     return {
         "_id": config.id,

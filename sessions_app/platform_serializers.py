@@ -50,6 +50,7 @@ class Text(serializers.CharField):
 
     def __init__(self, max_length=MAX_TEXT, *, null_as_empty=False, **kwargs):
         kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", null_as_empty)  # for the OpenAPI document: validate_empty_values decides
         super().__init__(max_length=max_length, trim_whitespace=False, required=False, **kwargs)
         self.null_as_empty = null_as_empty
 

@@ -3,7 +3,7 @@ document is derived from them), and how the storefront endpoints authenticate (t
 
 from typing import Annotated, Literal, TypedDict
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 
 from core.api.schema import FreeForm, Instant, ObjectId, Schema
 
@@ -48,6 +48,23 @@ LoggedOut = TypedDict("LogoutSuccess", {"logout": Literal[True]})
 
 
 # --------------------------------------------------------------------------- platform config (PlatformSchema)
+
+class PlatformConfigSectionScheme(OpenApiSerializerExtension):
+    """updatePlatformConfig's objects refuse keys they do not know (platform_serializers.Section): closed,
+    except for the other spellings they accept and the keys of a document read back, which they ignore."""
+
+    target_class = "sessions_app.platform_serializers.Section"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        properties = schema.setdefault("properties", {})
+        for alias, key in self.target.aliases.items():
+            properties[alias] = {"allOf": [properties[key]], "description": f"Another spelling of {key}."}
+        for key in self.target.ignored_keys:
+            properties[key] = {"description": "Read back with the document; ignored."}
+        return {**schema, "additionalProperties": False}
+
 
 Colour = Annotated[str, Schema(pattern=r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")]
 Level = TypedDict("RequiredFieldLevel", {"is_required": bool, "level": Literal["hard", "soft"]})

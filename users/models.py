@@ -65,24 +65,32 @@ class Customer(models.Model):
         return "active" if self.active else "blocked"
 
 
-class CustomerEmail(models.Model):
-    """An email of a customer. ``is_live`` mirrors "customer not archived" so uniqueness is an index."""
+class CustomerContact(models.Model):
+    """What an email and a phone of a customer share. ``is_live`` mirrors "customer not archived" so
+    uniqueness is an index.
 
-    # Plain indexes only (Meta): Django would add a LIKE index to each, which no query uses, and every
-    # import pays for every index.
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails", db_index=False)
+    Plain indexes only (each Meta): Django would add a LIKE index to each, which no query uses, and every
+    import pays for every index."""
+
     # Always the customer's application (the services copy it): no database check of its own, which
     # a million-row import would pay a million times at commit. Deleting an application still cascades.
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+", db_index=False,
                                     db_constraint=False)
-    email = models.CharField(max_length=254)
     primary = models.BooleanField(default=False)
     verified = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
     is_live = models.BooleanField(default=True)
 
     class Meta:
+        abstract = True
         ordering = ["-primary", "id"]
+
+
+class CustomerEmail(CustomerContact):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails", db_index=False)
+    email = models.CharField(max_length=254)
+
+    class Meta(CustomerContact.Meta):
         indexes = [
             models.Index("application", OpClass("email", name="varchar_pattern_ops"), name="email_app_prefix_idx",
                          include=["customer"]),
@@ -97,20 +105,13 @@ class CustomerEmail(models.Model):
         return self.email
 
 
-class CustomerPhone(models.Model):
+class CustomerPhone(CustomerContact):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones", db_index=False)
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+", db_index=False,
-                                    db_constraint=False)  # the customer's application, as for emails
     phone = models.CharField(max_length=20, help_text="National significant number, digits only.")
     country_code = models.PositiveSmallIntegerField()
     e164 = models.CharField(max_length=20)
-    primary = models.BooleanField(default=False)
-    verified = models.BooleanField(default=False)
-    active = models.BooleanField(default=True)
-    is_live = models.BooleanField(default=True)
 
-    class Meta:
-        ordering = ["-primary", "id"]
+    class Meta(CustomerContact.Meta):
         indexes = [
             models.Index("application", OpClass("phone", name="varchar_pattern_ops"), name="phone_app_prefix_idx",
                          include=["country_code", "customer"]),

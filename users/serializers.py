@@ -66,7 +66,3 @@ class UnDeleteUserSerializer(serializers.Serializer):
     user_id = ObjectIdField()
     reason = StrictCharField(max_length=1000)
     reason_id = StrictCharField(max_length=100, required=False, allow_blank=True)
-
-
-class SuccessSerializer(serializers.Serializer):
-    success = serializers.BooleanField()

@@ -144,6 +144,16 @@ def _check_primary(items: list[dict], field: str, key: str):
         raise ValidationFailed(f"{field}: exactly one entry must be primary (found {primaries}).")
 
 
+def _replace_contacts(model, values, customer: Customer, items: list[dict], key: str) -> None:
+    """The customer's emails or phones become ``items`` (checked lists: ``item[key]`` is the address)."""
+    model.objects.filter(customer=customer).delete()
+    model.objects.bulk_create(
+        model(**values(customer.id, customer.application_id, item[key], primary=bool(item.get("primary")),
+                       verified=bool(item.get("verified", False)), active=bool(item.get("active", True))))
+        for item in items
+    )
+
+
 @transaction.atomic
 def update_customer(application, user_id: str, data: dict, actor: Actor) -> Customer:
     """PUT semantics of the SDK: profile fields sent are set; emails / phone_numbers sent replace the lists."""
@@ -163,22 +173,10 @@ def update_customer(application, user_id: str, data: dict, actor: Actor) -> Cust
                 changed[field] = data[field]
                 setattr(customer, field, data[field])
         if emails is not None:
-            CustomerEmail.objects.filter(customer=customer).delete()
-            CustomerEmail.objects.bulk_create(
-                CustomerEmail(**customer_rows.email_values(
-                    customer.id, application.id, e["email"], primary=bool(e.get("primary")),
-                    verified=bool(e.get("verified", False)), active=bool(e.get("active", True))))
-                for e in emails
-            )
+            _replace_contacts(CustomerEmail, customer_rows.email_values, customer, emails, key="email")
             changed["emails"] = [e["email"] for e in emails]
         if phones is not None:
-            CustomerPhone.objects.filter(customer=customer).delete()
-            CustomerPhone.objects.bulk_create(
-                CustomerPhone(**customer_rows.phone_values(
-                    customer.id, application.id, p["parsed"], primary=bool(p.get("primary")),
-                    verified=bool(p.get("verified", False)), active=bool(p.get("active", True))))
-                for p in phones
-            )
+            _replace_contacts(CustomerPhone, customer_rows.phone_values, customer, phones, key="parsed")
             changed["phone_numbers"] = [p["parsed"].e164 for p in phones]
         customer.version = F("version") + 1
         customer.save()

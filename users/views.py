@@ -8,11 +8,11 @@ from rest_framework.response import Response
 from core.actors import Actor
 from core.api.errors import ValidationFailed
 from core.api.pagination import PageRequest, page_info
-from core.api.views import PAGE_PARAMS, validated
+from core.api.schema import PAGE_PARAMS, Success, object_id_param, platform_answers
+from core.api.views import validated
 from core.tenancy.views import ApplicationScopedMixin
 from users import selectors, services
 from users.presenters import customer_dict
-from core.api.schema import Success, object_id_param, platform_answers
 from users.schema import CustomerList, Timeline, UserObject, UserSearch
 from users.serializers import (
     ArchiveUserSerializer,

@@ -45,6 +45,19 @@ class Gone(ServiceError):
     code = "gone"
 
 
+def sentence(where: str, message: str) -> str:
+    """``where`` and ``message`` as one sentence. Messages written to follow the name start with a
+    small letter ("attribute[0].value is required.") or a colon ("users: at most 100,000 ids …"); a
+    message that already names it is kept as it is; any other gets "where: " in front."""
+    if not where or message.startswith(f"{where} "):
+        return message
+    if message.startswith(":"):
+        return f"{where}{message}"
+    if message[:1].islower():
+        return f"{where} {message}"
+    return f"{where}: {message}"
+
+
 def error_body(message: str, code: str, request=None, meta: dict | None = None) -> dict:
     body = {"message": message, "code": code, "success": False}
     request_id = getattr(request, "request_id", None) if request is not None else None

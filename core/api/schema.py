@@ -146,7 +146,8 @@ ERRORS = {
     409: "The request conflicts with the current state (the message says which).",
     410: "The resource can no longer be restored.",
 }
-PLATFORM_ERRORS = (401, 403, 404)  # every platform URL: the token, its company and scope, the application
+# every platform URL: a malformed application_id, the token, its company and scope, no such application
+PLATFORM_ERRORS = (400, 401, 403, 404)
 
 
 def error_answer(code: int, body=None, description: str | None = None) -> OpenApiResponse:

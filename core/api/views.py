@@ -1,11 +1,10 @@
-"""API plumbing shared by every app's views: body validation, /healthz (and PAGE_PARAMS, core.api.schema's)."""
+"""API plumbing shared by every app's views: body validation, /healthz."""
 
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from core.api.errors import ValidationFailed
-from core.api.schema import PAGE_PARAMS  # noqa: F401  (views import it from here)
 
 
 @require_GET

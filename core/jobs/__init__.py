@@ -25,7 +25,8 @@ workers both know it) and creates jobs; the runner (``core/jobs/runner.py``) doe
 The contract (docs/jobs.md tells the why):
 
 - ``chunks(job, checkpoint)`` is deterministic: from the same checkpoint it yields the same rows
-  (read a stored copy of the input, or database rows in key order; never a live URL twice). It may
+  (read a stored copy of the input: ``stored_input`` for a ``*_file_url``, ``store_job_input`` for a
+  local file; or database rows in key order; never a live URL twice). It may
   set ``job.total`` (and ``job.result_file``); the runner saves them with the next chunk.
 - ``apply(job, rows)`` returns ``ChunkResult(success, errors)`` (a plain ``(success, errors)`` tuple
   will do), errors being ``(row_number, reference, message)`` tuples. The runner runs it, stores the
@@ -45,6 +46,6 @@ Modules, each depending only on those above it: ``models`` → ``handlers`` (reg
 
 from core.jobs.handlers import ChunkResult, JobHandler, RowError, handler_for, load_handler_modules, register  # noqa: F401
 from core.jobs.selectors import get_job, job_errors  # noqa: F401
-from core.jobs.services import actor_of, cancel_job, create_job  # noqa: F401
+from core.jobs.services import actor_of, cancel_job, create_job, store_job_input, stored_input  # noqa: F401
 from core.jobs.tasks import enqueue_job, resume_stale_jobs  # noqa: F401
 from core.jobs.runner import run as run_job  # noqa: F401

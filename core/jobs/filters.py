@@ -12,33 +12,20 @@ application's jobs of one kind) and the query parameters, and gets the filtered 
 from datetime import datetime, time, timedelta
 from datetime import timezone as dt_timezone
 
-import django_filters
 from django import forms
 
-from core.api.errors import ValidationFailed
+from core.api.filters import Filter, FilterSet, OneOfField, TextField, apply_filters
 from core.jobs.models import Job
 
 STATUSES = [status for status, _ in Job.STATUSES]
 SEARCH_MAX_LENGTH = 200
 
 
-# Each field's error message follows the parameter's name: "start_date must be a date …".
-
-class SearchField(forms.Field):
-    def to_python(self, value):
-        text = (value or "").strip()[:SEARCH_MAX_LENGTH]
-        if "\x00" in text:  # PostgreSQL text cannot hold it
-            raise forms.ValidationError("must not contain NUL characters.")
-        return text or None
-
-
-class InstantField(forms.Field):
+class InstantField(TextField):
     """A day or an instant: (aware datetime, whole_day)."""
 
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        text = value.strip()
+    def parse(self, text):
+        text = text.strip()
         try:
             if len(text) == 10:
                 day = datetime.strptime(text, "%Y-%m-%d").date()
@@ -49,79 +36,35 @@ class InstantField(forms.Field):
         return (instant if instant.tzinfo else instant.replace(tzinfo=dt_timezone.utc)), False
 
 
-class StatusesField(forms.Field):
+class StatusesField(TextField):
     """Comma-separated statuses, as a list (empty when only commas or blanks were sent: no job matches)."""
 
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        wanted = [s.strip().lower() for s in value.split(",") if s.strip()]
+    def parse(self, text):
+        wanted = [s.strip().lower() for s in text.split(",") if s.strip()]
         unknown = [s for s in wanted if s not in STATUSES]
         if unknown:
             raise forms.ValidationError(f"must be one of {', '.join(STATUSES)}; got {', '.join(unknown)[:80]}.")
         return wanted
 
 
-class FileFormatField(forms.Field):
-    def __init__(self, *, formats=None, **kwargs):
-        super().__init__(**kwargs)
-        self.formats = formats
+class FileFormatField(OneOfField):
+    """A format with or without its dot (".CSV" is csv); ``options``: the formats the caller allows."""
 
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        file_format = value.strip().lower().lstrip(".")
-        if self.formats and file_format not in self.formats:
-            raise forms.ValidationError(f"must be {' or '.join(self.formats)}.", code="invalid_file_format")
-        return file_format
+    def choice(self, text):
+        return text.strip().lower().lstrip(".")
+
+    def refusal(self):
+        return forms.ValidationError(f"must be {' or '.join(self.options)}.", code="invalid_file_format")
 
 
-# Each filter filters only when its field gave a value (None: the parameter was not sent).
+class JobFilterSet(FilterSet):
+    error_codes = ("invalid_file_format",)
 
-class SearchFilter(django_filters.Filter):
-    field_class = SearchField
-
-    def filter(self, qs, value):
-        return qs if value is None else qs.filter(file_name__icontains=value)
-
-
-class CreatedFromFilter(django_filters.Filter):
-    field_class = InstantField
-
-    def filter(self, qs, value):
-        return qs if value is None else qs.filter(created_at__gte=value[0])
-
-
-class CreatedUntilFilter(django_filters.Filter):
-    field_class = InstantField
-
-    def filter(self, qs, value):
-        if value is None:
-            return qs
-        bound, whole_day = value
-        return qs.filter(created_at__lt=bound + timedelta(days=1)) if whole_day else qs.filter(created_at__lte=bound)
-
-
-class StatusesFilter(django_filters.Filter):
-    field_class = StatusesField
-
-    def filter(self, qs, value):
-        return qs if value is None else qs.filter(status__in=value)
-
-
-class FileFormatFilter(django_filters.Filter):
-    field_class = FileFormatField
-
-    def filter(self, qs, value):
-        return qs if value is None else qs.filter(file_format=value)
-
-
-class JobFilterSet(django_filters.FilterSet):
-    search = SearchFilter()
-    start_date = CreatedFromFilter()
-    end_date = CreatedUntilFilter()
-    status = StatusesFilter()
-    file_format = FileFormatFilter()
+    search = Filter(TextField, strip=True, cut_to=SEARCH_MAX_LENGTH, field_name="file_name", lookup_expr="icontains")
+    start_date = Filter(InstantField, method="created_from")
+    end_date = Filter(InstantField, method="created_until")
+    status = Filter(StatusesField, lookup_expr="in")
+    file_format = Filter(FileFormatField)
 
     class Meta:
         model = Job
@@ -129,14 +72,19 @@ class JobFilterSet(django_filters.FilterSet):
 
     def __init__(self, data=None, queryset=None, *, formats=None, **kwargs):
         super().__init__(data, queryset, **kwargs)
-        self.filters["file_format"].extra["formats"] = formats
+        self.filters["file_format"].extra["options"] = formats
+
+    def created_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=value[0])
+
+    def created_until(self, queryset, name, value):
+        bound, whole_day = value
+        if whole_day:
+            return queryset.filter(created_at__lt=bound + timedelta(days=1))
+        return queryset.filter(created_at__lte=bound)
 
 
 def filter_jobs(queryset, params, *, formats=None):
     """``queryset`` narrowed by the list parameters in ``params`` (a QueryDict or a dict); ``formats``:
     the file formats allowed (None: any)."""
-    filters = JobFilterSet(params, queryset, formats=formats)
-    if not filters.is_valid():
-        name, errors = next(iter(filters.errors.as_data().items()))
-        raise ValidationFailed(f"{name} {errors[0].messages[0]}", code=errors[0].code)
-    return filters.qs
+    return apply_filters(JobFilterSet, params, queryset, formats=formats)

@@ -5,7 +5,7 @@ import threading
 import time
 
 from django.core.management.base import CommandError
-from django.db import connections
+from django.db import connection, connections
 from tqdm import tqdm
 
 from core import files
@@ -21,14 +21,18 @@ def _run_and_disconnect(job_id: str) -> None:
 
 
 def run_with_progress(job: Job, unit: str) -> Job:
-    """Run ``job`` in a thread here, show its progress, and return it finished (CommandError if it failed)."""
-    runner = threading.Thread(target=_run_and_disconnect, args=(job.pk,), daemon=True)
-    runner.start()
+    """Run ``job`` in a thread here, show its progress, and return it finished (CommandError if it failed).
+    A caller inside a transaction (a test) runs it in its own thread, where the job is visible."""
     with tqdm(unit=unit, disable=None) as bar:  # shown on a terminal, silent in logs
-        while runner.is_alive():
-            _update(bar, Job.objects.get(pk=job.pk))
-            time.sleep(0.2)
-        runner.join()
+        if connection.in_atomic_block:  # a thread's own connection would not see the uncommitted job
+            runner.run(job.pk)
+        else:
+            worker = threading.Thread(target=_run_and_disconnect, args=(job.pk,), daemon=True)
+            worker.start()
+            while worker.is_alive():
+                _update(bar, Job.objects.get(pk=job.pk))
+                time.sleep(0.2)
+            worker.join()
         done = Job.objects.get(pk=job.pk)
         _update(bar, done)
     if done.status == Job.FAILED:

@@ -4,9 +4,10 @@
 from typing import Annotated, Literal, TypedDict
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
-from core.api.schema import Schema
+from core.api.schema import Schema, object_id_param
 from core.tenancy.models import ALL_SCOPES
 
 
@@ -18,6 +19,15 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
         return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")
 
 
+class ApplicationScopedSchema(AutoSchema):
+    """The operations of core.tenancy.views.ApplicationScopedMixin: every one of them refuses a malformed
+    application_id alike (a 400, core.tenancy.selectors.application_of_company), so the path says its pattern."""
+
+    def get_override_parameters(self):
+        return [APPLICATION_ID, *super().get_override_parameters()]
+
+
+APPLICATION_ID = object_id_param("application_id", "The application's _id.")
 Scope = Literal[ALL_SCOPES]
 TokenResponse = TypedDict("TokenResponse", {
     "access_token": str,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.api.errors import ServiceError, ValidationFailed
 from core.ids import is_object_id
 from core.tenancy.models import ALL_SCOPES, ApiClient, Application, Company, OAuthToken, StaffProfile, hash_secret
+from core.tenancy.schema import TokenResponse
 
 
 class OAuthError(ServiceError):
@@ -82,7 +83,7 @@ class IssuedToken:
     expires_in: int
     scopes: list[str]
 
-    def as_response(self) -> dict:
+    def as_response(self) -> TokenResponse:
         return {
             "access_token": self.access_token,
             "token_type": "Bearer",

@@ -15,12 +15,13 @@ from rest_framework.views import APIView
 from core.api.parsers import JSONParser
 from core.api.schema import ErrorBody, answers, error_answer
 from core.tenancy import services
-from core.tenancy.schema import TokenResponse, WhoAmI
+from core.tenancy.schema import ApplicationScopedSchema, TokenResponse, WhoAmI
 from core.tenancy.selectors import application_of_company
 
 
 class ApplicationScopedMixin:
     # For views under /company/{company_id}/application/{application_id}/: resolves the application.
+    schema = ApplicationScopedSchema()
     # (A comment, not a docstring: OpenAPI would show it as the description of every operation.)
 
     def initial(self, request, *args, **kwargs):

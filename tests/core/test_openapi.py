@@ -3,6 +3,8 @@ and invalid ones, derived from the document itself) over HTTP to the live server
 against the document: no 5xx, every status documented, every body as documented (objects closed: no key the
 document does not describe), and invalid requests refused."""
 
+import base64
+import collections
 import json
 import urllib.request
 
@@ -15,9 +17,10 @@ from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
+from core.ids import OBJECT_ID_RE
 from core.tenancy import services as core_services
 from core.tenancy.models import ALL_SCOPES
-from tests.helpers import APP_ID, COMPANY_ID, platform_path
+from tests.helpers import APP_ID, COMPANY_ID, assert_error, platform_path
 
 CHECKS = [checks.not_a_server_error, checks.response_schema_conformance, checks.status_code_conformance,
           checks.negative_data_rejection]
@@ -41,7 +44,8 @@ def closed(node):
 
 def with_closed_answers(document: dict) -> dict:
     """The document with the answers' components closed, so that an answer carrying a key the document does
-    not describe fails the check. Request components (*Request: the API ignores unknown keys) stay open."""
+    not describe fails the check. Request components (*Request) stay as declared: most bodies ignore unknown keys,
+    those that refuse them say ``additionalProperties: false`` themselves."""
     schemas = document["components"]["schemas"]
     closed_schemas = {name: schema if name.endswith("Request") else closed(schema) for name, schema in schemas.items()}
     return {**document, "components": {**document["components"], "schemas": closed_schemas}}
@@ -55,9 +59,11 @@ def spelled_as_text(case, operation) -> bool:
     return any(name in textual and not isinstance(value, (str, list)) for name, value in (case.query or {}).items())
 
 
-def fuzz(operation, mode, path_parameters: dict, fixed_paths: set) -> str | None:
+def fuzz(operation, mode, path_parameters: dict, fixed_paths: set, statuses: set | None = None,
+         **credentials) -> str | None:
     """Run one operation in one mode; the first failure as text, or None. A generated id that spells another
-    operation's path (customers/{user_id} as customers/search) reaches that operation: such cases are left out."""
+    operation's path (customers/{user_id} as customers/search) reaches that operation: such cases are left out.
+    ``statuses`` collects the status codes answered; ``credentials`` (headers, cookies) replace the platform's."""
     path_parameters = {name: value for name, value in path_parameters.items() if f"{{{name}}}" in operation.path}
     strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
     if operation.path.count("{") > len(path_parameters):  # some path parameters are generated
@@ -68,7 +74,9 @@ def fuzz(operation, mode, path_parameters: dict, fixed_paths: set) -> str | None
     @FUZZ_SETTINGS
     @given(strategy)
     def run(case):
-        case.call_and_validate(checks=CHECKS)
+        response = case.call_and_validate(checks=CHECKS, **credentials)
+        if statuses is not None:
+            statuses.add(response.status_code)
 
     try:
         run()
@@ -83,7 +91,8 @@ def fuzz(operation, mode, path_parameters: dict, fixed_paths: set) -> str | None
 
 def existing_records(base: str, token: str) -> dict:
     """A customer with a session and an attribute value, a definition, a group and a job, made through the API:
-    their ids fill the path parameters of a second round, so that requests reach past the lookups."""
+    their ids fill the path parameters of a second round, so that requests reach past the lookups (and the
+    session's cookie, for the storefront)."""
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
 
@@ -100,15 +109,15 @@ def existing_records(base: str, token: str) -> dict:
                                         "conditions": [{"user_attribute_definition_id": definition["_id"],
                                                         "type": "gte", "value": 50}]})
     job = call("POST", "users/jobs/export", {"file_format": "csv"})
-    call("POST", "customers/session", {"user_id": user["_id"], "domain": "shop.example.com"})
+    session = call("POST", "customers/session", {"user_id": user["_id"], "domain": "shop.example.com"})
     return {"user_id": user["_id"], "attribute_def_id": definition["_id"], "attribute_id": attribute["_id"],
-            "group_id": group["_id"], "job_id": job["_id"]}
+            "group_id": group["_id"], "job_id": job["_id"], "session_cookie": session["cookie"]["f.session"]}
 
 
 @pytest.fixture
 def api_schema(live_server, transactional_db):
-    application, _token = core_services.create_application(company_id=COMPANY_ID, name="Fuzzed Store",
-                                                           application_id=APP_ID)
+    application, storefront_token = core_services.create_application(company_id=COMPANY_ID, name="Fuzzed Store",
+                                                                     application_id=APP_ID)
     client, _secret = core_services.create_api_client(company_id=COMPANY_ID, name="fuzzer", scopes=list(ALL_SCOPES))
     token = core_services.issue_token(client).access_token
     with urllib.request.urlopen(f"{live_server.url}/openapi.json") as response:
@@ -120,6 +129,11 @@ def api_schema(live_server, transactional_db):
     schema = schemathesis.openapi.from_dict(with_closed_answers(document), config=config)
     schema.tenant = {"company_id": COMPANY_ID, "application_id": application.id}
     schema.existing = existing_records(live_server.url + platform_path(COMPANY_ID, application.id), token)
+    schema.storefront = {  # as the SDK's ApplicationClient sends them (sessions_app.storefront)
+        "headers": {"Authorization": "Bearer " + base64.b64encode(f"{application.id}:{storefront_token}".encode())
+                    .decode()},
+        "cookies": {"f.session": schema.existing.pop("session_cookie")},
+    }
     return schema
 
 
@@ -138,6 +152,23 @@ def test_every_platform_operation_answers_as_documented(api_schema):
             failures.append(fuzz(operation, GenerationMode.POSITIVE, existing, fixed_paths))
     failures = [failure for failure in failures if failure]
     assert not failures, "\n\n".join(failures)
+
+
+def test_every_storefront_operation_answers_as_documented(api_schema):
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    storefront = [op for op in operations if op.path.startswith("/service/application/")]
+    assert len(storefront) == 3
+    storefront.sort(key=lambda op: op.path.endswith("/logout"))  # the session ends last
+    statuses: set[int] = set()
+    failures = []
+    for operation in storefront:
+        failures.append(fuzz(operation, GenerationMode.POSITIVE, {}, set(), statuses, **api_schema.storefront))
+        # Invalid requests keep the application's credentials but not the session: they leave out (or spoil)
+        # the f.session cookie, which the test must not put back.
+        failures.append(fuzz(operation, GenerationMode.NEGATIVE, {}, set(), headers=api_schema.storefront["headers"]))
+    failures = [failure for failure in failures if failure]
+    assert not failures, "\n\n".join(failures)
+    assert 200 in statuses, statuses  # the credentials reached past the authentication
 
 
 def test_every_answer_is_described_exactly(client, db):
@@ -159,3 +190,22 @@ def test_every_answer_is_described_exactly(client, db):
     assert customers["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CustomerListResponseSchema"}
     assert document["components"]["schemas"]["CustomerListResponseSchema"]["type"] == "object"
+
+
+def test_every_platform_operation_refuses_a_malformed_application_id_alike(client, api):
+    """The document gives application_id the 24-hex pattern of every platform path: each operation refuses any
+    other value the same way (a 400, before it reads anything)."""
+    document = client.get("/openapi.json").json()
+    other_ids = collections.defaultdict(lambda: "0" * 24, company_id=COMPANY_ID, application_id="Not-An-Id")
+    checked = 0
+    for path, operations in document["paths"].items():
+        if not path.startswith("/service/platform/"):
+            continue
+        for method, operation in operations.items():
+            application_id = next(p for p in operation["parameters"] if p["name"] == "application_id")
+            assert application_id["schema"]["pattern"] == OBJECT_ID_RE.pattern, (method, path)
+            response = api.generic(method.upper(), path.format_map(other_ids), "{}", "application/json")
+            assert_error(response, 400, "application_id must be 24 lowercase hexadecimal characters, got "
+                                        "'Not-An-Id'.")
+            checked += 1
+    assert checked > 40

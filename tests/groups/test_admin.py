@@ -47,7 +47,7 @@ def test_staff_creates_a_group_from_an_uploaded_csv(staff_client, application, p
     assert response.status_code == 302, form_errors(response)
     group = UserGroup.objects.get()
     assert (group.type, group.uid, group.whitelisted_users, group.tags) == ("bulk", 1, [people[3].pk], ["vip", "q3"])
-    assert group.file_url.startswith(f"groups/{application.id}/{group.pk}/")
+    assert group.file_url == f"jobs/{application.id}/{group.job_id}/upload.csv"  # the job's stored input
     assert group.job.payload["input_file"] == group.file_url and "file_url" not in group.job.payload
     assert group.created_by["type"] == "staff"
     run_jobs()  # no download: the stored upload is the job's input

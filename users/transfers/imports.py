@@ -98,9 +98,7 @@ def start_import_of_file(application, actor: Actor, handle, file_name: str, file
     with transaction.atomic():
         job = jobs.create_job(application, KIND, actor, file_format=file_format, file_name=file_name[:200],
                               enqueue=False)
-        stored = files.save_file(files.job_file_name(job, f"upload.{file_format}"), handle)
-        job.payload = {"stored_file": stored}
-        job.save(update_fields=["payload"])
+        jobs.store_job_input(job, handle, f"upload.{file_format}", key="stored_file")
         if enqueue:
             jobs.enqueue_job(job.pk)
     return job

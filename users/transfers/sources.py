@@ -1,6 +1,6 @@
 """An import's input, made into one stored CSV in the job's folder, once.
 
-The first run of a job fetches its file (``absolute_url`` through the guarded downloader, or a file
+The first run of a job fetches its file (``absolute_url``, once: ``core.jobs.stored_input``, or a file
 already in storage: an admin upload, a command's file, or one of our own signed links), turns an
 XLSX workbook into CSV, stores it as ``jobs/<application_id>/<job_id>/input.csv``, counts its rows,
 and only then records ``payload["input"] = {"name", "rows"}``. A resumed run finds that record and
@@ -17,9 +17,8 @@ from datetime import date, datetime, time
 
 from django.conf import settings
 
-from core import files
+from core import files, jobs
 from core.files import csvrows as csvfiles
-from core.files import downloads
 from core.api.errors import ValidationFailed
 from core.jobs.models import Job
 
@@ -31,13 +30,13 @@ def prepare(job: Job) -> tuple[str, int]:
     ready = job.payload.get("input")
     if ready and files.exists(ready["name"]):
         return ready["name"], ready["rows"]
-    name = files.job_file_name(job, "input.csv")
     if job.payload.get("stored_file"):
+        name = files.job_file_name(job, "input.csv")
         with files.open_file(job.payload["stored_file"]) as source:
             _store_as_csv(source, job.file_format, name)
-    else:
-        with downloads.download(job.payload["absolute_url"], field="absolute_url") as downloaded:
-            _store_as_csv(downloaded.file, job.file_format, name)
+    else:  # converted on its way into storage: the stored copy is the CSV
+        name = jobs.stored_input(job, job.payload["absolute_url"], field="absolute_url", name="input.csv",
+                                 store=lambda stored, downloaded: _store_as_csv(downloaded, job.file_format, stored))
     rows = count_rows(name)
     job.payload = {**job.payload, "input": {"name": name, "rows": rows}}
     Job.objects.filter(pk=job.pk).update(payload=job.payload)

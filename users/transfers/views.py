@@ -7,12 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import Actor
-from core.api.schema import platform_answers
+from core.api.pagination import page_info
+from core.api.schema import PAGE_PARAMS, platform_answers
+from core.api.views import validated
+from core.jobs.filters import STATUSES
 from core.jobs.presenters import job_dict
 from core.jobs.schema import BulkAction, BulkActionPage
-from core.jobs.filters import STATUSES
-from core.api.pagination import page_info
-from core.api.views import PAGE_PARAMS, validated
 from core.tenancy.views import ApplicationScopedMixin
 from users.transfers import exports, imports
 from users.transfers.formats import FORMATS

@@ -6,11 +6,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from attributes import bulk
-from core import files, jobs
+from core import jobs
 from core.actors import Actor
 from core.api.errors import ServiceError
 from core.jobs.progress import link, run_or_queue
-from core.jobs.models import Job
 from core.management import application_or_error
 
 
@@ -35,8 +34,7 @@ class Command(BaseCommand):
             job = jobs.create_job(application, bulk.KIND, actor, payload=payload, file_name=file.name,
                                   file_format="csv", enqueue=False)
             with file.open("rb") as handle:
-                payload["input_file"] = files.save_file(files.job_file_name(job, "users.csv"), handle)
-            Job.objects.filter(pk=job.pk).update(payload=payload)
+                jobs.store_job_input(job, handle, "users.csv")
         except ServiceError as exc:
             raise CommandError(exc.message)
         done = run_or_queue(self, job, queue=queue, unit="customers")

@@ -10,11 +10,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core import files, jobs
 from core.actors import Actor
 from core.api.errors import ServiceError
-from core.jobs.models import Job
 from core.api.pagination import PageRequest
+from core.jobs.progress import link, run_or_queue
 from core.management import application_or_error
 from groups import processing, selectors, services
 from groups.models import UserGroup
@@ -49,18 +48,13 @@ class Command(BaseCommand):
             _customers, total = selectors.group_members(application, found, PageRequest(1, 1))
             self.stdout.write(f"group {found.uid} has no file to process ({found.type}); {total} members now")
             return
-        if queue:
-            jobs.enqueue_job(job.pk)
-            self.stdout.write(f"job {job.pk} queued; follow it with …/user_group/{group} or in the admin")
-            return
         started = time.perf_counter()
-        jobs.run_job(job.pk)
-        done = Job.objects.get(pk=job.pk)
-        if done.status == Job.FAILED:
-            raise CommandError(f"job {done.pk} failed: {done.error}")
+        done = run_or_queue(self, job, queue=queue, unit="rows", follow=f"…/user_group/{group}")
+        if done is None:
+            return
         found = UserGroup.objects.select_related("job").get(pk=done.payload["group_id"])
         _customers, total = selectors.group_members(application, found, PageRequest(1, 1))
         self.stdout.write(
             f"group {found.uid}: {done.status} in {time.perf_counter() - started:.1f} s; {done.total} rows, "
             f"{done.success_count} applied, {done.error_count} rejected; {total} members"
-            + (f" (error file: {files.signed_url(done.error_file)})" if done.error_file else ""))
+            + (f" (error file: {link(done.error_file)})" if done.error_file else ""))
