@@ -19,6 +19,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 
 from core.api.errors import ValidationFailed
+from core.api.fields import refuse_nul
 from core.ids import is_object_id
 from groups import states
 
@@ -67,8 +68,7 @@ class GroupTextField(_GroupField):
             raise _field_error(name, f"{name} must not be blank.", "Must not be blank.")
         if len(value) > self.max_length:
             raise ValidationFailed(f"{name} must be at most {self.max_length} characters.")
-        if "\x00" in value:
-            raise ValidationFailed(f"{name} must not contain NUL characters.")
+        refuse_nul(value, name)
         if not value and not self.allow_blank:
             raise ValidationFailed(f"{name} must not be blank.")
         return value

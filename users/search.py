@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 
 from core.api.errors import ValidationFailed
+from core.api.fields import refuse_nul
 from users.contacts import looks_like_phone, parse_phone, split_calling_code
 
 MAX_Q_LENGTH = 500
@@ -96,16 +97,9 @@ def combine(parts: list[IdQuery], operator: str) -> IdQuery:
                    parts=tuple(parts), operator=operator)
 
 
-def _no_nul(text: str, what: str) -> str:
-    """PostgreSQL text cannot hold NUL; such a value can match nothing and is a client error."""
-    if "\x00" in text:
-        raise ValidationFailed(f"{what} must not contain NUL characters.")
-    return text
-
-
 def exact_contact(value: str, app_id: str) -> IdQuery:
     """searchUsers: an exact email or phone number."""
-    value = _no_nul(value.strip(), "search values")
+    value = refuse_nul(value.strip(), "search values")
     if "@" in value:
         return _email_sql("=", value.lower(), app_id)
     if looks_like_phone(value):
@@ -148,7 +142,7 @@ def _field_condition(name: str, value, app_id: str) -> IdQuery:
         return combine([_field_condition(name, v, app_id) for v in value["$in"]], "UNION")
     if not isinstance(value, str):
         raise ValidationFailed(f"q: the value for {name!r} must be a string.")
-    _no_nul(value, f"q: the value for {name!r}")
+    refuse_nul(value, f"q: the value for {name!r}")
     if name in ("emails.email", "email"):
         return _email_sql("=", value.strip().lower(), app_id)
     if name in ("phoneNumbers.phone", "phone_numbers.phone", "phone"):
@@ -192,7 +186,7 @@ def parse_q(q: str | None, app_id: str) -> IdQuery | None:
         return None
     if len(q) > MAX_Q_LENGTH:
         raise ValidationFailed(f"q must be at most {MAX_Q_LENGTH} characters.")
-    _no_nul(q, "q")
+    refuse_nul(q, "q")
     if q.lstrip().startswith("{"):
         try:
             doc = json.loads(q)

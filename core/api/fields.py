@@ -106,3 +106,10 @@ def require_object_id(value, field: str) -> str:
     if not is_object_id(value):
         raise ValidationFailed(f"{field} must be 24 lowercase hexadecimal characters, got {str(value)[:40]!r}.")
     return value
+
+
+def refuse_nul(text: str, name: str) -> str:
+    """``text`` unless it holds a NUL character, which PostgreSQL text cannot store or match: a 400."""
+    if "\x00" in text:
+        raise ValidationFailed(f"{name} must not contain NUL characters.")
+    return text
