@@ -1,4 +1,4 @@
-"""/openapi.json tells the truth: Schemathesis sends every platform operation generated requests (valid
+"""/openapi.json tells the truth: Schemathesis sends every platform and storefront operation generated requests (valid
 and invalid ones, derived from the document itself) over HTTP to the live server and checks each answer
 against the document: no 5xx, every status documented, every body as documented (objects closed: no key the
 document does not describe), and invalid requests refused."""
