@@ -51,6 +51,19 @@ class Item:
     attributes: list = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class BulkUpdatePayload:
+    """A parsed bulk_update request: run at once, or stored as its job's payload."""
+
+    mode: str  # "same" (bulk_update) or "per_user" (bulk_update/per_user)
+    attributes: list | None = None  # same: the checked [slug, value] pairs every customer gets
+    users: list | None = None  # same: the user ids, each once ...
+    user_file_url: str | None = None  # ... or a CSV of them by URL (fetched once: input_copy) ...
+    input_file: str | None = None  # ... or already in storage (manage.py bulk_update_attributes)
+    input_copy: str | None = None  # the complete download of user_file_url (jobs.stored_input)
+    items: list | None = None  # per_user: [user_id, [[slug, value], …]] per customer
+
+
 # ----------------------------------------------------------------------------- requests
 
 def definitions_by_slug(application, slugs, *, lock: bool = False) -> dict[str, AttributeDefinition]:
@@ -100,22 +113,21 @@ def attributes_from_text(application, assignments: list[str]) -> list[dict]:
     return checked(BulkAttributesSerializer, {"attribute": pairs})["attribute"]
 
 
-def same_payload(application, data: dict) -> dict:
-    """The job payload of a bulk_update (serializers.BulkUpdateSerializer)."""
-    payload = {"mode": "same", "attributes": checked_attributes(application, data["attribute"])}
+def same_payload(application, data: dict) -> BulkUpdatePayload:
+    """The payload of a bulk_update (serializers.BulkUpdateSerializer)."""
+    attributes = checked_attributes(application, data["attribute"])
     if data.get("user_file_url"):
         downloads.vet_url(data["user_file_url"], field="user_file_url")  # refuse private / malformed URLs at once
-        payload["user_file_url"] = data["user_file_url"]
-    else:
-        payload["users"] = list(dict.fromkeys(data["users"]))  # each customer once, in the order given
-    return payload
+        return BulkUpdatePayload("same", attributes, user_file_url=data["user_file_url"])
+    # each customer once, in the order given
+    return BulkUpdatePayload("same", attributes, users=list(dict.fromkeys(data["users"])))
 
 
-def per_user_payload(data: dict) -> dict:
-    """The job payload of a bulk_update/per_user (serializers.BulkUpdatePerUserSerializer)."""
-    return {"mode": "per_user", "items": [[detail["user_id"], [[pair["key"], pair["value"]]
-                                                                for pair in detail["attributes"]]]
-                                          for detail in data["user_detail_attributes"]]}
+def per_user_payload(data: dict) -> BulkUpdatePayload:
+    """The payload of a bulk_update/per_user (serializers.BulkUpdatePerUserSerializer)."""
+    return BulkUpdatePayload("per_user", items=[[detail["user_id"], [[pair["key"], pair["value"]]
+                                                                     for pair in detail["attributes"]]]
+                                                for detail in data["user_detail_attributes"]])
 
 
 # ----------------------------------------------------------------------------- applying
@@ -155,24 +167,24 @@ def _bulk_operation(total: int, result: jobs.ChunkResult) -> BulkOperation:
             "processing_type": "synchronous", "error_summary": summary}
 
 
-def _items_of(payload: dict, user_ids=None, start: int = 0) -> list[Item]:
-    if payload["mode"] == "per_user":
+def _items_of(payload: BulkUpdatePayload, user_ids=None, start: int = 0) -> list[Item]:
+    if payload.mode == "per_user":
         return [Item(start + i + 1, user_id, [tuple(p) for p in pairs])
-                for i, (user_id, pairs) in enumerate(payload["items"][start:start + chunk_size()])]
-    pairs = [tuple(p) for p in payload["attributes"]]
+                for i, (user_id, pairs) in enumerate(payload.items[start:start + chunk_size()])]
+    pairs = [tuple(p) for p in payload.attributes]
     return [Item(start + i + 1, user_id, pairs) for i, user_id in enumerate(user_ids[start:start + chunk_size()])]
 
 
-def bulk_update(application, payload: dict, actor: Actor, request=None) -> BulkOperation:
+def bulk_update(application, payload: BulkUpdatePayload, actor: Actor, request=None) -> BulkOperation:
     """Run a parsed request now (small) or as a job (large or a file); the BulkOperation answer."""
-    count = len(payload.get("items") or payload.get("users") or [])
-    if "user_file_url" not in payload and count <= settings.ATTRIBUTE_BULK_SYNC_LIMIT:
+    count = len(payload.items or payload.users or [])
+    if not payload.user_file_url and count <= settings.ATTRIBUTE_BULK_SYNC_LIMIT:
         with transaction.atomic():
             items = [item for start in range(0, count, chunk_size())
-                     for item in _items_of(payload, payload.get("users"), start)]
+                     for item in _items_of(payload, payload.users, start)]
             return _bulk_operation(count, apply_items(application, items, actor))
-    job = jobs.create_job(application, KIND, actor, payload=payload, total=count,
-                          file_name=files.name_in_url(payload.get("user_file_url", "")), file_format="csv")
+    job = jobs.create_job(application, KIND, actor, payload=jobs.payload_dict(payload), total=count,
+                          file_name=files.name_in_url(payload.user_file_url or ""), file_format="csv")
     return {"success": True, "total": count, "processed": 0, "errors_count": 0, "errors": [],
             "processing_type": "asynchronous", "error_summary": {}, "job_id": job.id,
             "job": job_dict(job, request)}
@@ -181,27 +193,28 @@ def bulk_update(application, payload: dict, actor: Actor, request=None) -> BulkO
 # ----------------------------------------------------------------------------- the job
 
 @jobs.register(KIND)
-class AttributeBulkUpdate:
+class AttributeBulkUpdate(jobs.JobHandler):
     """Chunks of ATTRIBUTE_BULK_CHUNK_SIZE customers; the checkpoint counts customers (or CSV records) done."""
 
     action_type = "attribute_bulk_update"
+    Payload = BulkUpdatePayload
 
     def chunks(self, job, checkpoint):
         done = (checkpoint or {}).get("done", 0)
-        payload = job.payload
-        if "user_file_url" in payload or "input_file" in payload:
-            yield from self._file_chunks(job, done)
+        payload = self.payload(job)
+        if payload.user_file_url or payload.input_file:
+            yield from self._file_chunks(job, payload, done)
             return
-        total = len(payload.get("items") or payload.get("users") or [])
+        total = len(payload.items or payload.users or [])
         job.total = total
         for start in range(done, total, chunk_size()):
-            yield _items_of(payload, payload.get("users"), start), {"done": min(total, start + chunk_size())}
+            yield _items_of(payload, payload.users, start), {"done": min(total, start + chunk_size())}
 
-    def _file_chunks(self, job, done: int):
-        name = job.payload.get("input_file") or jobs.stored_input(
-            job, job.payload["user_file_url"], field="user_file_url", name="download.csv", legacy_name="users.csv")
+    def _file_chunks(self, job, payload: BulkUpdatePayload, done: int):
+        name = payload.input_file or jobs.stored_input(
+            job, payload.user_file_url, field="user_file_url", name="download.csv", legacy_name="users.csv")
         job.total = sum(1 for _ in self._rows(name))
-        pairs = [tuple(p) for p in job.payload["attributes"]]
+        pairs = [tuple(p) for p in payload.attributes]
         batch = []
         for seen, (row_number, user_id) in enumerate(self._rows(name), start=1):
             if seen <= done:

@@ -159,40 +159,58 @@ def check_file(name: str, mode: str) -> None:
 
 # ----------------------------------------------------------------------------- the job
 
+@dataclass(frozen=True)
+class GroupFilePayload:
+    """The payload of a group_file job: one change of one group, from a file or from JSON."""
+
+    group_id: str
+    mode: str  # REPLACE or PATCH
+    source: str  # "file" or "json"
+    file_url: str | None = None  # a file by URL (fetched once: input_copy) ...
+    input_file: str | None = None  # ... or already in storage: an upload, a command's file (jobs.store_job_input)
+    input_copy: str | None = None  # the complete download of file_url (jobs.stored_input)
+    user_data: list | None = None  # source "json": the validated user_data items
+
+
 @jobs.register(KIND)
-class GroupMembershipJob:
-    """payload: {"group_id", "mode": replace | patch, "source": file | json, "file_url"? | "input_file"? |
-    "user_data"?}. One chunk; its checkpoint {"done": true} marks the change as committed."""
+class GroupMembershipJob(jobs.JobHandler):
+    """One chunk; its checkpoint {"done": true} marks the change as committed."""
 
     action_type = "user_group"
+    Payload = GroupFilePayload
 
     def chunks(self, job, checkpoint):
         if checkpoint:  # committed already (killed between the chunk and the end): nothing left
             return
-        payload = job.payload
-        if payload["source"] == "file":
-            name = payload.get("input_file") or jobs.stored_input(
-                job, payload["file_url"], field="file_url", name="download.csv", legacy_name="input.csv")
-            check_file(name, payload["mode"])
+        payload = self.payload(job)
+        if payload.source == "file":
+            name = payload.input_file or jobs.stored_input(
+                job, payload.file_url, field="file_url", name="download.csv", legacy_name="input.csv")
+            check_file(name, payload.mode)
             yield [{"source": "file", "name": name}], {"done": True}
         else:
             yield [{"source": "json"}], {"done": True}
 
     def apply(self, job, rows):
         (source,) = rows
-        payload = job.payload
-        stager = Stager(payload["mode"], settings.DEFAULT_PHONE_COUNTRY_CODE)
+        payload = self.payload(job)
+        stager = Stager(payload.mode, settings.DEFAULT_PHONE_COUNTRY_CODE)
         if source["source"] == "file":
-            staged = file_rows(source["name"], payload["mode"], stager)
+            staged = file_rows(source["name"], payload.mode, stager)
         else:
-            staged = json_rows(payload.get("user_data") or [], stager)
-        result = apply_rows(job, payload["group_id"], payload["mode"], staged, stager)
+            staged = json_rows(payload.user_data or [], stager)
+        result = apply_rows(job, payload.group_id, payload.mode, staged, stager)
         # The runner counts rows from the returned errors; ours were written set-based (no list of a
         # million errors in memory), so count them here: processed = applied + rejected.
         job.total = result.total
         job.error_count += result.errors
         job.processed += result.errors
         return jobs.ChunkResult(result.total - result.errors, [])
+
+
+def payload_of(job) -> GroupFilePayload:
+    """The payload of a group_file job, typed (for the services and commands that look at past jobs)."""
+    return jobs.handler_for(KIND).payload(job)
 
 
 @dataclass

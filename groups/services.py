@@ -101,18 +101,18 @@ def _start_change(application, group: UserGroup, actor: Actor, *, mode: str, fil
     """A group_file job for the change; run now for small JSON, queued otherwise (``enqueue=False``: the
     caller runs it, e.g. a command with its progress). Sets group.job, and group.file_url to an
     ``uploaded`` file's stored name (the job's input, which "process again" reads later)."""
-    payload = {"group_id": group.pk, "mode": mode}
     if user_data is not None:
-        payload.update(source="json", user_data=user_data)
+        payload = processing.GroupFilePayload(group.pk, mode, "json", user_data=user_data)
         name, total = "", len(user_data)
     elif uploaded is not None:
-        payload.update(source="file")  # input_file: recorded once the upload is stored
+        payload = processing.GroupFilePayload(group.pk, mode, "file")  # input_file: recorded once stored
         name, total = UPLOAD_NAME, 0
     else:
-        payload.update(source="file", **({"input_file": input_file} if input_file else {"file_url": file_url}))
+        payload = processing.GroupFilePayload(group.pk, mode, "file", input_file=input_file or None,
+                                              file_url=None if input_file else file_url)
         name, total = files.name_in_url(input_file or file_url), 0
     inline = user_data is not None and len(user_data) <= settings.GROUP_SYNC_LIMIT
-    job = jobs.create_job(application, processing.KIND, actor, payload=payload, file_name=name,
+    job = jobs.create_job(application, processing.KIND, actor, payload=jobs.payload_dict(payload), file_name=name,
                           file_format="json" if user_data is not None else "csv", total=total,
                           enqueue=enqueue and not inline)  # sent at commit: after the upload is stored
     if uploaded is not None:
@@ -268,7 +268,8 @@ def reprocess_group(application, group_id, actor: Actor, *, enqueue: bool = True
     last = (Job.objects.filter(application=application, kind=processing.KIND, payload__group_id=group.pk,
                                payload__source="file").order_by("-created_at").first())
     if last is not None:
-        mode, file_url, input_file = last.payload["mode"], last.payload.get("file_url"), last.payload.get("input_file")
+        payload = processing.payload_of(last)
+        mode, file_url, input_file = payload.mode, payload.file_url, payload.input_file
     elif group.file_url:
         mode = processing.REPLACE
         uploaded = not group.file_url.startswith(("http://", "https://"))

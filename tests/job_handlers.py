@@ -10,6 +10,7 @@ Rows that are multiples of 7 are reported as errors instead of applied.
 """
 
 import time
+from dataclasses import dataclass
 
 from core import jobs
 from core.api.errors import ServiceError
@@ -21,27 +22,41 @@ def row_application_id(job, n: int) -> str:
     return f"{job.pk[:16]}{n:08x}"
 
 
+@dataclass(frozen=True)
+class RowsPayload:
+    rows: int
+    chunk_size: int = 10
+    sleep: float = 0
+    fail_at: int | None = None
+    crash_at: int | None = None
+    cancel_after: int | None = None
+    takeover_after: int | None = None
+
+
 @jobs.register("test_rows")
-class RowsHandler:
+class RowsHandler(jobs.JobHandler):
     action_type = "import"
+    Payload = RowsPayload
 
     def chunks(self, job, checkpoint):
-        rows, size = job.payload["rows"], job.payload.get("chunk_size", 10)
+        payload = self.payload(job)
+        rows, size = payload.rows, payload.chunk_size
         job.total = rows
         start = (checkpoint or {}).get("next", 1)
         for first in range(start, rows + 1, size):
             last = min(first + size - 1, rows)
             yield list(range(first, last + 1)), {"next": last + 1}
-            if job.payload.get("cancel_after") == last:
+            if payload.cancel_after == last:
                 jobs.cancel_job(job)
-            if job.payload.get("takeover_after") == last:  # as resume_stale_jobs + another worker would
+            if payload.takeover_after == last:  # as resume_stale_jobs + another worker would
                 Job.objects.filter(pk=job.pk).update(lease="another-worker")
 
     def apply(self, job, rows):
-        time.sleep(job.payload.get("sleep", 0))
-        if job.payload.get("fail_at") in rows:
-            raise ServiceError(f"row {job.payload['fail_at']} cannot be read")
-        if job.payload.get("crash_at") in rows:
+        payload = self.payload(job)
+        time.sleep(payload.sleep)
+        if payload.fail_at in rows:
+            raise ServiceError(f"row {payload.fail_at} cannot be read")
+        if payload.crash_at in rows:
             raise KeyError("a bug")
         errors, success = [], 0
         for n in rows:
@@ -55,7 +70,7 @@ class RowsHandler:
 
 
 @jobs.register("test_set_based")
-class SetBasedHandler:
+class SetBasedHandler(jobs.JobHandler):
     """One step for the whole input; finish writes a result file (idempotent: a fixed name)."""
 
     def chunks(self, job, checkpoint):

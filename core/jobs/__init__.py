@@ -8,6 +8,7 @@ workers both know it) and creates jobs; the runner (``core/jobs/runner.py``) doe
     @jobs.register("customer_import")
     class CustomerImport(jobs.JobHandler):
         action_type = "import"            # optional: BulkActionModel.action_type (default: the kind)
+        Payload = ImportPayload           # a frozen dataclass: self.payload(job) reads job.payload as one
 
         def chunks(self, job, checkpoint):
             # yield (rows, next_checkpoint) from `checkpoint` (None: the start) to the end
@@ -20,7 +21,8 @@ workers both know it) and creates jobs; the runner (``core/jobs/runner.py``) doe
         def finish(self, job):            # optional: once, after the last chunk
             ...
 
-    job = jobs.create_job(application, "customer_import", Actor.from_request(request), payload={...})
+    job = jobs.create_job(application, "customer_import", Actor.from_request(request),
+                          payload=jobs.payload_dict(ImportPayload(...)))
 
 The contract (docs/jobs.md tells the why):
 
@@ -44,7 +46,8 @@ Modules, each depending only on those above it: ``models`` → ``handlers`` (reg
 / ``admin`` / ``progress`` (commands). This package re-exports what features use.
 """
 
-from core.jobs.handlers import ChunkResult, JobHandler, RowError, handler_for, load_handler_modules, register  # noqa: F401
+from core.jobs.handlers import (  # noqa: F401
+    ChunkResult, JobHandler, NoPayload, RowError, handler_for, load_handler_modules, payload_dict, register)
 from core.jobs.selectors import get_job, job_errors  # noqa: F401
 from core.jobs.services import actor_of, cancel_job, create_job, store_job_input, stored_input  # noqa: F401
 from core.jobs.tasks import enqueue_job, resume_stale_jobs  # noqa: F401

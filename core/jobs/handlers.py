@@ -1,9 +1,13 @@
 """Job handlers: what a job kind does (its chunks, how one is applied, how it finishes), registered by kind."""
 
+import dataclasses
+from functools import cache
 from importlib import import_module
 from typing import Any, ClassVar, NamedTuple
 
 from django.conf import settings
+
+from core.api.errors import ServiceError
 
 
 class RowError(NamedTuple):
@@ -17,15 +21,29 @@ class ChunkResult(NamedTuple):
     errors: list  # of RowError or (row_number, reference, message)
 
 
+@dataclasses.dataclass(frozen=True)
+class NoPayload:
+    """The payload of a kind whose jobs carry none."""
+
+
 class JobHandler:
-    """Base of the handlers. ``Payload`` (a dataclass) is the shape of ``job.payload`` for the kind;
-    ``self.payload(job)`` reads it typed. See the package docstring for the contract."""
+    """Base of the handlers. ``Payload`` (a frozen dataclass) is the shape of ``job.payload`` for the
+    kind; ``self.payload(job)`` reads it typed. See the package docstring for the contract."""
 
     action_type: ClassVar[str] = ""  # BulkActionModel.action_type; empty: the kind
-    Payload: ClassVar[type | None] = None
+    Payload: ClassVar[type] = NoPayload
 
     def payload(self, job) -> Any:
-        return self.Payload(**job.payload) if self.Payload else job.payload
+        """``job.payload`` as a ``Payload``. Keys it does not declare are ignored (jobs stored by an
+        older or newer version, keys the shared helpers record); missing optional ones take their
+        defaults; a missing required one fails the job (ServiceError) with a message naming it."""
+        stored = job.payload if isinstance(job.payload, dict) else {}
+        names, required = _shape(self.Payload)
+        missing = [name for name in required if name not in stored]
+        if missing:
+            raise ServiceError(f"the payload of this {job.kind} job has no {', '.join(missing)}: it cannot run.",
+                               code="job_payload_invalid")
+        return self.Payload(**{key: value for key, value in stored.items() if key in names})
 
     def chunks(self, job, checkpoint):
         raise NotImplementedError
@@ -35,6 +53,22 @@ class JobHandler:
 
     def finish(self, job) -> None:
         """Once, after the last chunk, in the transaction that completes the job (must be idempotent)."""
+
+
+@cache
+def _shape(payload_class: type) -> tuple[frozenset, tuple]:
+    """(field names, names of the fields without a default) of a Payload dataclass."""
+    fields = dataclasses.fields(payload_class)
+    required = tuple(f.name for f in fields
+                     if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING)
+    return frozenset(f.name for f in fields), required
+
+
+def payload_dict(payload) -> dict:
+    """A Payload as the ``payload`` to create its job with: its fields, except the optional ones left
+    None (absent, as the shared helpers expect). Shallow: a large list is stored as it is, not copied."""
+    return {f.name: value for f in dataclasses.fields(payload)
+            if (value := getattr(payload, f.name)) is not None}
 
 
 _handlers: dict[str, JobHandler] = {}

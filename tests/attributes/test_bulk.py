@@ -218,7 +218,8 @@ def test_a_killed_worker_resumes_to_the_state_of_one_clean_run(media, tmp_path, 
     customers = [create_customer(application, {"phone_number": f"98{n:08d}"}, ACTOR).id for n in range(400)]
     customers.insert(200, "0123456789abcdef01234567")  # one unknown id in the middle: one error row
     payload = bulk.same_payload(application, {"users": customers, "attribute": [{"key": "points", "value": 9}]})
-    job = jobs.create_job(application, bulk.KIND, ACTOR, payload=payload, total=len(customers), enqueue=False)
+    job = jobs.create_job(application, bulk.KIND, ACTOR, payload=jobs.payload_dict(payload), total=len(customers),
+                          enqueue=False)
 
     queue, log = workers.private_queue(monkeypatch), tmp_path / "worker.log"
     env = workers.worker_env(media, ATTRIBUTE_BULK_CHUNK_SIZE=4)

@@ -108,10 +108,12 @@ def copy_page(application_id: str, after, end, target) -> int:
 
 
 @jobs.register(KIND)
-class CustomerExport:
-    """Checkpoint ``{"page": n, "after": [created_at, id], "rows": exported so far}``."""
+class CustomerExport(jobs.JobHandler):
+    """No payload (the job's file_format and file_name say it all). Checkpoint ``{"page": n, "after":
+    [created_at, id], "rows": exported so far}``."""
 
     action_type = ACTION_TYPE
+    Payload = jobs.NoPayload
 
     def chunks(self, job, checkpoint):
         state = checkpoint or {"page": 0, "after": None, "rows": 0}

@@ -80,13 +80,12 @@ def start_import(application, actor: Actor, *, absolute_url, relative_url="", fi
         raise ValidationFailed("absolute_url must be the http(s) URL of the file.", code="file_url_invalid")
     if not isinstance(relative_url, str):
         raise ValidationFailed("relative_url must be a string.")
-    payload = {"absolute_url": absolute_url.strip(), "relative_url": relative_url}
     stored = _own_link(absolute_url)
-    if stored:
-        payload["stored_file"] = stored
-    else:
+    if not stored:
         downloads.vet_url(absolute_url, field="absolute_url")
-    return jobs.create_job(application, KIND, actor, payload=payload, file_format=file_format,
+    payload = sources.ImportPayload(absolute_url=absolute_url.strip(), relative_url=relative_url,
+                                    stored_file=stored or None)
+    return jobs.create_job(application, KIND, actor, payload=jobs.payload_dict(payload), file_format=file_format,
                            file_name=file_name_of(absolute_url, relative_url))
 
 
@@ -237,13 +236,14 @@ def _prefetched_in_thread(make_generator, depth: int):
 
 
 @jobs.register(KIND)
-class CustomerImport:
+class CustomerImport(jobs.JobHandler):
     """Checkpoint ``{"done": n}``: the first n data rows of the stored input are applied (or refused)."""
 
     action_type = ACTION_TYPE
+    Payload = sources.ImportPayload
 
     def chunks(self, job, checkpoint):
-        name, total = sources.prepare(job)
+        name, total = sources.prepare(job, self.payload(job))
         job.total = total
         header = read_header(name, job.application)
         done, size = (checkpoint or {}).get("done", 0), chunk_size()

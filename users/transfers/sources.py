@@ -13,30 +13,45 @@ import csv
 import io
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.conf import settings
 
 from core import files, jobs
 from core.files import csvrows as csvfiles
-from core.api.errors import ValidationFailed
+from core.api.errors import ServiceError, ValidationFailed
 from core.jobs.models import Job
 
 ZIP_MAGIC = b"PK\x03\x04"
 
 
-def prepare(job: Job) -> tuple[str, int]:
+@dataclass(frozen=True)
+class ImportPayload:
+    """The payload of a customer_import job: where its file is, and what the job recorded of it."""
+
+    absolute_url: str | None = None  # the file's URL (bulkImportStoreFrontUsers)
+    relative_url: str = ""  # the name the request gave it
+    stored_file: str | None = None  # or the file already in storage: an upload, a command's file, our own link
+    input_copy: str | None = None  # the complete download of absolute_url (jobs.stored_input)
+    input: dict | None = None  # the prepared CSV, {"name", "rows"} (prepare)
+
+
+def prepare(job: Job, payload: ImportPayload) -> tuple[str, int]:
     """(stored CSV name, number of data rows) of the job's input; fetched and converted on the first run."""
-    ready = job.payload.get("input")
+    ready = payload.input
     if ready and files.exists(ready["name"]):
         return ready["name"], ready["rows"]
-    if job.payload.get("stored_file"):
+    if payload.stored_file:
         name = files.job_file_name(job, "input.csv")
-        with files.open_file(job.payload["stored_file"]) as source:
+        with files.open_file(payload.stored_file) as source:
             _store_as_csv(source, job.file_format, name)
-    else:  # converted on its way into storage: the stored copy is the CSV
-        name = jobs.stored_input(job, job.payload["absolute_url"], field="absolute_url", name="input.csv",
+    elif payload.absolute_url:  # converted on its way into storage: the stored copy is the CSV
+        name = jobs.stored_input(job, payload.absolute_url, field="absolute_url", name="input.csv",
                                  store=lambda stored, downloaded: _store_as_csv(downloaded, job.file_format, stored))
+    else:
+        raise ServiceError("the payload of this customer_import job names no file (absolute_url or stored_file).",
+                           code="job_payload_invalid")
     rows = count_rows(name)
     job.payload = {**job.payload, "input": {"name": name, "rows": rows}}
     Job.objects.filter(pk=job.pk).update(payload=job.payload)

@@ -29,10 +29,10 @@ class Command(BaseCommand):
             raise CommandError(f"{file} is not a file.")
         actor = Actor.system("manage.py bulk_update_attributes")
         try:
-            payload = {"mode": "same", "attributes": bulk.checked_attributes(
-                application, bulk.attributes_from_text(application, assignments))}
-            job = jobs.create_job(application, bulk.KIND, actor, payload=payload, file_name=file.name,
-                                  file_format="csv", enqueue=False)
+            payload = bulk.BulkUpdatePayload("same", bulk.checked_attributes(
+                application, bulk.attributes_from_text(application, assignments)))
+            job = jobs.create_job(application, bulk.KIND, actor, payload=jobs.payload_dict(payload),
+                                  file_name=file.name, file_format="csv", enqueue=False)
             with file.open("rb") as handle:
                 jobs.store_job_input(job, handle, "users.csv")
         except ServiceError as exc:

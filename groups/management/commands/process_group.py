@@ -52,7 +52,7 @@ class Command(BaseCommand):
         done = run_or_queue(self, job, queue=queue, unit="rows", follow=f"…/user_group/{group}")
         if done is None:
             return
-        found = UserGroup.objects.select_related("job").get(pk=done.payload["group_id"])
+        found = UserGroup.objects.select_related("job").get(pk=processing.payload_of(done).group_id)
         _customers, total = selectors.group_members(application, found, PageRequest(1, 1))
         self.stdout.write(
             f"group {found.uid}: {done.status} in {time.perf_counter() - started:.1f} s; {done.total} rows, "
