@@ -18,6 +18,11 @@ from dataclasses import dataclass, field
 from core.api.errors import ValidationFailed
 from core.api.fields import refuse_nul
 from users.contacts import looks_like_phone, parse_phone, split_calling_code
+from users.models import Customer, CustomerEmail, CustomerPhone
+
+CUSTOMERS = Customer._meta.db_table
+EMAILS = CustomerEmail._meta.db_table
+PHONES = CustomerPhone._meta.db_table
 
 MAX_Q_LENGTH = 500
 MAX_CONDITIONS = 20
@@ -40,12 +45,12 @@ def _like_prefix(text: str) -> str:
 
 
 def _email_sql(op: str, value: str, app_id: str) -> IdQuery:
-    return IdQuery(f"SELECT customer_id FROM users_customeremail WHERE email {op} %s AND application_id = %s",
+    return IdQuery(f"SELECT customer_id FROM {EMAILS} WHERE email {op} %s AND application_id = %s",
                    [value, app_id])
 
 
 def _phone_prefix(digits: str, app_id: str) -> IdQuery:
-    return IdQuery("SELECT customer_id FROM users_customerphone WHERE phone LIKE %s AND application_id = %s",
+    return IdQuery(f"SELECT customer_id FROM {PHONES} WHERE phone LIKE %s AND application_id = %s",
                    [_like_prefix(digits), app_id])
 
 
@@ -55,7 +60,7 @@ def _international_phone_prefix(digits: str, app_id: str) -> IdQuery | None:
     if split is None:
         return None
     code, national_start = split
-    return IdQuery("SELECT customer_id FROM users_customerphone WHERE phone LIKE %s AND country_code = %s "
+    return IdQuery(f"SELECT customer_id FROM {PHONES} WHERE phone LIKE %s AND country_code = %s "
                    "AND application_id = %s", [_like_prefix(national_start), code, app_id])
 
 
@@ -65,14 +70,14 @@ def _phone_exact(raw: str, app_id: str) -> IdQuery | None:
     except ValidationFailed:
         return None
     return IdQuery(
-        "SELECT customer_id FROM users_customerphone WHERE phone = %s AND country_code = %s AND application_id = %s",
+        f"SELECT customer_id FROM {PHONES} WHERE phone = %s AND country_code = %s AND application_id = %s",
         [phone.national, phone.country_code, app_id],
     )
 
 
 def _customer_condition(condition: str, value, app_id: str) -> IdQuery:
     where = f"{condition} AND application_id = %s"
-    return IdQuery(f"SELECT id FROM users_customer WHERE {where}", [value, app_id], where=where)
+    return IdQuery(f"SELECT id FROM {CUSTOMERS} WHERE {where}", [value, app_id], where=where)
 
 
 def _column_prefix(column: str, text: str, app_id: str) -> IdQuery:
@@ -229,7 +234,7 @@ def _rows(query: IdQuery, app_id: str, archived: bool | None, ctes: list) -> tup
     """SQL selecting ``id, created_at`` of each matching customer of the application once (distinct ids)."""
     archived_sql, archived_params = ("", []) if archived is None else (" AND archived = %s", [archived])
     if query.where is not None:  # a condition on users_customer: answered by its (covering) index
-        return (f"SELECT id, created_at FROM users_customer WHERE {query.where}{archived_sql}",
+        return (f"SELECT id, created_at FROM {CUSTOMERS} WHERE {query.where}{archived_sql}",
                 [*query.params, *archived_params])
     if query.operator == "INTERSECT":  # (id, created_at) pairs intersect exactly as the ids do
         parts = [_rows(p, app_id, archived, ctes) for p in query.parts]
@@ -247,11 +252,11 @@ def _rows(query: IdQuery, app_id: str, archived: bool | None, ctes: list) -> tup
             ctes.append((name, direct_sql, direct_params))
             contacts_sql = " UNION ALL ".join(f"({p.sql})" for p in found_via_contacts)
             return (
-                f"SELECT id, created_at FROM {name} UNION ALL SELECT id, created_at FROM users_customer "
+                f"SELECT id, created_at FROM {name} UNION ALL SELECT id, created_at FROM {CUSTOMERS} "
                 f"WHERE application_id = %s{archived_sql} AND id IN (SELECT contact.id FROM ({contacts_sql}) "
                 f"AS contact (id) WHERE NOT EXISTS (SELECT FROM {name} WHERE {name}.id = contact.id))",
                 [app_id, *archived_params, *[x for p in found_via_contacts for x in p.params]],
             )
     # ids found through emails / phones (or NOTHING): look the customers up
-    return (f"SELECT id, created_at FROM users_customer WHERE application_id = %s{archived_sql} "
+    return (f"SELECT id, created_at FROM {CUSTOMERS} WHERE application_id = %s{archived_sql} "
             f"AND id IN ({query.sql})", [app_id, *archived_params, *query.params])

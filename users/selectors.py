@@ -62,7 +62,7 @@ def customers_matching(application, ids: search.IdQuery | None, *, archived: boo
     matches (a maintained counter) passes it as ``item_total``: the page is then read without counting
     every match, which lets a page of a million matches stop after a few index entries."""
     if ids is None:
-        newest = f"SELECT id, created_at FROM users_customer WHERE application_id = %s AND archived = %s {search.ORDER}"
+        newest = f"SELECT id, created_at FROM {search.CUSTOMERS} WHERE application_id = %s AND archived = %s {search.ORDER}"
         if archived is None:  # both halves of customer_list_idx, merged (one index scan cannot order them)
             end = page.offset + page.size
             sql = f"SELECT id FROM (({newest} LIMIT %s) UNION ALL ({newest} LIMIT %s)) AS newest {search.ORDER} "
@@ -133,7 +133,7 @@ def _fetch_customers(page_sql: str, params: list, *, extra: list[str] = (), extr
     phones as with_contacts() would prefetch them; and per customer the values of the ``extra`` columns."""
     columns = ", ".join([_CUSTOMER_COLUMNS, *extra, *(sql for _, _, sql in _CONTACTS.values())])
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM ({page_sql}) AS page JOIN users_customer c ON c.id = page.id "
+        cursor.execute(f"SELECT {columns} FROM ({page_sql}) AS page JOIN {search.CUSTOMERS} c ON c.id = page.id "
                        "ORDER BY c.created_at DESC, c.id DESC", [*extra_params, *params])
         rows = cursor.fetchall()
     alias, width = connection.alias, len(_CUSTOMER_FIELDS)
@@ -153,7 +153,7 @@ def _fetch_customers(page_sql: str, params: list, *, extra: list[str] = (), extr
 
 def customer_with_contacts(application_id: str, customer_id: str) -> Customer | None:
     """One customer with emails and phones in a single query (the storefront reads it on every request)."""
-    customers, _ = _fetch_customers("SELECT id FROM users_customer WHERE application_id = %s AND id = %s",
+    customers, _ = _fetch_customers(f"SELECT id FROM {search.CUSTOMERS} WHERE application_id = %s AND id = %s",
                                     [application_id, customer_id])
     return customers[0] if customers else None
 
@@ -176,7 +176,7 @@ def get_customer(application, user_id, *, field: str = "user_id", include_archiv
     Plain SQL: nearly every write looks its customer up first, and the ORM's query compilation showed in
     profiles."""
     require_object_id(user_id, field)
-    sql = f"SELECT {_CUSTOMER_COLUMNS} FROM users_customer c WHERE c.application_id = %s AND c.id = %s"
+    sql = f"SELECT {_CUSTOMER_COLUMNS} FROM {search.CUSTOMERS} c WHERE c.application_id = %s AND c.id = %s"
     if not include_archived:
         sql += " AND NOT c.archived"
     if lock:
