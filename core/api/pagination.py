@@ -4,8 +4,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from rest_framework.pagination import BasePagination
-from rest_framework.response import Response
 
 from core.api.errors import ValidationFailed
 
@@ -50,35 +48,3 @@ def page_info(page: PageRequest, item_total: int) -> dict:
         "item_total": item_total,
         "has_next": page.offset + page.size < item_total,
     }
-
-
-class PageNumberPagination(BasePagination):
-    """DRF pagination class for list endpoints that page an ordinary queryset."""
-
-    results_key = "items"
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.page = PageRequest.from_query(request.query_params)
-        self.item_total = queryset.count()
-        return list(queryset[self.page.offset : self.page.offset + self.page.size])
-
-    def get_paginated_response(self, data):
-        return Response({self.results_key: data, "page": page_info(self.page, self.item_total)})
-
-    def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "properties": {
-                self.results_key: schema,
-                "page": {
-                    "type": "object",
-                    "properties": {
-                        "type": {"type": "string"},
-                        "current": {"type": "integer"},
-                        "size": {"type": "integer"},
-                        "item_total": {"type": "integer"},
-                        "has_next": {"type": "boolean"},
-                    },
-                },
-            },
-        }
