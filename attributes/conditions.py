@@ -194,6 +194,23 @@ def condition_query(condition: Condition, application_id: str) -> search.IdQuery
                           [condition.definition.id, *params])
 
 
+def customer_test(condition: Condition, id_column: str) -> tuple[str, list]:
+    """The condition as a test of one customer (``id_column`` names its id): a probe of the typed index by
+    (customer, definition). OFFSET 0 keeps it a per-row probe: PostgreSQL cannot turn it into a semi-join
+    that would read every index row of the condition first."""
+    predicate, params = _predicate(condition)
+    probe = (f"EXISTS (SELECT FROM {_VALUES_TABLE} v WHERE v.customer_id = {id_column} AND v.definition_id = %s "
+             f"AND v.{predicate} OFFSET 0)")
+    return (f"NOT {probe}" if condition.operator in NEGATIVE else probe), [condition.definition.id, *params]
+
+
+def customer_predicate(conditions: list[Condition], combination: str, id_column: str) -> tuple[str, list]:
+    """The conditions combined with ``and`` / ``or`` as a test of one customer (see customer_test)."""
+    tests = [customer_test(c, id_column) for c in conditions]
+    joiner = " AND " if combination == "and" else " OR "
+    return "(" + joiner.join(sql for sql, _ in tests) + ")", [x for _, params in tests for x in params]
+
+
 def parse_combination(raw, field: str = "type") -> str:
     if not isinstance(raw, str) or raw.strip().lower() not in COMBINATIONS:
         raise ValidationFailed(f"{field} must be 'and' or 'or'.", code="invalid_condition")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from attributes import conditions as conditions_module
+from attributes import matching
 from attributes.models import AttributeDefinition, UserAttribute
 from core.api.pagination import PageRequest
 from users import search
@@ -40,16 +41,15 @@ def filter_query(application, data: dict) -> FilterQuery:
 
 
 def filter_customers(application, query: FilterQuery):
-    """Returns (customers, item_total, {customer id: [(attribute, definition)]})."""
-    parts = []
-    matching = conditions_module.matching_query(query.conditions, query.combination, application.id)
-    if matching is not None:
-        parts.append(matching)
-    for value in (query.email, query.phone):
-        if value:
-            parts.append(search.exact_contact(value, application.id))
-    ids = search.combine(parts, "INTERSECT") if parts else None
-    customers, total = customers_matching(application, ids, archived=False, page=query.page)
+    """Returns (customers, item_total, {customer id: [(attribute, definition)]}); item_total is exact up to
+    about ATTRIBUTE_FILTER_EXACT_TOTAL matches (attributes.matching)."""
+    narrow = tuple(search.exact_contact(value, application.id) for value in (query.email, query.phone) if value)
+    if query.conditions:
+        customers, total = matching.matching_page(
+            application, matching.Selection(tuple(query.conditions), query.combination, narrow=narrow), query.page)
+    else:
+        ids = search.combine(list(narrow), "INTERSECT") if narrow else None
+        customers, total = customers_matching(application, ids, archived=False, page=query.page)
     return customers, total, values_of(application, [c.id for c in customers], query.definition_ids)
 
 

@@ -209,7 +209,12 @@ JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")  # extra modules that regi
 ATTRIBUTE_ENCRYPTION_KEYS = [k.strip() for k in os.environ.get("ATTRIBUTE_ENCRYPTION_KEYS", "").split(",")
                              if k.strip()]
 ATTRIBUTE_BULK_SYNC_LIMIT = int(os.environ.get("ATTRIBUTE_BULK_SYNC_LIMIT", "100"))  # users per sync bulk update
-ATTRIBUTE_BULK_CHUNK_SIZE = int(os.environ.get("ATTRIBUTE_BULK_CHUNK_SIZE", "500"))  # customers per job transaction
+ATTRIBUTE_BULK_CHUNK_SIZE = int(os.environ.get("ATTRIBUTE_BULK_CHUNK_SIZE", "20000"))  # customers per job transaction
+
+# Attribute filters and conditional groups (attributes/matching.py): item_total is exact while about this
+# many customers match; above, an estimate from a block sample of this many of the application's customers.
+ATTRIBUTE_FILTER_EXACT_TOTAL = int(os.environ.get("ATTRIBUTE_FILTER_EXACT_TOTAL", "10000"))
+ATTRIBUTE_FILTER_SAMPLE = int(os.environ.get("ATTRIBUTE_FILTER_SAMPLE", "3000"))
 
 # --- Customer import / export (users/transfers, docs/transfers.md)
 CUSTOMER_IMPORT_CHUNK_SIZE = int(os.environ.get("CUSTOMER_IMPORT_CHUNK_SIZE", "5000"))  # rows per job transaction

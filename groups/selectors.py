@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import connection
 
 from attributes import conditions as attribute_conditions
+from attributes import matching
 from attributes.models import AttributeDefinition
 from core.api.errors import Conflict, NotFound, ValidationFailed
 from core.ids import is_object_id
@@ -104,12 +105,6 @@ def parsed_conditions(application, group: UserGroup) -> list:
                        f"{exc.message}", code="group_conditions_invalid") from None
 
 
-def _whitelisted(application, group) -> search.IdQuery:
-    where = "users_customer.id = ANY(%s::varchar[]) AND application_id = %s"
-    return search.IdQuery(f"SELECT id FROM users_customer WHERE {where}",
-                          [_id_array(group.whitelisted_users), application.id], where=where)
-
-
 def _without_blacklisted(query: search.IdQuery, group) -> search.IdQuery:
     if not group.blacklisted_users:
         return query
@@ -117,14 +112,15 @@ def _without_blacklisted(query: search.IdQuery, group) -> search.IdQuery:
                           [*query.params, _id_array(group.blacklisted_users)])
 
 
+def _conditional_selection(application, group) -> matching.Selection:
+    """No conditions select nobody (an empty rule set), the whitelist only."""
+    return matching.Selection(tuple(parsed_conditions(application, group)), "and",
+                              include=tuple(_id_array(group.whitelisted_users)),
+                              exclude=tuple(_id_array(group.blacklisted_users)))
+
+
 def _conditional_query(application, group) -> search.IdQuery:
-    conditions = parsed_conditions(application, group)
-    query = attribute_conditions.matching_query(conditions, "and", application.id)
-    if query is None:  # no conditions: nobody (an empty rule set selects no one)
-        query = search.NOTHING
-    if group.whitelisted_users:
-        query = search.combine([query, _whitelisted(application, group)], "UNION")
-    return _without_blacklisted(query, group)
+    return matching.set_query(_conditional_selection(application, group), application.id)
 
 
 def _bulk_query(application, group, *, scan: bool) -> search.IdQuery:
@@ -197,7 +193,7 @@ def members_query(application, group: UserGroup, page: PageRequest | None = None
 def group_members(application, group: UserGroup, page: PageRequest):
     """One page of the group's members, newest first, with item_total: (customers, total)."""
     if group.type == UserGroup.CONDITIONAL:
-        return customers_matching(application, members_query(application, group), archived=False, page=page)
+        return matching.matching_page(application, _conditional_selection(application, group), page)
     total = bulk_member_total(application, group)
     query = members_query(application, group, page, total=total)
     return customers_matching(application, query, archived=False, page=page, item_total=total)

@@ -36,6 +36,11 @@ def _counted_total(application, archived: bool | None) -> int:
     return 0 if counts is None else _total_of(*counts, archived)
 
 
+def live_customer_total(application) -> int:
+    """The application's customers that are not archived, from the trigger-kept counter (no count(*))."""
+    return _counted_total(application, False)
+
+
 def _total_of(total: int | None, archived_total: int | None, archived: bool | None) -> int:
     if total is None:
         return 0
@@ -91,6 +96,11 @@ def customers_matching(application, ids: search.IdQuery | None, *, archived: boo
                 cursor.execute(*search.count_sql(ids, application.id, archived))
                 total = cursor.fetchone()[0]
     return customers, total
+
+
+def customers_by_sql(sql: str, params: list) -> list[Customer]:
+    """The customers whose ids ``sql`` selects (column ``id``), newest first, with their emails and phones."""
+    return _fetch_customers(sql, params)[0]
 
 
 def search_customers(application, values: list[str], limit: int) -> list[Customer]:
