@@ -1,13 +1,14 @@
-"""The customer-group scenarios of `make bench` (issue 5 targets: a 1,000,000-row CSV group processed
-end to end in ≤ 20 s with the worker's peak memory ≤ 300 MB; page 1 of its users p95 ≤ 40 ms).
+"""The customer-group scenarios of `make bench` (targets in bench/job_scenarios.py and bench/scenarios.py,
+as ratios to the references of the same run: the group file beside a plain COPY of it, page 1 of its users
+beside the framework floor).
 
 1. ``write_csv``: every live bench customer once, in random order, a third by user id, a third by
    email, a third by mobile (half of those with +91), written once with ``COPY … TO STDOUT``.
 2. ``measure_group``: the group created as createUserGroup creates it (``groups.services.create_group``
    with a ``file_url`` served over HTTP from this process), processed by a fresh real Celery worker
    (bench/worker.py: peak RSS, CPU), timed from the call until the job is done.
-3. ``copy_floor``: the machine's limit beside it, a plain ``COPY`` of the same file into an unindexed
-   table.
+3. Beside it, the machine's limit: a plain ``COPY`` of the same file into an unindexed table
+   (bench/references.py).
 The users of the group are then a load scenario like the others (bench/scenarios.py).
 """
 
@@ -21,8 +22,6 @@ import psycopg
 from bench.worker import JobWatch, routed_to, serve_file, wait_for, work_dir, worker
 
 GROUP_NAME = "make bench: 1M-row CSV"
-TARGET_SECONDS = 20
-TARGET_MB = 300
 
 
 def write_csv(conn: psycopg.Connection, application_id: str, path: Path, rows: int, log) -> Path:
@@ -48,18 +47,6 @@ def write_csv(conn: psycopg.Connection, application_id: str, path: Path, rows: i
     log(f"groups: wrote {path.name} ({rows:,} rows, {path.stat().st_size / 2**20:.0f} MB) in "
         f"{time.perf_counter() - started:.1f} s")
     return path
-
-
-def copy_floor(conn: psycopg.Connection, path: Path) -> float:
-    """Seconds for PostgreSQL to COPY the same file into an unindexed table: the floor of any loader."""
-    started = time.perf_counter()
-    with conn.transaction():
-        conn.execute("CREATE TEMP TABLE bench_copy_floor (user_id text, email text, phone_number text) ON COMMIT DROP")
-        with conn.cursor().copy("COPY bench_copy_floor FROM STDIN WITH (FORMAT csv, HEADER)") as copy, \
-                path.open("rb") as source:
-            while block := source.read(1 << 20):
-                copy.write(block)
-    return time.perf_counter() - started
 
 
 def drop_bench_groups(application) -> None:

@@ -4,27 +4,46 @@ and is timed end to end with the worker's peak memory.
 - ``import_csv``: 1,000,000 new customers imported from a CSV into a second bench application
   (bench/transfers.py), which is emptied again afterwards;
 - ``export_csv`` / ``export_xlsx``: every customer of the bench application exported;
-- ``group_file``: a 1,000,000-row CSV customer group (bench/groups.py), beside a plain COPY of the file.
-After a scenario that changed a million rows the bench VACUUMs the tables (not timed).
+- ``group_file``: a 1,000,000-row CSV customer group (bench/groups.py).
+Each beside references measured just before it (bench/references.py) and judged by its ratios to them
+(bench/verdicts.py). After a scenario that changed a million rows the bench VACUUMs the tables (not timed).
 """
 
 from __future__ import annotations
 
-from bench import groups, transfers
+from bench import groups, references, transfers
 from bench.report import JobRow
+from bench.verdicts import RatioTarget, Reference
 from bench.worker import work_dir
 
 SCENARIOS = ("group_file", "import_csv", "export_csv", "export_xlsx")
 IMPORT_APPLICATION_ID = "990001000000000000000002"
-TARGETS = {"group_file": (20, 300), "import_csv": (120, 300), "export_csv": (20, 300), "export_xlsx": (120, 300)}
+MAX_WORKER_MB = 150  # issue 11, every job
+
+# Reference keys, and the targets as ratios to them. Today's ratios on a quiet machine (2026-11-29/30):
+# group file 32-39x its plain COPY; import ~160x its plain COPY and ~4.5x the indexed copy; CSV export
+# ~1.2x and XLSX ~16x the COPY out. The targets leave about half as much again.
+PLAIN_COPY, INDEXED_COPY, COPY_OUT = "plain_copy", "indexed_copy", "copy_out"
+TARGETS = {
+    "group_file": [RatioTarget(PLAIN_COPY, 60)],
+    "import_csv": [RatioTarget(PLAIN_COPY, 250), RatioTarget(INDEXED_COPY, 7)],
+    "export_csv": [RatioTarget(COPY_OUT, 2)],
+    "export_xlsx": [RatioTarget(COPY_OUT, 25)],
+}
 
 
-def _row(key: str, operation: str, description: str, rows: int, result: dict, baseline: str = "") -> JobRow:
-    seconds, megabytes = TARGETS[key]
+def job_row(key: str, operation: str, description: str, rows: int, result: dict, refs: list[Reference],
+            targets: list[RatioTarget]) -> JobRow:
+    """The report row of a finished job (bench/worker.py's result), to be judged by verdicts.judge_jobs."""
     if result["status"] not in ("completed", "completed_with_errors"):
         raise RuntimeError(f"{key}: the job ended {result['status']}: {result.get('error')}")
-    return JobRow(key, operation, description, rows, result["seconds"], seconds, result["peak_rss_mb"], megabytes,
-                  baseline)
+    return JobRow(key, operation, description, rows, result["seconds"], result["peak_rss_mb"], MAX_WORKER_MB,
+                  references=list(refs), targets=list(targets))
+
+
+def plain_copy(conn, path, rows: int) -> Reference:
+    return Reference(PLAIN_COPY, "plain `COPY` of the file into an unindexed table",
+                     references.copy_into_unindexed(conn, path), rows)
 
 
 def run(wanted: set, *, database_url: str, application_id: str, customers: int, company_id: int, log,
@@ -41,6 +60,14 @@ def run(wanted: set, *, database_url: str, application_id: str, customers: int, 
             log(f"jobs: writing {path.name} ...")
             transfers.write_import_csv(path, customers)
         wait_for_quiet()
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            refs = [plain_copy(conn, path, customers),
+                    Reference(INDEXED_COPY, "`COPY` of its customer columns into a copy of the customers table "
+                              "with its indexes", references.copy_customers_into_indexed_copy(
+                                  conn, path, application.id), customers)]
+            conn.execute("CHECKPOINT")  # not timed: the WAL of the reference is not the import's to flush
+        log(f"jobs: import_csv references: plain COPY {refs[0].seconds:.2f} s, indexed copy {refs[1].seconds:.1f} s")
+        wait_for_quiet()
         try:
             result = transfers.measure_import(application.id, path)
         finally:
@@ -48,35 +75,48 @@ def run(wanted: set, *, database_url: str, application_id: str, customers: int, 
             _vacuum(database_url, "users_customer", "users_customeremail", "users_customerphone", "users_auditevent")
         log(f"jobs: import_csv {result['seconds']:.1f} s, worker peak {result['peak_rss_mb']:.0f} MB, "
             f"{result['success']:,} imported, {result['errors']:,} errors")
-        out.append(_row("import_csv", "bulkImportStoreFrontUsers (CSV)",
-                        f"{customers:,} new customers (name, email, mobile, gender, dob, external id) from a "
-                        f"{result['bytes'] / 2**20:.0f} MB CSV served over HTTP", customers, result))
+        out.append(job_row("import_csv", "bulkImportStoreFrontUsers (CSV)",
+                           f"{customers:,} new customers (name, email, mobile, gender, dob, external id) from a "
+                           f"{result['bytes'] / 2**20:.0f} MB CSV served over HTTP", customers, result, refs,
+                           TARGETS["import_csv"]))
+    copy_out = None
     for file_format in ("csv", "xlsx"):
         key = f"export_{file_format}"
         if key in wanted:
             wait_for_quiet()
+            if copy_out is None:
+                copy_out = export_reference(database_url, application_id)
+                log(f"jobs: export reference: COPY … TO STDOUT {copy_out.seconds:.1f} s")
             result = transfers.measure_export(application_id, file_format)
             log(f"jobs: {key} {result['seconds']:.1f} s, worker peak {result['peak_rss_mb']:.0f} MB, "
                 f"{result['rows']:,} rows, {result['bytes'] / 2**20:.0f} MB")
-            out.append(_row(key, f"createBulkExportUsers ({file_format.upper()})",
-                            f"every customer of the bench application, {result['bytes'] / 2**20:.0f} MB file",
-                            result["rows"], result))
+            out.append(job_row(key, f"createBulkExportUsers ({file_format.upper()})",
+                               f"every customer of the bench application, {result['bytes'] / 2**20:.0f} MB file",
+                               result["rows"], result, [copy_out], TARGETS[key]))
     if "group_file" in wanted:
         with psycopg.connect(database_url, autocommit=True) as conn:
             path = groups.write_csv(conn, application_id, work / f"group-{customers}.csv", customers, log)
-            floor = groups.copy_floor(conn, path)
+            wait_for_quiet()
+            refs = [plain_copy(conn, path, customers)]
         wait_for_quiet()
         result = groups.measure_group(application_id, path)
         group_id = result["group_id"]
         _vacuum(database_url, "customer_groups_membership")
         log(f"jobs: group_file {result['seconds']:.1f} s, worker peak {result['peak_rss_mb']:.0f} MB, "
-            f"{result['members']:,} members; plain COPY of the file {floor:.2f} s")
-        out.append(_row("group_file", "createUserGroup (file_url)",
-                        f"CSV of {customers:,} rows (⅓ user ids, ⅓ emails, ⅓ mobiles), downloaded, resolved and "
-                        f"applied; {result['members']:,} members", customers, result,
-                        f"plain `COPY` of the file into an unindexed table: {floor:.2f} s "
-                        f"(the job takes {result['seconds'] / floor:.1f}×)"))
+            f"{result['members']:,} members; plain COPY of the file {refs[0].seconds:.2f} s")
+        out.append(job_row("group_file", "createUserGroup (file_url)",
+                           f"CSV of {customers:,} rows (⅓ user ids, ⅓ emails, ⅓ mobiles), downloaded, resolved "
+                           f"and applied; {result['members']:,} members", customers, result, refs,
+                           TARGETS["group_file"]))
     return out, group_id
+
+
+def export_reference(database_url: str, application_id: str) -> Reference:
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        seconds, size = references.copy_export_out(conn, application_id)
+    return Reference(COPY_OUT, f"`COPY (SELECT the same columns …) TO STDOUT` ({size / 2**20:.0f} MB)", seconds)
 
 
 def _vacuum(database_url: str, *tables: str) -> None:

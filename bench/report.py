@@ -6,14 +6,18 @@ import os
 import platform
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench.verdicts import Judged, RatioTarget, Reference, job_passed
 
 BEGIN, END = "<!-- bench:begin (written by `make bench`) -->", "<!-- bench:end -->"
 
 
 @dataclass
 class Row:
+    """An HTTP scenario measured under load; the ratios are set beside the floor by verdicts.judge_http."""
+
     scenario: str
     operation: str
     description: str
@@ -22,29 +26,32 @@ class Row:
     p50: float
     p95: float
     p99: float
-    target: str
-    passed: bool | None
+    target_ratio: float | None  # p95 at most this multiple of the floor's p95; None for the floor itself
     foreign_cpus: float = 0.0  # CPUs used by other processes meanwhile (bench.machine)
     errors: int = 0
+    p95_ratio: float | None = None
+    rps_share: float | None = None
+    passed: bool | None = None
 
 
 @dataclass
 class JobRow:
-    """A background job measured end to end (API call → job finished) in a real worker."""
+    """A background job measured end to end (API call → job finished) in a real worker, beside references."""
 
     scenario: str
     operation: str
     description: str
     rows: int
     seconds: float
-    target_seconds: float
     peak_mb: float
     target_mb: float
-    baseline: str = ""  # the machine's limit beside it, e.g. "plain COPY 1.1 s (ratio 7.2)"
+    references: list[Reference] = field(default_factory=list)
+    targets: list[RatioTarget] = field(default_factory=list)
+    judged: list[Judged] = field(default_factory=list)  # verdicts.judge_jobs, once every job of the run is in
 
     @property
     def passed(self) -> bool:
-        return self.seconds <= self.target_seconds and self.peak_mb <= self.target_mb
+        return job_passed(self.judged, self.peak_mb, self.target_mb)
 
 
 def machine_facts() -> dict:
@@ -71,63 +78,105 @@ def git_commit(base_dir: Path) -> str:
         return ""
 
 
-def table(rows: list[Row]) -> str:
-    header = ["scenario", "operation", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "target (p95)", "result",
-              "other CPU"]
-    lines = [header]
-    for r in rows:
-        result = "—" if r.passed is None else ("PASS" if r.passed else "FAIL")
-        lines.append([r.scenario, r.operation, f"{r.requests:,}", f"{r.rps:,.0f}", f"{r.p50:.1f}", f"{r.p95:.1f}",
-                      f"{r.p99:.1f}", r.target, result, f"{r.foreign_cpus:.2f}"])
-    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
+def times(value: float | None) -> str:
+    """A ratio as the tables print it: "7.2×", "12×", "—" when there was nothing to compare with."""
+    if value is None:
+        return "—"
+    return f"{value:.1f}×" if value < 10 else f"{value:,.0f}×"
+
+
+def limit(at_most: float) -> str:
+    """A ratio target: "≤ 2.5×", "≤ 10×"."""
+    return f"≤ {at_most:,g}×"
+
+
+def share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def verdict(passed: bool | None, bold: bool = False) -> str:
+    if passed is None:
+        return "—"
+    word = "PASS" if passed else "FAIL"
+    return f"**{word}**" if bold else word
+
+
+def http_target(row: Row) -> str:
+    return "(floor)" if row.target_ratio is None else limit(row.target_ratio)
+
+
+def judged_cell(judged: Judged) -> str:
+    """One target of a job: "plain `COPY` … 0.31 s: 31× (≤ 60×)"."""
+    target = judged.target
+    what = "per row " if target.per_row else ""
+    if judged.reference is None:
+        return f"{target.reference}: not measured in this run ({what}{limit(target.at_most)})"
+    return (f"{judged.reference.description} {judged.reference.seconds:,.2f} s: {what}{times(judged.ratio)} "
+            f"({limit(target.at_most)})")
+
+
+HTTP_HEADER = ["scenario", "operation", "requests", "req/s", "× floor req/s", "p50 ms", "p95 ms", "p99 ms",
+               "p95 × floor", "target", "result", "other CPU"]
+
+
+def http_cells(r: Row, bold: bool = False) -> list[str]:
+    return [r.scenario, r.operation, f"{r.requests:,}", f"{r.rps:,.0f}", share(r.rps_share), f"{r.p50:.1f}",
+            f"{r.p95:.1f}", f"{r.p99:.1f}", times(r.p95_ratio), http_target(r), verdict(r.passed, bold),
+            f"{r.foreign_cpus:.2f}"]
+
+
+JOB_HEADER = ["scenario", "rows", "seconds", "peak MB", "target", "result", "beside the references of this run"]
+
+
+def job_cells(r: JobRow, bold: bool = False) -> list[str]:
+    return [r.scenario, f"{r.rows:,}", f"{r.seconds:.1f}", f"{r.peak_mb:.0f}", f"≤ {r.target_mb:.0f}",
+            verdict(r.passed, bold), "; ".join(judged_cell(j) for j in r.judged)]
+
+
+def _aligned(lines: list[list[str]], left: set[int]) -> str:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     out = []
     for n, line in enumerate(lines):
-        out.append("  ".join(str(cell).ljust(widths[i]) if i < 2 else str(cell).rjust(widths[i])
-                             for i, cell in enumerate(line)))
+        out.append("  ".join(cell.ljust(widths[i]) if i in left else cell.rjust(widths[i])
+                             for i, cell in enumerate(line)).rstrip())
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+def table(rows: list[Row]) -> str:
+    return _aligned([HTTP_HEADER] + [http_cells(r) for r in rows], left={0, 1})
 
 
 def job_table(rows: list[JobRow]) -> str:
-    header = ["scenario", "rows", "seconds", "target", "peak MB", "target", "result", "machine's limit"]
-    lines = [header] + [[r.scenario, f"{r.rows:,}", f"{r.seconds:.1f}", f"≤ {r.target_seconds:.0f}",
-                         f"{r.peak_mb:.0f}", f"≤ {r.target_mb:.0f}", "PASS" if r.passed else "FAIL", r.baseline]
-                        for r in rows]
-    widths = [max(len(str(line[i])) for line in lines) for i in range(len(header))]
-    out = []
-    for n, line in enumerate(lines):
-        out.append("  ".join(str(cell).ljust(widths[i]) if i in (0, 7) else str(cell).rjust(widths[i])
-                             for i, cell in enumerate(line)))
-        if n == 0:
-            out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return _aligned([JOB_HEADER] + [job_cells(r) for r in rows], left={0, len(JOB_HEADER) - 1})
 
 
 def job_markdown(rows: list[JobRow]) -> list[str]:
     if not rows:
         return []
     out = ["### Background jobs (a real Celery worker, `--pool solo`)", "",
-           "| scenario | operation | what runs | rows | seconds | target | worker peak MB | target | result "
-           "| machine's limit |",
-           "|---|---|---|---:|---:|---|---:|---|---|---|"]
+           "| scenario | operation | what runs | rows | seconds | worker peak MB | target | result "
+           "| beside the references of this run (ratio, target) |",
+           "|---|---|---|---:|---:|---:|---|---|---|"]
     for r in rows:
-        out.append(f"| {r.scenario} | {r.operation} | {r.description} | {r.rows:,} | {r.seconds:.1f} | "
-                   f"≤ {r.target_seconds:.0f} s | {r.peak_mb:.0f} | ≤ {r.target_mb:.0f} MB | "
-                   f"{'**PASS**' if r.passed else '**FAIL**'} | {r.baseline} |")
+        cells = job_cells(r, bold=True)
+        out.append("| " + " | ".join([r.scenario, r.operation, r.description, *cells[1:4], cells[4] + " MB",
+                                      *cells[5:]]) + " |")
     return out + [""]
 
 
 def markdown(rows: list[Row], *, seed_lines: list[str], context: list[str], extra: list[str],
              job_rows: list[JobRow] = ()) -> str:
     out = ["## Figures of the last run", "", *context, "", "### Seeding", "", *seed_lines, "", "### HTTP load", "",
-           "| scenario | operation | what is sent | requests | req/s | p50 ms | p95 ms | p99 ms | target p95 | result "
-           "| other CPU |",
-           "|---|---|---|---:|---:|---:|---:|---:|---|---|---:|"]
+           "Beside the framework floor (`whoami`, same server, same load, same run): req/s as a share of the "
+           "floor's, p95 as a multiple of the floor's p95 (the verdict).", "",
+           "| scenario | operation | what is sent | requests | req/s | × floor req/s | p50 ms | p95 ms | p99 ms "
+           "| p95 × floor | target | result | other CPU |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
     for r in rows:
-        result = "—" if r.passed is None else ("**PASS**" if r.passed else "**FAIL**")
-        out.append(f"| {r.scenario} | {r.operation} | {r.description} | {r.requests:,} | {r.rps:,.0f} | {r.p50:.1f} | "
-                   f"{r.p95:.1f} | {r.p99:.1f} | {r.target} | {result} | {r.foreign_cpus:.2f} |")
+        cells = http_cells(r, bold=True)
+        out.append("| " + " | ".join([*cells[:2], r.description, *cells[2:]]) + " |")
     out += ["", *job_markdown(list(job_rows)), *extra]
     return "\n".join(out)
 

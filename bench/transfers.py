@@ -2,8 +2,9 @@
 Celery worker process started for the measurement (``--pool solo``: the job runs in that process), whose
 peak resident memory is read from the kernel (``VmHWM`` of /proc/<pid>/status) when the job is done.
 
-For ``make bench`` (issue 6 targets: a 1,000,000-row CSV imported in ≤ 120 s end to end; 1,000,000
-customers exported to CSV in ≤ 20 s and to XLSX in ≤ 120 s; the worker's peak memory ≤ 300 MB each)::
+For ``make bench`` (targets as ratios to the references of the same run, bench/job_scenarios.py: the
+import beside plain COPYs of its file, the exports beside one COPY … TO of their rows; worker peak memory
+≤ 150 MB each)::
 
     from bench import transfers
     path = transfers.write_import_csv("/tmp/import.csv", 1_000_000)          # deterministic rows
