@@ -6,21 +6,31 @@ the seed's BulkOperation with ``processing_type: "synchronous"``. Larger ones an
 ``user_file_url`` become a job (kind ``attribute_bulk_update``, core/jobs/) that a Celery worker
 runs in chunks; the answer is ``processing_type: "asynchronous"`` with the ``job_id`` to follow at
 ``…/users/jobs/{job_id}``. Sync and async run the same ``apply_items``: per customer all of their
-attributes or none (a savepoint each), per customer an error naming what is wrong (unknown customer,
-archived customer, unknown slug, invalid value). Files are downloaded once with the guarded downloader
-into the job's folder, so a resumed job reads exactly the same rows.
+attributes or none, per customer an error naming what is wrong (unknown customer, archived customer,
+unknown slug, invalid value). Files are downloaded once with the guarded downloader into the job's
+folder, so a resumed job reads exactly the same rows.
+
+Each chunk is written set-based (attributes/bulk_writes.py: COPY into staging tables, one upsert, the
+index rows and audit events by INSERT … SELECT), ATTRIBUTE_BULK_CHUNK_SIZE customers per transaction.
+Why chunks with a checkpoint rather than one transaction per job: a chunk holds its row locks (and the
+definitions' FOR KEY SHARE) for a fraction of a second, so API writes to the same customers and
+definition changes wait at most that long; progress shows as chunks commit; a worker killed mid-job
+redoes one chunk, not the whole file; and the transaction's size (WAL, dead rows on rollback, temp
+tables) stays bounded whatever the file's length. The price is that a job is not all-or-nothing: a
+failed job keeps the chunks it committed, which the counters and the error file report.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Lower
 
 from attributes import services
+from attributes.bulk_writes import Item, write_items
 from attributes.models import AttributeDefinition
 from attributes.schema import BulkOperation
 from attributes.selectors import definitions_by_id
@@ -29,10 +39,8 @@ from core import files, jobs
 from core.actors import Actor
 from core.files import csvrows as csvfiles
 from core.files import downloads
-from core.api.errors import ServiceError, ValidationFailed
-from core.ids import is_object_id
+from core.api.errors import ValidationFailed
 from core.jobs.presenters import job_dict
-from users.selectors import get_customer
 
 KIND = "attribute_bulk_update"
 USER_ID_COLUMNS = ("user_id", "_id", "id")
@@ -40,15 +48,6 @@ USER_ID_COLUMNS = ("user_id", "_id", "id")
 
 def chunk_size() -> int:
     return settings.ATTRIBUTE_BULK_CHUNK_SIZE
-
-
-@dataclass
-class Item:
-    """One customer's update: row number (1-based position, or the CSV row), user id, (slug, raw) pairs."""
-
-    row_number: int
-    user_id: str
-    attributes: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -132,29 +131,12 @@ def per_user_payload(data: dict) -> BulkUpdatePayload:
 
 # ----------------------------------------------------------------------------- applying
 
-def apply_items(application, items: list[Item], actor: Actor) -> jobs.ChunkResult:
-    """Write each customer's attributes (all of them or none); run inside a transaction."""
-    definitions = definitions_by_slug(application, {k for item in items for k, _ in item.attributes}, lock=True)
-    success, errors = 0, []
-    for item in items:
-        try:
-            with transaction.atomic():  # a savepoint: this customer's values, all or none
-                _apply_one(application, item, definitions, actor)
-            success += 1
-        except ServiceError as exc:
-            errors.append(jobs.RowError(item.row_number, item.user_id, exc.message))
-    return jobs.ChunkResult(success, errors)
-
-
-def _apply_one(application, item: Item, definitions: dict, actor: Actor) -> None:
-    if not is_object_id(item.user_id):
-        raise ValidationFailed(f"{item.user_id[:40]!r} is not a user id.")
-    customer = get_customer(application, item.user_id, include_archived=False)
-    for key, raw in item.attributes:
-        definition = definitions.get(key.lower())
-        if definition is None:
-            raise ValidationFailed(f"no attribute definition with slug {key!r} in this application.")
-        services.store_value(definition, customer.id, services.validate_value(definition, raw), actor)
+def apply_items(application, items: list[Item], actor: Actor, *, same: bool = False) -> jobs.ChunkResult:
+    """Write each customer's attributes (all of them or none); run inside a transaction. ``same``: every
+    item carries the same pairs (bulk_update), checked once and written from one template."""
+    definitions = definitions_by_slug(application, {k for item in items[:1 if same else None]
+                                                    for k, _ in item.attributes}, lock=True)
+    return jobs.ChunkResult(*write_items(application, items, definitions, actor, same=same))
 
 
 def _bulk_operation(total: int, result: jobs.ChunkResult) -> BulkOperation:
@@ -182,7 +164,7 @@ def bulk_update(application, payload: BulkUpdatePayload, actor: Actor, request=N
         with transaction.atomic():
             items = [item for start in range(0, count, chunk_size())
                      for item in _items_of(payload, payload.users, start)]
-            return _bulk_operation(count, apply_items(application, items, actor))
+            return _bulk_operation(count, apply_items(application, items, actor, same=payload.mode == "same"))
     job = jobs.create_job(application, KIND, actor, payload=jobs.payload_dict(payload), total=count,
                           file_name=files.name_in_url(payload.user_file_url or ""), file_format="csv")
     return {"success": True, "total": count, "processed": 0, "errors_count": 0, "errors": [],
@@ -231,8 +213,8 @@ class AttributeBulkUpdate(jobs.JobHandler):
             if column is None:
                 raise ValidationFailed("the user file has no user_id column "
                                        f"(columns: {', '.join(rows.header)[:200]}).")
-            for row_number, row in rows:
-                yield row_number, row[column]
+            for row_number, (user_id,) in rows.select(column):
+                yield row_number, user_id
 
     def apply(self, job, items):
-        return apply_items(job.application, items, jobs.actor_of(job))
+        return apply_items(job.application, items, jobs.actor_of(job), same=self.payload(job).mode == "same")

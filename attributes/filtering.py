@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from attributes import conditions as conditions_module
 from attributes import matching
-from attributes.models import AttributeDefinition, UserAttribute
+from attributes.models import UserAttribute
 from core.api.pagination import PageRequest
 from users import search
 from users.selectors import customers_matching
@@ -60,11 +60,9 @@ def values_of(application, customer_ids: list[str], definition_ids: list[str] | 
     queryset = UserAttribute.objects.filter(application=application, customer_id__in=customer_ids)
     if definition_ids is not None:
         queryset = queryset.filter(definition_id__in=definition_ids)
-    attributes = list(queryset)
-    definitions = {d.id: d for d in AttributeDefinition.objects.filter(
-        application=application, id__in={a.definition_id for a in attributes})}
+    attributes = list(queryset.select_related("definition"))  # one read: a definition deleted meanwhile is not half seen
     found: dict[str, list] = {}
-    for attribute in sorted(attributes, key=lambda a: (not definitions[a.definition_id].pinned,
-                                                       definitions[a.definition_id].pin_order, a.definition_id)):
-        found.setdefault(attribute.customer_id, []).append((attribute, definitions[attribute.definition_id]))
+    for attribute in sorted(attributes, key=lambda a: (not a.definition.pinned, a.definition.pin_order,
+                                                       a.definition_id)):
+        found.setdefault(attribute.customer_id, []).append((attribute, attribute.definition))
     return found

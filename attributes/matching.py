@@ -19,15 +19,19 @@ The estimate: the share of matches among a block sample of about ATTRIBUTE_FILTE
 application's live customers (``TABLESAMPLE SYSTEM … REPEATABLE``, so every page of one query shows the
 same total while the data stays the same), times the live customers (a trigger-kept counter), rounded
 to three significant digits. With 3,000 sampled customers and 5 % matching its standard error is about
-8 %. So ``item_total`` is exact when fewer than about ATTRIBUTE_FILTER_EXACT_TOTAL customers match, and
+8 %. The share is kept in the cache (Redis) for ATTRIBUTE_FILTER_ESTIMATE_SECONDS per query, so paging
+through one query, or many staff reading one group, sample once a minute, not at every request. So ``item_total`` is exact when fewer than about ATTRIBUTE_FILTER_EXACT_TOTAL customers match, and
 an estimate above (docs/attributes.md).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from attributes import conditions as conditions_module
@@ -98,18 +102,30 @@ def matching_page(application, selection: Selection, page: PageRequest):
 
 
 def estimated_total(application, selection: Selection, live: int) -> int | None:
-    """The estimated number of live matching customers from a block sample; None when the sample holds
-    none of the application's customers."""
-    percent = min(100.0, 100.0 * settings.ATTRIBUTE_FILTER_SAMPLE / max(live, 1))
+    """The estimated number of live matching customers: the share matching in a block sample (kept
+    ATTRIBUTE_FILTER_ESTIMATE_SECONDS per query) times ``live``; None when the sample holds none of the
+    application's customers."""
     predicate, params = _predicate(selection, f"{search.CUSTOMERS}.id")
+    key = "attributes:match-share:" + hashlib.sha256(
+        json.dumps([application.id, predicate, params], default=str).encode()).hexdigest()
+    keep = settings.ATTRIBUTE_FILTER_ESTIMATE_SECONDS
+    share = cache.get(key) if keep > 0 else None
+    if share is None:
+        share = _sampled_share(application, predicate, params, live)
+        if keep > 0:
+            cache.set(key, share, keep)
+    return None if share < 0 else _three_significant_digits(live * share)
+
+
+def _sampled_share(application, predicate: str, params: list, live: int) -> float:
+    """matched / sampled among about ATTRIBUTE_FILTER_SAMPLE live customers; -1 when none was sampled."""
+    percent = min(100.0, 100.0 * settings.ATTRIBUTE_FILTER_SAMPLE / max(live, 1))
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FILTER (WHERE {predicate}), count(*) FROM {search.CUSTOMERS} "
                        f"TABLESAMPLE SYSTEM (%s) REPEATABLE (%s) WHERE application_id = %s AND NOT archived",
                        [*params, percent, SAMPLE_SEED, application.id])
         matched, sampled = cursor.fetchone()
-    if not sampled:
-        return None
-    return _three_significant_digits(live * matched / sampled)
+    return matched / sampled if sampled else -1.0
 
 
 def _three_significant_digits(value: float) -> int:

@@ -346,6 +346,11 @@ def _audit_data(definition: AttributeDefinition, spec: types.Spec, value=None, *
     return data
 
 
+# The bulk updates (attributes/bulk_writes.py) build the same stored forms and audit payloads set-based.
+stored_forms = _stored_forms
+audit_data = _audit_data
+
+
 def store_value(definition: AttributeDefinition, customer_id: str, value, actor: Actor, *,
                 spec: types.Spec | None = None, customer_overridden: bool | None = None,
                 audit: bool = True) -> tuple[UserAttribute, bool]:

@@ -26,9 +26,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SEED_TARGET_SECONDS = 120
 FLOOR = "whoami"
 SESSION_SCENARIOS = {"logged_in_user", "create_session"}
-JOB_SCENARIOS = {"group_file", "import_csv", "export_csv", "export_xlsx"}
+ATTRIBUTE_SCENARIOS = {"filter_and", "filter_or", "condition_group_users"}  # bench/attributes.py
+JOB_SCENARIOS = {"group_file", "import_csv", "export_csv", "export_xlsx", "attribute_bulk_update"}
 HTTP_SCENARIOS = {FLOOR, "search_email", "search_phone", "list", "list_q_email_prefix", "list_q_full_name",
-                  "list_q_name", "list_q_json", "group_users"} | SESSION_SCENARIOS
+                  "list_q_name", "list_q_json", "group_users"} | SESSION_SCENARIOS | ATTRIBUTE_SCENARIOS
 ALL_SCENARIOS = HTTP_SCENARIOS | JOB_SCENARIOS
 
 
@@ -98,6 +99,7 @@ def main(argv=None) -> int:
     servers.start_embedded(settings)  # the seed, the server and the workers all use them
 
     from bench import BENCH_APPLICATION_ID, BENCH_APPLICATION_NAME, BENCH_COMPANY_ID, load, report, scenarios, seed
+    from bench import attributes as bench_attributes
     from bench import job_scenarios, verdicts
     from bench import sessions as bench_sessions
     from bench.machine import CpuWatch, postmaster_pid
@@ -134,6 +136,10 @@ def main(argv=None) -> int:
               for name in ("server_version", "shared_buffers", "work_mem", "effective_cache_size")}
         sample = scenarios.sample_contacts(conn, BENCH_APPLICATION_ID, args.customers)
         seeded_sessions = None
+        definitions = condition_group_id = None
+        if wanted & ATTRIBUTE_SCENARIOS:
+            definitions = bench_attributes.seed(conn, BENCH_APPLICATION_ID, log)
+            condition_group_id = bench_attributes.condition_group(BENCH_APPLICATION_ID, definitions)
         if wanted & SESSION_SCENARIOS:
             seeded_sessions = bench_sessions.seed(conn, BENCH_APPLICATION_ID, args.sessions, log=log)
     seed_lines = seed_summary(state_file, args.customers, result, vacuum_seconds)
@@ -173,6 +179,9 @@ def main(argv=None) -> int:
         if seeded_sessions is not None:
             all_scenarios += scenarios.session_scenarios(BENCH_COMPANY_ID, BENCH_APPLICATION_ID, app_token,
                                                          seeded_sessions)
+        if definitions is not None:
+            all_scenarios += bench_attributes.http_scenarios(BENCH_COMPANY_ID, BENCH_APPLICATION_ID, definitions,
+                                                             condition_group_id)
         all_scenarios = [s for s in all_scenarios if s.key in wanted]
         with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
             embedded_pg = servers.postgres_started_here()  # else PostgreSQL is elsewhere: not ours to count

@@ -4,19 +4,22 @@ and is timed end to end with the worker's peak memory.
 - ``import_csv``: 1,000,000 new customers imported from a CSV into a second bench application
   (bench/transfers.py), which is emptied again afterwards;
 - ``export_csv`` / ``export_xlsx``: every customer of the bench application exported;
-- ``group_file``: a 1,000,000-row CSV customer group (bench/groups.py).
+- ``group_file``: a 1,000,000-row CSV customer group (bench/groups.py);
+- ``attribute_bulk_update``: one attribute set for 100,000 customers from a file of user ids
+  (bench/attributes.py), beside a plain COPY of that file and, per customer, beside ``import_csv``.
 Each beside references measured just before it (bench/references.py) and judged by its ratios to them
 (bench/verdicts.py). After a scenario that changed a million rows the bench VACUUMs the tables (not timed).
 """
 
 from __future__ import annotations
 
+from bench import attributes as bench_attributes
 from bench import groups, references, transfers
 from bench.report import JobRow
-from bench.verdicts import RatioTarget, Reference
+from bench.verdicts import JOB, RatioTarget, Reference
 from bench.worker import work_dir
 
-SCENARIOS = ("group_file", "import_csv", "export_csv", "export_xlsx")
+SCENARIOS = ("group_file", "import_csv", "export_csv", "export_xlsx", "attribute_bulk_update")
 IMPORT_APPLICATION_ID = "990001000000000000000002"
 MAX_WORKER_MB = 150  # issue 11, every job
 
@@ -29,6 +32,8 @@ TARGETS = {
     "import_csv": [RatioTarget(PLAIN_COPY, 250), RatioTarget(INDEXED_COPY, 7)],
     "export_csv": [RatioTarget(COPY_OUT, 2)],
     "export_xlsx": [RatioTarget(COPY_OUT, 25)],
+    # issue 11: ≤ 10× a plain COPY of the file, and per customer no slower than importing a new customer
+    "attribute_bulk_update": [RatioTarget(PLAIN_COPY, 10), RatioTarget(JOB + "import_csv", 1, per_row=True)],
 }
 
 
@@ -79,6 +84,21 @@ def run(wanted: set, *, database_url: str, application_id: str, customers: int, 
                            f"{customers:,} new customers (name, email, mobile, gender, dob, external id) from a "
                            f"{result['bytes'] / 2**20:.0f} MB CSV served over HTTP", customers, result, refs,
                            TARGETS["import_csv"]))
+    if "attribute_bulk_update" in wanted:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            path = bench_attributes.write_user_file(conn, application_id, work / "bulk-update-user-ids.csv")
+            wait_for_quiet()
+            refs = [plain_copy(conn, path, bench_attributes.BULK_CUSTOMERS)]
+        wait_for_quiet()
+        result = bench_attributes.measure_bulk_update(application_id, path)
+        _vacuum(database_url, "attributes_userattribute", "attributes_userattributevalue", "users_auditevent")
+        log(f"jobs: attribute_bulk_update {result['seconds']:.1f} s, worker peak {result['peak_rss_mb']:.0f} MB, "
+            f"{result['success']:,} updated, {result['errors']:,} errors; plain COPY of the file "
+            f"{refs[0].seconds:.3f} s")
+        out.append(job_row("attribute_bulk_update", "bulk_update (user_file_url)",
+                           f"one string attribute set for {result['rows']:,} customers listed in a CSV of user ids "
+                           "served over HTTP (every value new: values, index rows, audit events)",
+                           result["rows"], result, refs, TARGETS["attribute_bulk_update"]))
     copy_out = None
     for file_format in ("csv", "xlsx"):
         key = f"export_{file_format}"

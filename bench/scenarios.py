@@ -76,7 +76,7 @@ def _users_check(expected: list[Callable[[dict], bool]]):
     return check
 
 
-def _page_check(minimum: int, maximum: int | None = None, exact: int | None = None):
+def page_check(minimum: int, maximum: int | None = None, exact: int | None = None):
     def check(answer: dict, index: int) -> str | None:
         page, items = answer.get("page") or {}, answer.get("items")
         total = page.get("item_total")
@@ -125,28 +125,28 @@ def build(company_id: int, app_id: str, total: int, sample: Sample) -> list[Scen
         ),
         Scenario(
             "list", "getCustomers", "page 1 (10 newest), no q, with item_total",
-            gets([f"{base}/list?page_no=1&page_size=10"]), PAGE, _page_check(total, exact=total),
+            gets([f"{base}/list?page_no=1&page_size=10"]), PAGE, page_check(total, exact=total),
         ),
         Scenario(
             "list_q_email_prefix", "getCustomers", "q = email prefix such as `priya.sharma48` (name + 2 digits)",
             gets(f"{base}/list?page_no=1&page_size=10&q={quote(p, safe='')}" for p in email_prefixes), PAGE,
-            _page_check(1),
+            page_check(1),
         ),
         Scenario(
             "list_q_full_name", "getCustomers", "q = `First Last`, e.g. `Priya Sharma` (first AND last name prefix)",
             gets(f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in full_names), PAGE,
-            _page_check(0),
+            page_check(0),
         ),
         Scenario(
             "list_q_name", "getCustomers",
             f"q = one first or last name, e.g. `priya` ({len(names)} names in turn; each matches 0.7–3.1% of "
             "all customers, through first name, last name, username or email)",
-            gets(f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in names), PAGE, _page_check(1),
+            gets(f"{base}/list?page_no=1&page_size=10&q={quote(n, safe='')}" for n in names), PAGE, page_check(1),
         ),
         Scenario(
             "list_q_json", "getCustomers", 'q = `{"$or":[{"emails.email":…},{"phoneNumbers.phone":…}]}`',
             gets(f"{base}/list?page_no=1&page_size=10&q={quote(q, safe='')}" for q in json_qs), PAGE,
-            _page_check(1, 2),
+            page_check(1, 2),
         ),
     ]
 
@@ -210,5 +210,5 @@ def group_users_scenario(company_id: int, app_id: str, group_id: str, members: i
     return Scenario(
         "group_users", "users of a group (GET …/user_group/{id}/users)",
         f"page 1 (10 newest members) of the {members:,}-member group of the group_file scenario, with item_total",
-        gets([path]), PAGE, _page_check(members, exact=members),
+        gets([path]), PAGE, page_check(members, exact=members),
     )

@@ -215,6 +215,7 @@ ATTRIBUTE_BULK_CHUNK_SIZE = int(os.environ.get("ATTRIBUTE_BULK_CHUNK_SIZE", "200
 # many customers match; above, an estimate from a block sample of this many of the application's customers.
 ATTRIBUTE_FILTER_EXACT_TOTAL = int(os.environ.get("ATTRIBUTE_FILTER_EXACT_TOTAL", "10000"))
 ATTRIBUTE_FILTER_SAMPLE = int(os.environ.get("ATTRIBUTE_FILTER_SAMPLE", "3000"))
+ATTRIBUTE_FILTER_ESTIMATE_SECONDS = int(os.environ.get("ATTRIBUTE_FILTER_ESTIMATE_SECONDS", "60"))  # cached share; 0: none
 
 # --- Customer import / export (users/transfers, docs/transfers.md)
 CUSTOMER_IMPORT_CHUNK_SIZE = int(os.environ.get("CUSTOMER_IMPORT_CHUNK_SIZE", "5000"))  # rows per job transaction

@@ -21,7 +21,8 @@ CUSTOMERS = 300
 def walking(monkeypatch):
     monkeypatch.setattr(matching, "WALK_SLACK", 0)
     monkeypatch.setattr(matching, "WALK_MARGIN", 2)
-    with override_settings(ATTRIBUTE_FILTER_EXACT_TOTAL=5, ATTRIBUTE_FILTER_SAMPLE=1_000_000):
+    with override_settings(ATTRIBUTE_FILTER_EXACT_TOTAL=5, ATTRIBUTE_FILTER_SAMPLE=1_000_000,
+                           ATTRIBUTE_FILTER_ESTIMATE_SECONDS=0):
         yield
 
 
@@ -117,7 +118,7 @@ def test_archived_customers_are_never_listed_nor_counted(application, store, wal
 def test_a_small_sample_gives_an_estimate_rounded_to_three_digits(application, store):
     d, _ = store
     chosen = selection(application, d, [("tier", "eq", "gold")])
-    with override_settings(ATTRIBUTE_FILTER_SAMPLE=1_000_000):
+    with override_settings(ATTRIBUTE_FILTER_SAMPLE=1_000_000, ATTRIBUTE_FILTER_ESTIMATE_SECONDS=0):
         assert matching.estimated_total(application, chosen, CUSTOMERS) == 100  # every block: exact
     assert matching._three_significant_digits(66_312.4) == 66_300
     assert matching._three_significant_digits(999.6) == 1_000
@@ -138,3 +139,15 @@ def test_filter_and_conditional_group_apis_take_the_walk(application, store, wal
     listed = api.get(url(f"user_group/{group['_id']}/users"), {"page_size": 5}).json()
     want_ids, want_total = expected(ids, lambda i: i % 3 == 0, PageRequest(1, 5))
     assert [u["_id"] for u in listed["items"]] == want_ids and listed["page"]["item_total"] == want_total
+
+
+def test_the_sampled_share_is_kept_for_a_while_and_scaled_to_the_live_customers(application, store):
+    d, ids = store
+    chosen = selection(application, d, [("score", "eq", 9)])
+    with override_settings(ATTRIBUTE_FILTER_SAMPLE=1_000_000, ATTRIBUTE_FILTER_ESTIMATE_SECONDS=60):
+        assert matching.estimated_total(application, chosen, CUSTOMERS) == 30
+        services.set_value(application, d["score"].id, ids[0], 9, ACTOR)  # now 31 match ...
+        assert matching.estimated_total(application, chosen, CUSTOMERS) == 30  # ... the kept share says 10 %
+        assert matching.estimated_total(application, chosen, 2 * CUSTOMERS) == 60  # times the live customers
+    with override_settings(ATTRIBUTE_FILTER_SAMPLE=1_000_000, ATTRIBUTE_FILTER_ESTIMATE_SECONDS=0):
+        assert matching.estimated_total(application, chosen, CUSTOMERS) == 31
