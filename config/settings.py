@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "groups",
     "attributes",
     "sessions_app",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,36 @@ CACHES = {
     }
 }
 
+# Storefront customers' and staff passwords: Argon2id first (argon2-cffi), its cost from the environment
+# (docs/accounts.md); the others only check hashes made before.
+PASSWORD_HASHERS = ["accounts.hashers.TunedArgon2PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "2"))
+ARGON2_MEMORY_COST_KIB = int(os.environ.get("ARGON2_MEMORY_COST_KIB", "19456"))  # OWASP's minimum: 19 MiB, t=2
+ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "1"))
+
+# --- Storefront accounts (accounts/, docs/accounts.md)
+# One-time codes: digits (4-6), lifetime, resend timer, sends per hour per target, wrong tries per code.
+OTP_LENGTH = min(6, max(4, int(os.environ.get("OTP_LENGTH", "6"))))
+OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "300"))
+OTP_RESEND_SECONDS = int(os.environ.get("OTP_RESEND_SECONDS", "30"))
+OTP_SENDS_PER_HOUR = int(os.environ.get("OTP_SENDS_PER_HOUR", "5"))
+OTP_MAX_ATTEMPTS = int(os.environ.get("OTP_MAX_ATTEMPTS", "5"))
+# Rate limits: action -> (per client IP, per identifier, window seconds); far above a real shopper's use.
+RATE_LIMITS = {
+    "login": (300, 30, 900),
+    "register": (100, 10, 3600),
+    "otp_send": (100, 10, 3600),
+    "otp_verify": (300, 30, 900),
+    "exists": (300, 60, 900),
+    "reset": (50, 10, 3600),
+}
+# Behind a proxy that sets it (e.g. "X-Forwarded-For"): the client IP is its first value. Unset: REMOTE_ADDR.
+TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "")
+# A customer is locked everywhere after this many times account_lockout.attempts failures (any IPs).
+LOCKOUT_CUSTOMER_FACTOR = int(os.environ.get("LOCKOUT_CUSTOMER_FACTOR", "3"))
+PASSWORD_MAX_LENGTH = int(os.environ.get("PASSWORD_MAX_LENGTH", "128"))
+PASSWORD_HISTORY_MAX = 10  # previous hashes kept; password_settings.history.count is at most this
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -202,6 +233,50 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rst
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))  # no heartbeat for this long: the worker died
 JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))  # runs of one job before it is failed
 JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")  # extra modules that register job handlers (tests)
+
+# --- Messages (core/messages, docs/messages.md)
+# Email: SMTP from EMAIL_URL (smtp://user:pass@host:587, smtp+tls://… STARTTLS, smtps://… implicit TLS) or
+# EMAIL_HOST & co; with neither, every email is written to MESSAGE_OUTBOX_DIR (one file each).
+MESSAGE_OUTBOX_DIR = Path(os.environ.get("MESSAGE_OUTBOX_DIR", str(VAR_DIR / "outbox")))
+
+
+def _smtp_from_url(url: str) -> tuple:
+    """EMAIL_URL -> (host, port, user, password, use_tls, use_ssl)."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in {"smtp", "smtp+tls", "smtps"}:
+        raise ValueError("EMAIL_URL must start with smtp://, smtp+tls:// or smtps://")
+    return (parts.hostname or "localhost", parts.port or {"smtp": 25, "smtp+tls": 587, "smtps": 465}[scheme],
+            unquote(parts.username or ""), unquote(parts.password or ""), scheme == "smtp+tls", scheme == "smtps")
+
+
+if os.environ.get("EMAIL_URL") or os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL = (
+        _smtp_from_url(os.environ["EMAIL_URL"]) if os.environ.get("EMAIL_URL") else (
+            os.environ["EMAIL_HOST"], int(os.environ.get("EMAIL_PORT", "25")), os.environ.get("EMAIL_HOST_USER", ""),
+            os.environ.get("EMAIL_HOST_PASSWORD", ""), env_bool("EMAIL_USE_TLS"), env_bool("EMAIL_USE_SSL")))
+else:
+    EMAIL_BACKEND = "core.messages.outbox.EmailBackend"
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT_SECONDS", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@localhost")
+# SMS: "outbox" (default: files in MESSAGE_OUTBOX_DIR), "webhook" (signed JSON POST) or "twilio".
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "outbox").strip().lower()
+SMS_WEBHOOK_URL = os.environ.get("SMS_WEBHOOK_URL", "")
+SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET", "")
+TWILIO_BASE_URL = os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")
+SMS_ALLOWED_HOSTS = env_list("SMS_ALLOWED_HOSTS")  # SMS hosts that may resolve to private / loopback addresses
+SMS_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("SMS_CONNECT_TIMEOUT_SECONDS", "5"))
+SMS_TIMEOUT_SECONDS = float(os.environ.get("SMS_TIMEOUT_SECONDS", "15"))
+# Delivery attempts of one message, the n-th retry waiting MESSAGE_RETRY_BASE_SECONDS * 2**(n-1).
+MESSAGE_MAX_ATTEMPTS = int(os.environ.get("MESSAGE_MAX_ATTEMPTS", "5"))
+MESSAGE_RETRY_BASE_SECONDS = float(os.environ.get("MESSAGE_RETRY_BASE_SECONDS", "10"))
+MESSAGE_TEMPLATE_DIRS = env_list("MESSAGE_TEMPLATE_DIRS")  # searched before templates/ (overrides)
 
 # --- Customer attributes
 # Fernet keys (urlsafe base64, 32 bytes) for encrypted attribute values; the first encrypts, all decrypt

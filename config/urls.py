@@ -17,6 +17,7 @@ urlpatterns = [
     path(PLATFORM, include("sessions_app.session_urls")),
     path(PLATFORM, include("users.urls")),
     path("service/application/user/authentication/v1.0/", include("sessions_app.storefront_urls")),
+    path("service/application/user/", include("accounts.urls")),
     path(PLATFORM, include("sessions_app.config_urls")),
     path(PLATFORM, include("attributes.urls")),
     path(PLATFORM, include("groups.urls")),

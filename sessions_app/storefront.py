@@ -62,16 +62,41 @@ def _application_credentials(request) -> tuple[str, str] | None:
     return application_id, token
 
 
+def authenticated_application(request) -> Application:
+    """The application of the request's ``Authorization: Bearer base64(application_id:token)``; 401 otherwise."""
+    credentials = _application_credentials(request)
+    if credentials is None:
+        raise exceptions.NotAuthenticated(
+            "Application credentials are required: Authorization: Bearer base64(application_id:token).")
+    application_id, token = credentials
+    application = application_by_id(application_id)
+    if application is None or not hmac.compare_digest(application.token_hash, hash_secret(token)):
+        raise exceptions.AuthenticationFailed("The application id or token is invalid.")
+    return application
+
+
+@dataclass(frozen=True)
+class StorefrontVisitor:
+    """A storefront call with the application's credentials and no signed-in customer (yet): sign-up,
+    sign-in, one-time codes, password resets."""
+
+    application: Application
+
+    is_authenticated = True
+    actor_type = "storefront"
+
+
+class StorefrontApplicationAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        return StorefrontVisitor(authenticated_application(request)), None
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="application"'
+
+
 class StorefrontAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
-        credentials = _application_credentials(request)
-        if credentials is None:
-            raise exceptions.NotAuthenticated(
-                "Application credentials are required: Authorization: Bearer base64(application_id:token).")
-        application_id, token = credentials
-        application = application_by_id(application_id)
-        if application is None or not hmac.compare_digest(application.token_hash, hash_secret(token)):
-            raise exceptions.AuthenticationFailed("The application id or token is invalid.")
+        application = authenticated_application(request)
         session_id = store.unsign(request.COOKIES.get(store.COOKIE_NAME))
         if session_id is None:
             raise exceptions.NotAuthenticated("No valid session: log in first (cookie f.session).")

@@ -148,7 +148,7 @@ def audit_values(application_id: str, customer_id: str, action: str, actor: Acto
 def created_event(application_id: str, customer_id: str, actor: Actor, *, username: str, email: str | None, phone,
                   source: dict | None = None, **given) -> dict:
     """``customer.created``: who the new customer is known as (``source``: where the write came from)."""
-    data = {"username": username, "email": email or "", "phone": phone.e164, **(source or {})}
+    data = {"username": username, "email": email or "", "phone": phone.e164 if phone else "", **(source or {})}
     return audit_values(application_id, customer_id, events.CUSTOMER_CREATED, actor, data=data, **given)
 
 

@@ -21,3 +21,17 @@ ATTRIBUTE_UPDATED = "attribute.updated"
 ATTRIBUTE_DELETED = "attribute.deleted"
 
 PLATFORM_CONFIG_UPDATED = "platform_config.updated"
+
+# The storefront (accounts/): what customers do themselves.
+SIGNED_UP = "account.signed_up"
+SIGNED_IN = "account.signed_in"
+SIGN_IN_FAILED = "account.sign_in_failed"
+LOCKED_OUT = "account.locked"
+UNLOCKED = "account.unlocked"
+PASSWORD_CHANGED = "account.password_changed"
+PASSWORD_RESET = "account.password_reset"
+CONTACT_ADDED = "contact.added"
+CONTACT_REMOVED = "contact.removed"
+CONTACT_VERIFIED = "contact.verified"
+ACCOUNT_DELETED = "account.deleted"
+

@@ -197,3 +197,18 @@ def get_customer(application, user_id, *, field: str = "user_id", include_archiv
     if row is None:
         raise NotFound(f"No customer {user_id} in this application.", code="user_not_found")
     return _customer_from_row(row)
+
+
+def customer_id_by_contact(application, *, email: str | None = None, phone=None) -> str | None:
+    """The live (not archived) customer whose email (normalised) or phone (a contacts.Phone) this is, blocked
+    or not; None when nobody of the application has it. Emails and phones are unique among live customers."""
+    if email:
+        sql, params = (f"SELECT customer_id FROM {search.EMAILS} WHERE application_id = %s AND email = %s "
+                       "AND is_live", [application.id, email])
+    else:
+        sql, params = (f"SELECT customer_id FROM {search.PHONES} WHERE application_id = %s AND e164 = %s "
+                       "AND is_live", [application.id, phone.e164])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None

@@ -113,6 +113,49 @@ def create_customer(application, data: dict, actor: Actor) -> Customer:
     return _save_guarding_races(write)
 
 
+@transaction.atomic
+def register_customer(application, *, profile: dict, email: str | None, phone: Phone | None, actor: Actor,
+                      email_verified: bool = False, phone_verified: bool = False) -> Customer:
+    """A customer signing up on the storefront (accounts/): an email (normalised), a phone (parsed) or
+    both, each unverified unless its one-time code was already checked. createUser's uniqueness rules."""
+    if not email and phone is None:
+        raise ValidationFailed("An email or a mobile number is required.")
+    username = customer_rows.username_for(None, email, phone)
+    _ensure_contacts_free(application, [email] if email else [], [phone] if phone else [], username)
+    profile = {f: profile[f] for f in PROFILE_FIELDS if profile.get(f) is not None}
+
+    def write():
+        customer = Customer.objects.create(**customer_rows.customer_values(application.id, username, profile))
+        if phone is not None:
+            CustomerPhone.objects.create(**customer_rows.first_phone(customer.id, application.id, phone,
+                                                                     verified=phone_verified))
+        if email:
+            CustomerEmail.objects.create(**customer_rows.first_email(customer.id, application.id, email,
+                                                                     verified=email_verified))
+        AuditEvent.objects.create(**customer_rows.created_event(application.id, customer.id, actor,
+                                                                username=username, email=email, phone=phone,
+                                                                source={"source": "storefront"}))
+        return customer
+
+    return _save_guarding_races(write)
+
+
+def mark_verified(application, customer_id: str, *, email: str | None = None, phone: Phone | None = None,
+                  actor: Actor) -> bool:
+    """Mark the customer's email or phone verified (a code or link proved it); False when it is not theirs."""
+    if email:
+        updated = CustomerEmail.objects.filter(application=application, customer_id=customer_id,
+                                               email=email).update(verified=True)
+        what = {"email": email}
+    else:
+        updated = CustomerPhone.objects.filter(application=application, customer_id=customer_id,
+                                               e164=phone.e164).update(verified=True)
+        what = {"phone": phone.e164}
+    if updated:
+        record_event(customer_id, application.id, events.CONTACT_VERIFIED, actor, data=what)
+    return bool(updated)
+
+
 def _normalize_contact_lists(data: dict):
     emails = phones = None
     if data.get("emails") is not None:

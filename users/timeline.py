@@ -27,6 +27,17 @@ TITLES = {
     events.SESSIONS_DELETED: "All sessions ended",
     events.ATTRIBUTE_UPDATED: "Attribute set",
     events.ATTRIBUTE_DELETED: "Attribute removed",
+    events.SIGNED_UP: "Signed up",
+    events.SIGNED_IN: "Signed in",
+    events.SIGN_IN_FAILED: "Sign-in failed",
+    events.LOCKED_OUT: "Locked out",
+    events.UNLOCKED: "Unlocked",
+    events.PASSWORD_CHANGED: "Password changed",
+    events.PASSWORD_RESET: "Password reset",
+    events.CONTACT_ADDED: "Contact added",
+    events.CONTACT_REMOVED: "Contact removed",
+    events.CONTACT_VERIFIED: "Contact verified",
+    events.ACCOUNT_DELETED: "Account deleted by the customer",
 }
 HIDDEN = {events.SESSION_CREATED}
 

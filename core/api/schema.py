@@ -145,6 +145,7 @@ ERRORS = {
     404: "No such application of the company, or no such resource in it.",
     409: "The request conflicts with the current state (the message says which).",
     410: "The resource can no longer be restored.",
+    429: "Too many requests from this client or for this identifier: wait the Retry-After header's seconds.",
 }
 # every platform URL: a malformed application_id, the token, its company and scope, no such application
 PLATFORM_ERRORS = (400, 401, 403, 404)

@@ -94,8 +94,9 @@ def _normalise_host(host: str) -> str:
     return host.strip().strip("[]").rstrip(".").lower()
 
 
-def vet_url(url: str, field: str = "file_url") -> _Target:
-    """Check the scheme and host and resolve it once; DownloadError unless every address is allowed."""
+def vet_url(url: str, field: str = "file_url", *, allowed_hosts=None) -> _Target:
+    """Check the scheme and host and resolve it once; DownloadError unless every address is allowed
+    (``allowed_hosts``: the hosts that may be private, FILE_URL_ALLOWED_HOSTS unless given)."""
     if not isinstance(url, str) or not url.strip():
         raise DownloadError(f"{field} must be an http or https URL.")
     try:
@@ -115,7 +116,9 @@ def vet_url(url: str, field: str = "file_url") -> _Target:
     except (socket.gaierror, UnicodeError):
         raise DownloadError(f"could not fetch {field}: the host {host} does not resolve.") from None
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    allowed = {_normalise_host(h) for h in settings.FILE_URL_ALLOWED_HOSTS}
+    if allowed_hosts is None:
+        allowed_hosts = settings.FILE_URL_ALLOWED_HOSTS
+    allowed = {_normalise_host(h) for h in allowed_hosts}
     if host not in allowed and not all(is_public_address(a) for a in addresses):
         raise DownloadError(f"{field} points to a private address.")
     request_target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from core import messages
+
 
 class Command(BaseCommand):
     help = "Run the whole service (web, worker, beat) in the foreground until Ctrl-C or SIGTERM."
@@ -39,6 +41,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"database ready; static files collected in {settings.STATIC_ROOT}")
+        self.stdout.write(messages.describe_delivery())
 
         python = sys.executable
         bin_dir = os.path.dirname(python)

@@ -1,0 +1,252 @@
+"""Abuse protection in Redis, shared by every web process: rate limits, the client IP, account lockout.
+
+Rate limits (``facct:rl:…``): a fixed window per (action, IP) and per (action, identifier) that starts
+with the first request and lasts the action's window (settings.RATE_LIMITS); over the limit →
+RateLimited, DRF's Throttled, so the API answers 429 with ``Retry-After`` in the error format.
+
+Lockout (``facct:lk:…``), per ``account_lockout`` of the platform config, password and OTP failures
+counted apart (docs/accounts.md, "Lockout and rate limits"):
+
+* per (identifier, client IP): ``attempts`` failures lock that identifier *from that IP*;
+* per customer: ``LOCKOUT_CUSTOMER_FACTOR × attempts`` failures lock the customer from everywhere.
+  One IP adds at most ``attempts`` failures before its own lock stops it (callers check
+  ``locked_until`` before hashing and never count a refused attempt), so locking someone out from
+  everywhere takes that many different addresses.
+
+A counter forgets ``duration`` minutes after its last failure; a lock lasts ``duration`` minutes and
+restarts the count. Pair locks of a known customer are listed under the customer so that the admin
+page shows and lifts them.
+"""
+
+import ipaddress
+from datetime import datetime, timedelta, timezone
+
+from django.conf import settings
+from rest_framework import exceptions
+
+from accounts import keyspace
+
+LOCKOUT_KINDS = ("password", "otp")
+
+
+class RateLimited(exceptions.Throttled):
+    """429 with Retry-After (core.api.errors' handler renders DRF's ``wait``), code "rate_limited"."""
+
+    default_code = "rate_limited"
+    default_detail = "Too many requests."
+
+    def __init__(self, retry_after: float, detail: str | None = None):
+        super().__init__(wait=max(1.0, retry_after), detail=detail)
+
+    @property
+    def retry_after(self) -> int:
+        return self.wait
+
+
+# KEYS: counters; ARGV: limit and window (s) for each key in turn. Returns the longest wait (ms) among
+# the counters over their limit, 0 when none is.
+_HIT = """
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 or redis.call('PTTL', key) < 0 then redis.call('EXPIRE', key, ARGV[2 * i]) end
+  if n > tonumber(ARGV[2 * i - 1]) then wait = math.max(wait, redis.call('PTTL', key)) end
+end
+return wait
+"""
+
+
+def _hit_all(counters: list[tuple[str, int, int]]) -> None:
+    wait_ms = keyspace.script(_HIT)(keys=[c[0] for c in counters],
+                                    args=[v for _, limit, window in counters for v in (limit, window)])
+    if wait_ms:
+        raise RateLimited(wait_ms / 1000)
+
+
+def _counter(scope: str, key: str) -> str:
+    return keyspace.key("rl", scope, keyspace.digest(key))
+
+
+def hit(scope: str, key: str, limit: int, window_seconds: int) -> None:
+    """Counts one request of ``key`` in ``scope``; RateLimited once more than ``limit`` in the window."""
+    _hit_all([(_counter(scope, key), limit, window_seconds)])
+
+
+def check(action: str, *, ip: str, identifier: str | None = None) -> None:
+    """The views' rate limit for ``action`` (a key of settings.RATE_LIMITS): per client IP and, when
+    given, per identifier (email or phone, normalised), both counted in one round trip."""
+    per_ip, per_identifier, window = settings.RATE_LIMITS[action]
+    counters = [(_counter(f"{action}:ip", ip or "-"), per_ip, window)]
+    if identifier:
+        counters.append((_counter(f"{action}:id", identifier), per_identifier, window))
+    _hit_all(counters)
+
+
+def client_ip(request) -> str:
+    """REMOTE_ADDR, or the first address of settings.TRUSTED_CLIENT_IP_HEADER when that is set (the
+    proxy in front must set the header itself; a value that is no IP address is ignored)."""
+    header = settings.TRUSTED_CLIENT_IP_HEADER
+    if header:
+        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        first = value.split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(first))
+        except ValueError:
+            pass
+    return request.META.get("REMOTE_ADDR", "")
+
+
+# ----------------------------------------------------------------------------- lockout
+
+# KEYS: pair counter, pair lock, customer counter, customer lock, customer's index of pair keys.
+# ARGV: duration s, pair threshold, customer threshold, '1' when the customer is known.
+# Returns 1 when this failure set a lock.
+_FAILED = """
+local ttl = tonumber(ARGV[1])
+local locked = 0
+local known = ARGV[4] == '1'
+if redis.call('INCR', KEYS[1]) >= tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'EX', ttl)
+  redis.call('DEL', KEYS[1])
+  locked = 1
+else
+  redis.call('EXPIRE', KEYS[1], ttl)
+end
+if known then
+  redis.call('SADD', KEYS[5], KEYS[1], KEYS[2])
+  if redis.call('TTL', KEYS[5]) < ttl then redis.call('EXPIRE', KEYS[5], ttl) end
+  if redis.call('INCR', KEYS[3]) >= tonumber(ARGV[3]) then
+    redis.call('SET', KEYS[4], '1', 'EX', ttl)
+    redis.call('DEL', KEYS[3])
+    locked = 1
+  else
+    redis.call('EXPIRE', KEYS[3], ttl)
+  end
+end
+return locked
+"""
+
+# KEYS: the customer's counters and locks of every kind, then its index. Deletes them and every key
+# the index lists; returns how many locks were lifted.
+_UNLOCK = """
+local index = KEYS[#KEYS]
+local lifted = 0
+for _, key in ipairs(redis.call('SMEMBERS', index)) do
+  if string.find(key, ':pl:', 1, true) then lifted = lifted + redis.call('DEL', key) else redis.call('DEL', key) end
+end
+for i = 1, #KEYS - 1 do
+  local n = redis.call('DEL', KEYS[i])
+  if string.find(KEYS[i], ':cl:', 1, true) then lifted = lifted + n end
+end
+redis.call('DEL', index)
+return lifted
+"""
+
+
+def _policy(policy: dict | None) -> tuple[bool, int, int]:
+    """(enabled, attempts, duration in seconds) of an ``account_lockout`` dict."""
+    policy = policy or {}
+    attempts = max(1, int(policy.get("attempts") or 1))
+    return bool(policy.get("enable")), attempts, max(1, int(policy.get("duration") or 1)) * 60
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in LOCKOUT_KINDS:
+        raise ValueError(f"unknown lockout kind {kind!r}")
+    return kind
+
+
+def _until(milliseconds: int) -> datetime:
+    return datetime.now(timezone.utc) + timedelta(milliseconds=milliseconds)
+
+
+class Lockout:
+    """``limits.lockout``: the counters and locks of account_lockout."""
+
+    @staticmethod
+    def _pair(kind: str, application_id: str, identifier: str, ip: str, part: str) -> str:
+        return keyspace.key("lk", _check_kind(kind), application_id, part, keyspace.digest(identifier, ip or "-"))
+
+    @staticmethod
+    def _customer(kind: str, application_id: str, customer_id: str, part: str) -> str:
+        return keyspace.key("lk", _check_kind(kind), application_id, part, str(customer_id))
+
+    @staticmethod
+    def _index(application_id: str, customer_id: str) -> str:
+        return keyspace.key("lk", "idx", application_id, str(customer_id))
+
+    def failed(self, kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str,
+               policy: dict) -> datetime | None:
+        """Counts a wrong password or code (never call it for a refused, locked attempt). Returns the end
+        of the lock this failure started, else None. A no-op while the policy is disabled."""
+        enabled, attempts, duration = _policy(policy)
+        if not enabled:
+            return None
+        known = customer_id is not None
+        customer = str(customer_id) if known else "-"
+        locked = keyspace.script(_FAILED)(
+            keys=[self._pair(kind, application_id, identifier, ip, "pn"),
+                  self._pair(kind, application_id, identifier, ip, "pl"),
+                  self._customer(kind, application_id, customer, "cn"),
+                  self._customer(kind, application_id, customer, "cl"),
+                  self._index(application_id, customer)],
+            args=[duration, attempts, attempts * settings.LOCKOUT_CUSTOMER_FACTOR, "1" if known else "0"],
+        )
+        return _until(duration * 1000) if locked else None
+
+    def succeeded(self, kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str) -> None:
+        """A right password or code: both of the kind's counts start again."""
+        keys = [self._pair(kind, application_id, identifier, ip, "pn")]
+        if customer_id is not None:
+            keys.append(self._customer(kind, application_id, customer_id, "cn"))
+        keyspace.connection().delete(*keys)
+
+    def locked_until(self, kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str,
+                     policy: dict) -> datetime | None:
+        """The end of the lock that refuses this attempt (customer's or this identifier + IP's), or None.
+        One round trip and no hashing: check it first."""
+        if not _policy(policy)[0]:
+            return None
+        pipe = keyspace.connection().pipeline(transaction=False)
+        pipe.pttl(self._pair(kind, application_id, identifier, ip, "pl"))
+        if customer_id is not None:
+            pipe.pttl(self._customer(kind, application_id, customer_id, "cl"))
+        longest = max(pipe.execute())
+        return _until(longest) if longest > 0 else None
+
+    def state(self, application_id: str, customer_id: str) -> dict:
+        """For the admin page: {"locked", "locked_until", "locks": {kind: until | None},
+        "failures": {kind: count toward the customer's lock}}. Pair locks of the customer included."""
+        client = keyspace.connection()
+        pipe = client.pipeline(transaction=False)
+        for kind in LOCKOUT_KINDS:
+            pipe.get(self._customer(kind, application_id, customer_id, "cn"))
+            pipe.pttl(self._customer(kind, application_id, customer_id, "cl"))
+        pipe.smembers(self._index(application_id, customer_id))
+        *per_kind, members = pipe.execute()
+        pair_locks = sorted(key for key in members if ":pl:" in key)
+        pipe = client.pipeline(transaction=False)
+        for key in pair_locks:
+            pipe.pttl(key)
+        pair_ttls = dict(zip(pair_locks, pipe.execute())) if pair_locks else {}
+        failures, locks = {}, {}
+        for index, kind in enumerate(LOCKOUT_KINDS):
+            count, customer_ttl = per_kind[2 * index], per_kind[2 * index + 1]
+            prefix = keyspace.key("lk", kind, "")
+            longest = max([customer_ttl] + [ttl for key, ttl in pair_ttls.items() if key.startswith(prefix)])
+            failures[kind] = int(count or 0)
+            locks[kind] = _until(longest) if longest > 0 else None
+        ends = [until for until in locks.values() if until]
+        return {"locked": bool(ends), "locked_until": max(ends) if ends else None, "locks": locks,
+                "failures": failures}
+
+    def unlock(self, application_id: str, customer_id: str) -> bool:
+        """Lifts every lock of the customer (theirs and their identifiers' per IP) and clears the counts.
+        True when a lock was lifted."""
+        keys = [self._customer(kind, application_id, customer_id, part)
+                for kind in LOCKOUT_KINDS for part in ("cn", "cl")]
+        lifted = keyspace.script(_UNLOCK)(keys=[*keys, self._index(application_id, customer_id)])
+        return bool(lifted)
+
+
+lockout = Lockout()

@@ -1,0 +1,207 @@
+"""One-time codes (OTP) and single-use tokens (register, reset and verification links), in Redis.
+
+Codes (``facct:otp:…``): a code of OTP_LENGTH digits lives OTP_TTL_SECONDS under a random request id,
+bound to (application, purpose, target), stored only as an HMAC of (request id, code) keyed with
+SECRET_KEY. It allows OTP_MAX_ATTEMPTS tries (each try is counted *before* the comparison, so parallel
+guesses cannot exceed the cap); the right one consumes it. A new code for the same (application,
+purpose, target) replaces the previous one; a resend timer and a cap of sends per hour per
+(application, target) hold back floods of messages. Targets are passed normalised by the caller
+(``users.contacts``).
+
+Tokens (``facct:tok:<kind>:<application>:<sha256>``): 256 random bits, URL-safe; Redis keeps only the
+SHA-256 of the token, with the JSON data bound to the application, for ``ttl`` seconds. Taking one
+deletes it in the same command (GETDEL): single use even under concurrent requests.
+"""
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.crypto import salted_hmac
+
+from accounts import keyspace
+from accounts.limits import RateLimited
+from core.api.errors import ServiceError
+
+TOKEN_KINDS = ("register", "reset", "verify_email", "verify_mobile")
+SENDS_WINDOW_SECONDS = 3600
+
+
+class CodeInvalid(ServiceError):
+    code = "otp_invalid"
+
+    def __init__(self, attempts_left: int):
+        tries = "attempt" if attempts_left == 1 else "attempts"
+        super().__init__(f"The code is wrong: {attempts_left} {tries} left.", meta={"attempts_left": attempts_left})
+        self.attempts_left = attempts_left
+
+
+class CodeExpired(ServiceError):
+    code = "otp_expired"
+
+    def __init__(self):
+        super().__init__("The code has expired or was already used: request a new one.")
+
+
+class TokenInvalid(ServiceError):
+    code = "token_invalid"
+
+    def __init__(self):
+        super().__init__("The link or token is invalid, already used or expired.")
+
+
+class ResendTooSoon(RateLimited):
+    default_code = "otp_resend_too_soon"
+    default_detail = "A code was sent moments ago: wait before asking for another."
+
+
+class TooManySends(RateLimited):
+    default_code = "otp_send_limit"
+    default_detail = "Too many codes were sent to this address."
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    request_id: str
+    code: str
+    resend_timer: int
+    expires_in: int
+
+
+# KEYS: resend timer, sends counter, current code pointer, new code. ARGV: resend ms, sends per hour,
+# ttl s, application, purpose, target, code digest, sends window s.
+# Returns {0, 0} when issued, {1, ms} when the resend timer runs, {2, ms} when the hourly cap is reached.
+_ISSUE = """
+local wait = redis.call('PTTL', KEYS[1])
+if wait > 0 then return {1, wait} end
+local sent = tonumber(redis.call('GET', KEYS[2]) or '0')
+if sent >= tonumber(ARGV[2]) then
+  local left = redis.call('PTTL', KEYS[2])
+  if left < 0 then redis.call('EXPIRE', KEYS[2], ARGV[8]); left = tonumber(ARGV[8]) * 1000 end
+  return {2, left}
+end
+redis.call('INCR', KEYS[2])
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('EXPIRE', KEYS[2], ARGV[8]) end
+if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+local previous = redis.call('GET', KEYS[3])
+if previous then redis.call('DEL', previous) end
+redis.call('HSET', KEYS[4], 'application_id', ARGV[4], 'purpose', ARGV[5], 'target', ARGV[6],
+           'digest', ARGV[7], 'attempts', 0)
+redis.call('EXPIRE', KEYS[4], ARGV[3])
+redis.call('SET', KEYS[3], KEYS[4], 'EX', ARGV[3])
+return {0, 0}
+"""
+
+# KEYS: the code. ARGV: application, purpose, max attempts, target ('' = any).
+# Counts one try and returns {tries, target, digest}; {0} when unknown, spent or bound elsewhere.
+_TRY = """
+local data = redis.call('HMGET', KEYS[1], 'application_id', 'purpose', 'target', 'digest')
+if not data[1] or data[1] ~= ARGV[1] or data[2] ~= ARGV[2] then return {0} end
+if ARGV[4] ~= '' and data[3] ~= ARGV[4] then return {0} end
+local tries = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if tries > tonumber(ARGV[3]) then redis.call('DEL', KEYS[1]); return {0} end
+return {tries, data[3], data[4]}
+"""
+
+
+def _code_key(request_id: str) -> str:
+    return keyspace.key("otp", "r", request_id)
+
+
+def _code_digest(request_id: str, code: str) -> str:
+    return salted_hmac("accounts.secrets.otp", f"{request_id}:{code}", algorithm="sha256").hexdigest()
+
+
+def new_code(length: int | None = None) -> str:
+    length = length or settings.OTP_LENGTH
+    return f"{secrets.randbelow(10 ** length):0{length}d}"
+
+
+def issue_code(application_id: str, purpose: str, target: str) -> IssuedCode:
+    """A fresh code for ``target``; raises ResendTooSoon / TooManySends (429 with Retry-After)."""
+    request_id = secrets.token_hex(16)
+    code = new_code()
+    per_target = keyspace.digest(application_id, purpose, target)
+    status, wait_ms = keyspace.script(_ISSUE)(
+        keys=[keyspace.key("otp", "wait", per_target),
+              keyspace.key("otp", "sent", keyspace.digest(application_id, target)),
+              keyspace.key("otp", "cur", per_target),
+              _code_key(request_id)],
+        args=[settings.OTP_RESEND_SECONDS * 1000, settings.OTP_SENDS_PER_HOUR, settings.OTP_TTL_SECONDS,
+              application_id, purpose, target, _code_digest(request_id, code), SENDS_WINDOW_SECONDS],
+    )
+    if status == 1:
+        raise ResendTooSoon(wait_ms / 1000)
+    if status == 2:
+        raise TooManySends(wait_ms / 1000)
+    return IssuedCode(request_id=request_id, code=code, resend_timer=settings.OTP_RESEND_SECONDS,
+                      expires_in=settings.OTP_TTL_SECONDS)
+
+
+def current_request_id(application_id: str, purpose: str, target: str) -> str | None:
+    """The request id of the live code sent to ``target`` (verifyEmailOTP names the email, not a request id)."""
+    pointer = keyspace.connection().get(keyspace.key("otp", "cur", keyspace.digest(application_id, purpose, target)))
+    if not pointer:
+        return None
+    pointer = pointer.decode() if isinstance(pointer, bytes) else pointer
+    return pointer.rsplit(":", 1)[-1]
+
+
+def check_code(application_id: str, purpose: str, request_id: str | None, code: str, target: str | None = None) -> str:
+    """The code's target when ``code`` is right (the code is then used up); CodeInvalid / CodeExpired.
+    Without ``request_id`` the live code of ``target`` is meant."""
+    if not request_id and target:
+        request_id = current_request_id(application_id, purpose, target)
+    if not isinstance(request_id, str) or not request_id or len(request_id) > 64:
+        raise CodeExpired()
+    key = _code_key(request_id)
+    found = keyspace.script(_TRY)(keys=[key], args=[application_id, purpose, settings.OTP_MAX_ATTEMPTS, target or ""])
+    if found[0] == 0:
+        raise CodeExpired()
+    tries, stored_target, stored_digest = found
+    given = _code_digest(request_id, "" if code is None else str(code))
+    if hmac.compare_digest(given, stored_digest):
+        if not keyspace.connection().delete(key):  # replaced or used by a concurrent request meanwhile
+            raise CodeExpired()
+        return stored_target
+    attempts_left = max(0, settings.OTP_MAX_ATTEMPTS - int(tries))
+    if attempts_left == 0:
+        keyspace.connection().delete(key)
+    raise CodeInvalid(attempts_left)
+
+
+# ----------------------------------------------------------------------------- tokens
+
+def _token_key(kind: str, application_id: str, token) -> str | None:
+    if kind not in TOKEN_KINDS:
+        raise ValueError(f"unknown token kind {kind!r}")
+    if not isinstance(token, str) or not token or len(token) > 128:
+        return None
+    return keyspace.key("tok", kind, application_id, hashlib.sha256(token.encode()).hexdigest())
+
+
+def issue_token(kind: str, application_id: str, data: dict, ttl: int) -> str:
+    token = secrets.token_urlsafe(32)  # 256 bits
+    keyspace.connection().set(_token_key(kind, application_id, token), json.dumps(data), ex=int(ttl))
+    return token
+
+
+def take_token(kind: str, application_id: str, token: str) -> dict:
+    """The token's data, the token deleted in the same command; TokenInvalid when unknown, used or expired."""
+    key = _token_key(kind, application_id, token)
+    raw = keyspace.connection().getdel(key) if key else None
+    if raw is None:
+        raise TokenInvalid()
+    return json.loads(raw)
+
+
+def peek_token(kind: str, application_id: str, token: str) -> dict:
+    """The token's data, the token left in place (e.g. to show a reset form before it is submitted)."""
+    key = _token_key(kind, application_id, token)
+    raw = keyspace.connection().get(key) if key else None
+    if raw is None:
+        raise TokenInvalid()
+    return json.loads(raw)

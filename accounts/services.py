@@ -1,0 +1,451 @@
+"""The storefront account flows, governed by the application's platform config (docs/accounts.md):
+sign-up (registerWithForm), sign-in with a password or a one-time code, and the password itself.
+
+Every flow starts from a ``Visit`` (the application, the client's IP, its user agent) and answers in
+the shapes of the storefront models (accounts/presenters.py builds them from what these return).
+One-time codes and tokens live in Redis (accounts/secrets.py), rate limits and lockout counters too
+(accounts/limits.py), password rules in accounts/passwords.py, and messages go out through
+core.messages on a Celery worker, never waited for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import limits, passwords, secrets
+from accounts.models import Credential
+from core import messages
+from core.actors import Actor
+from core.api.errors import ServiceError, ValidationFailed
+from core.tenancy.models import Application
+from sessions_app import services as session_services
+from sessions_app.platform_config import stored_value
+from users import events
+from users import services as customer_services
+from users.contacts import Phone, normalize_email, parse_phone
+from users.models import Customer
+from users.selectors import customer_id_by_contact, customer_with_contacts
+
+REGISTER_TOKEN_SECONDS = 30 * 60  # a verified contact waiting for registerWithForm
+RESET_TOKEN_SECONDS = 30 * 60  # a password-reset link or an expired password's reset
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who is calling: the storefront's application and the client (IP from limits.client_ip)."""
+
+    application: Application
+    ip: str
+    user_agent: str = ""
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("customer", "", "storefront visitor")
+
+
+@dataclass
+class SignedIn:
+    """A customer signed in: the session's signed cookie value and its lifetime, for the view to set."""
+
+    customer: Customer
+    cookie: str
+    max_age: int
+
+
+@dataclass
+class Outcome:
+    """What a flow answers: fields of the storefront model, and a sign-in when it made one."""
+
+    fields: dict = field(default_factory=dict)
+    signed_in: SignedIn | None = None
+
+
+def forbidden(message: str, code: str) -> ServiceError:
+    return ServiceError(message, code=code, status_code=403)
+
+
+def unauthorized(message: str, code: str) -> ServiceError:
+    return ServiceError(message, code=code, status_code=401)
+
+
+INVALID_CREDENTIALS = "Incorrect email, mobile number or password."
+
+
+def refuse_if_locked(kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str,
+                     policy: dict) -> None:
+    """403 ``account_locked`` while the lockout holds (checked before any hashing or code check)."""
+    until = limits.lockout.locked_until(kind, application_id, customer_id, identifier, ip, policy)
+    if until is not None:
+        seconds = max(1, int((until - timezone.now()).total_seconds()))
+        raise ServiceError(f"Too many failed attempts: try again in {max(1, seconds // 60)} minute(s).",
+                           code="account_locked", status_code=403,
+                           meta={"retry_after": seconds, "locked_until": until.isoformat()})
+
+
+# ----------------------------------------------------------------------------- config
+
+def config_of(application) -> dict:
+    """The application's platform config (defaults filled in), read once per flow."""
+    return stored_value(application)
+
+
+def require_active(config: dict) -> None:
+    if not config.get("active", True):
+        raise forbidden("Sign-in and sign-up are turned off for this store.", "authentication_disabled")
+
+
+def _customer_actor(customer: Customer) -> Actor:
+    return Actor("customer", customer.id, customer.username)
+
+
+# ----------------------------------------------------------------------------- identifiers
+
+@dataclass(frozen=True)
+class Contact:
+    """An email (normalised) or a phone (parsed): how a customer is found and where codes go."""
+
+    email: str | None = None
+    phone: Phone | None = None
+
+    @property
+    def channel(self) -> str:
+        return "email" if self.email else "sms"
+
+    @property
+    def address(self) -> str:
+        return self.email or self.phone.e164
+
+    @property
+    def kind(self) -> str:
+        return "email" if self.email else "mobile"
+
+    def as_data(self) -> dict:
+        return {"email": self.email} if self.email else {"phone": self.phone.e164}
+
+
+def email_contact(raw, field_name: str = "email") -> Contact:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationFailed(f"{field_name} is required.")
+    return Contact(email=normalize_email(raw, field=field_name))
+
+
+def phone_contact(mobile, country_code=None, field_name: str = "mobile") -> Contact:
+    if not isinstance(mobile, str) or not mobile.strip():
+        raise ValidationFailed(f"{field_name} is required.")
+    return Contact(phone=parse_phone(mobile, country_code or None, field=field_name))
+
+
+def contact_of(username, field_name: str = "username") -> Contact:
+    """A sign-in name: an email when it has an @, else a mobile number (with or without +country code)."""
+    if not isinstance(username, str) or not username.strip():
+        raise ValidationFailed(f"{field_name} is required: an email or a mobile number.")
+    text = username.strip()
+    return email_contact(text, field_name) if "@" in text else phone_contact(text, None, field_name)
+
+
+def contact_from_data(data: dict) -> Contact:
+    if data.get("email"):
+        return Contact(email=data["email"])
+    return Contact(phone=parse_phone(data["phone"]))
+
+
+def find_customer_id(application, contact: Contact) -> str | None:
+    return customer_id_by_contact(application, email=contact.email, phone=contact.phone)
+
+
+# ----------------------------------------------------------------------------- sessions
+
+def sign_in(visit: Visit, customer: Customer, method: str) -> SignedIn:
+    """A session as createUserSession makes it (the platform config's session_config), and the audit."""
+    actor = _customer_actor(customer)
+    session, cookie = session_services.create_session(visit.application, customer.id, ip=visit.ip,
+                                                      user_agent=visit.user_agent, actor=actor)
+    customer_services.record_event(customer.id, visit.application.id, events.SIGNED_IN, actor,
+                                   data={"method": method, "ip": visit.ip})
+    return SignedIn(customer_with_contacts(visit.application.id, customer.id), cookie, session.max_age)
+
+
+def _unverified_hard_contacts(customer: Customer, required: dict) -> list[str]:
+    """Which of the customer's primary email / phone the config needs verified and are not: a field the
+    config requires (``is_required``) at ``level`` hard. An optional contact is verified when it is first
+    used for a code; ``soft`` lets the customer in unverified."""
+    def strict(name):
+        rule = required.get(name) or {}
+        return rule.get("is_required") and rule.get("level", "hard") == "hard"
+
+    missing = []
+    email = next((e for e in customer.emails.all() if e.primary), None)
+    phone = next((p for p in customer.phones.all() if p.primary), None)
+    if email is not None and not email.verified and strict("email"):
+        missing.append("email")
+    if phone is not None and not phone.verified and strict("mobile"):
+        missing.append("mobile")
+    return missing
+
+
+# ----------------------------------------------------------------------------- one-time codes
+
+def send_code(visit: Visit, contact: Contact, purpose: str, *, name: str = "") -> secrets.IssuedCode:
+    """A new one-time code for ``contact`` (resend timer, hourly cap), sent by email or SMS on a worker."""
+    limits.check("otp_send", ip=visit.ip, identifier=contact.address)
+    issued = secrets.issue_code(visit.application.id, purpose, contact.address)
+    messages.send("otp", channel=contact.channel, to=contact.address, application=visit.application,
+                  context={"code": issued.code, "minutes": max(1, issued.expires_in // 60), "purpose": purpose,
+                           "first_name": name})
+    return issued
+
+
+def code_fields(contact: Contact, issued: secrets.IssuedCode) -> dict:
+    fields = {"success": True, "request_id": issued.request_id, "message": "OTP sent",
+              "resend_timer": issued.resend_timer, "resend_token": issued.request_id}
+    if contact.phone is not None:
+        fields.update(mobile=contact.phone.national, country_code=str(contact.phone.country_code))
+    else:
+        fields["email"] = contact.email
+    return fields
+
+
+def send_sign_in_code(visit: Visit, contact: Contact) -> Outcome:
+    """sendOTPOnMobile / sendOTPOnEmail / loginWithOTP: a code to sign in (or to register, when the
+    contact is unknown and registration is open; verifyMobileOTP / verifyEmailOTP tell which)."""
+    config = config_of(visit.application)
+    require_active(config)
+    if not config["login"].get("otp", True):
+        raise forbidden("Signing in with a one-time code is turned off for this store.", "otp_login_disabled")
+    issued = send_code(visit, contact, "login")
+    return Outcome(code_fields(contact, issued))
+
+
+def _check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: str | None, code) -> Contact:
+    """The contact the code was sent to, after the lockout check; a wrong code counts as an OTP failure."""
+    policy = config_of(visit.application).get("account_lockout") or {}
+    identifier = contact.address if contact else (request_id or "")
+    customer_id = find_customer_id(visit.application, contact) if contact else None
+    limits.check("otp_verify", ip=visit.ip, identifier=identifier)
+    refuse_if_locked("otp", visit.application.id, customer_id, identifier, visit.ip, policy)
+    if not isinstance(code, str) or not code.strip():
+        raise ValidationFailed("otp is required.")
+    try:
+        target = secrets.check_code(visit.application.id, purpose, request_id, code.strip(),
+                                    target=contact.address if contact else None)
+    except secrets.CodeInvalid:
+        limits.lockout.failed("otp", visit.application.id, customer_id, identifier, visit.ip, policy)
+        raise
+    found = contact or (Contact(email=target) if "@" in target else Contact(phone=parse_phone(target)))
+    limits.lockout.succeeded("otp", visit.application.id, find_customer_id(visit.application, found),
+                             identifier, visit.ip)
+    return found
+
+
+def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, contact: Contact | None = None,
+                        register_token: str | None = None) -> Outcome:
+    """verifyMobileOTP (request_id) / verifyEmailOTP (email): the code proves the contact. A known,
+    active customer is signed in; an unknown contact gets a ``register_token`` (registration open) for
+    registerWithForm; a registration waiting for this verification (its ``register_token``) goes on."""
+    config = config_of(visit.application)
+    require_active(config)
+    proven = _check_code(visit, contact, "login", request_id, code)
+    if register_token:
+        return _continue_registration(visit, config, register_token, proven)
+    customer_id = find_customer_id(visit.application, proven)
+    if customer_id is None:
+        if not config.get("register", True):
+            raise forbidden("No account uses this contact, and sign-up is closed for this store.",
+                            "registration_closed")
+        token = secrets.issue_token("register", visit.application.id, {"verified": proven.as_data()},
+                                    REGISTER_TOKEN_SECONDS)
+        return Outcome({"user_exists": False, "register_token": token})
+    customer = customer_with_contacts(visit.application.id, customer_id)
+    if not customer.active:
+        raise forbidden("This account cannot sign in.", "account_unavailable")
+    customer_services.mark_verified(visit.application, customer.id, email=proven.email, phone=proven.phone,
+                                    actor=_customer_actor(customer))
+    signed = sign_in(visit, customer, "otp")
+    return Outcome({"user_exists": True}, signed)
+
+
+# ----------------------------------------------------------------------------- sign-up
+
+def register(visit: Visit, data: dict) -> Outcome:
+    """registerWithForm: the customer is created at once (createUser's uniqueness rules); each contact
+    the config wants verified (level hard) gets a code first and the sign-in waits for it; otherwise
+    the new customer is signed in now. A ``register_token`` from a verified OTP counts as verified."""
+    application = visit.application
+    config = config_of(application)
+    require_active(config)
+    if not config.get("register", True):
+        raise forbidden("Sign-up is closed for this store.", "registration_closed")
+    required = config.get("register_required_fields") or {}
+    verified = {}
+    if data.get("register_token"):
+        verified = secrets.take_token("register", application.id, data["register_token"]).get("verified") or {}
+    email = normalize_email(data["email"]) if data.get("email") else verified.get("email")
+    phone_data = data.get("phone") or {}
+    phone = None
+    if phone_data.get("mobile"):
+        phone = parse_phone(phone_data["mobile"], phone_data.get("country_code") or None, field="phone.mobile")
+    elif verified.get("phone"):
+        phone = parse_phone(verified["phone"])
+    for name, value in (("email", email), ("mobile", phone)):
+        if (required.get(name) or {}).get("is_required") and not value:
+            raise ValidationFailed(f"{'email' if name == 'email' else 'phone.mobile'} is required to sign up "
+                                   "at this store.")
+    password = data.get("password") or ""
+    if (required.get("password") or {}).get("is_required", True) and not password:
+        raise ValidationFailed("password is required to sign up at this store.")
+    if password:
+        passwords.validate(password, config.get("password_settings") or {})
+    limits.check("register", ip=visit.ip, identifier=(email or phone.e164) if (email or phone) else None)
+    with transaction.atomic():
+        customer = customer_services.register_customer(
+            application, profile={k: data.get(k) for k in ("first_name", "last_name", "gender")},
+            email=email, phone=phone, actor=visit.actor,
+            email_verified=bool(email) and verified.get("email") == email,
+            phone_verified=phone is not None and verified.get("phone") == phone.e164)
+        if password:
+            Credential.objects.create(customer=customer, password=passwords.hash_password(password),
+                                      password_changed_at=timezone.now())
+        customer_services.record_event(customer.id, application.id, events.SIGNED_UP, _customer_actor(customer),
+                                       data={"email": email or "", "phone": phone.e164 if phone else ""})
+    customer = customer_with_contacts(application.id, customer.id)
+    return _verify_or_sign_in(visit, customer, required, "register")
+
+
+def _verify_or_sign_in(visit: Visit, customer: Customer, required: dict, method: str) -> Outcome:
+    missing = _unverified_hard_contacts(customer, required)
+    fields = {"success": True, "user_exists": False, "verify_mobile_otp": "mobile" in missing,
+              "verify_email_otp": "email" in missing}
+    if not missing:
+        fields["message"] = "Signed up"
+        return Outcome(fields, sign_in(visit, customer, method))
+    fields["register_token"] = secrets.issue_token("register", visit.application.id, {"customer_id": customer.id},
+                                                   REGISTER_TOKEN_SECONDS)
+    name = customer.first_name
+    if "mobile" in missing:
+        phone = next(p for p in customer.phones.all() if p.primary)
+        contact = Contact(phone=parse_phone(phone.e164))
+        fields.update(code_fields(contact, send_code(visit, contact, "login", name=name)))
+    if "email" in missing:
+        email = next(e for e in customer.emails.all() if e.primary)
+        contact = Contact(email=email.email)
+        issued = send_code(visit, contact, "login", name=name)
+        fields.update(email=email.email, resend_email_token=issued.request_id)
+        fields.setdefault("request_id", issued.request_id)
+        fields.setdefault("resend_timer", issued.resend_timer)
+    return Outcome(fields)
+
+
+def _continue_registration(visit: Visit, config: dict, register_token: str, proven: Contact) -> Outcome:
+    data = secrets.take_token("register", visit.application.id, register_token)
+    customer_id = data.get("customer_id")
+    if not customer_id:
+        raise ValidationFailed("This register_token finishes with registerWithForm, not here.",
+                               code="register_token_invalid")
+    customer = customer_with_contacts(visit.application.id, customer_id)
+    if customer is None or customer.archived or not customer.active:
+        raise forbidden("This account cannot sign in.", "account_unavailable")
+    if not customer_services.mark_verified(visit.application, customer.id, email=proven.email, phone=proven.phone,
+                                           actor=_customer_actor(customer)):
+        raise ValidationFailed("The code was sent to a contact of another account.", code="otp_invalid")
+    customer = customer_with_contacts(visit.application.id, customer.id)
+    missing = _unverified_hard_contacts(customer, config.get("register_required_fields") or {})
+    if missing:
+        token = secrets.issue_token("register", visit.application.id, {"customer_id": customer.id},
+                                    REGISTER_TOKEN_SECONDS)
+        return Outcome({"user_exists": True, "register_token": token})
+    return Outcome({"user_exists": True}, sign_in(visit, customer, "register"))
+
+
+# ----------------------------------------------------------------------------- passwords
+
+def login_with_password(visit: Visit, username, password) -> Outcome:
+    """loginWithEmailAndPassword. Refused before any hashing while locked out; an unknown name costs a
+    hash like a known one; blocked customers get the same answer as a wrong password."""
+    application = visit.application
+    config = config_of(application)
+    require_active(config)
+    if not config["login"].get("password", True):
+        raise forbidden("Signing in with a password is turned off for this store.", "password_login_disabled")
+    contact = contact_of(username)
+    if not isinstance(password, str) or not password:
+        raise ValidationFailed("password is required.")
+    limits.check("login", ip=visit.ip, identifier=contact.address)
+    policy = config.get("account_lockout") or {}
+    customer_id = find_customer_id(application, contact)
+    refuse_if_locked("password", application.id, customer_id, contact.address, visit.ip, policy)
+    credential = Credential.objects.filter(customer_id=customer_id).first() if customer_id else None
+    matches = passwords.check(credential, password)
+    customer = customer_with_contacts(application.id, customer_id) if customer_id else None
+    if not matches or customer is None or not customer.active:
+        just_locked = limits.lockout.failed("password", application.id, customer_id, contact.address, visit.ip,
+                                            policy)
+        if customer is not None:
+            customer_services.record_event(customer.id, application.id, events.SIGN_IN_FAILED, visit.actor,
+                                           data={"method": "password", "ip": visit.ip})
+            if just_locked:
+                customer_services.record_event(customer.id, application.id, events.LOCKED_OUT, visit.actor,
+                                               data={"kind": "password", "ip": visit.ip})
+        raise unauthorized(INVALID_CREDENTIALS, "invalid_credentials")
+    limits.lockout.succeeded("password", application.id, customer.id, contact.address, visit.ip)
+    settings_ = config.get("password_settings") or {}
+    if passwords.expired(credential, settings_.get("expiry") or {}):
+        token = secrets.issue_token("reset", application.id, {"customer_id": customer.id}, RESET_TOKEN_SECONDS)
+        raise ServiceError("The password has expired: choose a new one with resetForgotPassword (code = meta.code).",
+                           code="password_expired", status_code=403, meta={"code": token})
+    missing = _unverified_hard_contacts(customer, config.get("required_fields") or {})
+    if missing:
+        raise forbidden(f"Verify your {' and '.join(missing)} first: sign in with a one-time code.",
+                        "contact_not_verified")
+    return Outcome({}, sign_in(visit, customer, "password"))
+
+
+def has_password(customer: Customer) -> bool:
+    return Credential.objects.filter(customer_id=customer.id).exists()
+
+
+def user_exists(visit: Visit, q) -> bool:
+    """userExists: whether an email or mobile number belongs to a live customer (rate-limited per IP)."""
+    contact = contact_of(q, "q")
+    limits.check("exists", ip=visit.ip, identifier=contact.address)
+    return find_customer_id(visit.application, contact) is not None
+
+
+def set_password(application, customer: Customer, new_password: str, config: dict, actor: Actor, *,
+                 event: str) -> None:
+    """Store a new password after the policy and history checks (one place for update and reset)."""
+    settings_ = config.get("password_settings") or {}
+    passwords.validate(new_password, settings_)
+    credential = Credential.objects.select_for_update().filter(customer_id=customer.id).first()
+    history = settings_.get("history") or {}
+    if credential is not None and history.get("required") and \
+            passwords.reused(new_password, credential, int(history.get("count") or 0)):
+        raise ValidationFailed(f"Choose a password you have not used for your last {history.get('count')} "
+                               "passwords.", code="password_reused")
+    hashed = passwords.hash_password(new_password)
+    if credential is None:
+        Credential.objects.create(customer=customer, password=hashed, password_changed_at=timezone.now())
+    else:
+        credential.previous_passwords = passwords.previous_after_change(credential)
+        credential.password, credential.password_changed_at = hashed, timezone.now()
+        credential.save(update_fields=["password", "previous_passwords", "password_changed_at"])
+    customer_services.record_event(customer.id, application.id, event, actor)
+    email = next((e.email for e in customer.emails.all() if e.primary), None)
+    if email:
+        messages.send("password_changed", channel="email", to=email, application=application,
+                      context={"first_name": customer.first_name})
+
+
+@transaction.atomic
+def update_password(visit: Visit, customer: Customer, old_password, new_password) -> None:
+    """updatePassword (signed in): the old password first (a customer without one may set one)."""
+    config = config_of(visit.application)
+    if not isinstance(new_password, str) or not new_password:
+        raise ValidationFailed("new_password is required.")
+    credential = Credential.objects.filter(customer_id=customer.id).first()
+    if credential is not None and not passwords.check(credential, old_password or ""):
+        raise unauthorized("old_password is not the current password.", "invalid_credentials")
+    set_password(visit.application, customer, new_password, config, _customer_actor(customer),
+                 event=events.PASSWORD_CHANGED)

@@ -1,0 +1,122 @@
+"""Storefront account tests: the application with its storefront token, a storefront client, and real
+delivery — a real SMTP server (aiosmtpd) for emails and a local HTTP receiver standing in for the SMS
+gateway (the signed webhook backend) — with the Celery task run in the request's commit (eager)."""
+
+import base64
+import json
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts import keyspace
+from config.celery import app as celery_app
+from core.tenancy import services as core_services
+from sessions_app import store
+from tests.helpers import APP_ID, COMPANY_ID
+from tests.http_receiver import http_receiver
+from tests.smtp_server import smtp_server
+
+CODE = re.compile(r"\b(\d{4,6})\b")
+
+
+@pytest.fixture(autouse=True)
+def fresh_account_keys():
+    """Codes, rate limits and lockouts are Redis keys (accounts/keyspace.py): none survives a test."""
+    def clear():
+        client = keyspace.connection()
+        for key in client.scan_iter(match=keyspace.PREFIX + "*", count=1000):
+            client.delete(key)
+    clear()
+    yield
+    clear()
+
+
+@pytest.fixture
+def storefront_app(db):
+    app, token = core_services.create_application(company_id=COMPANY_ID, name="Demo Store", application_id=APP_ID)
+    app.storefront_token = token
+    return app
+
+
+@pytest.fixture
+def application(storefront_app):  # overrides conftest's: same id, but keeps the token
+    return storefront_app
+
+
+class Delivered:
+    """What reached the SMTP server and the SMS receiver; the latest one-time code per address."""
+
+    def __init__(self, smtp, sms):
+        self.smtp, self.sms = smtp, sms
+
+    def emails_to(self, address: str) -> list:
+        return [m for m in self.smtp.messages if m["To"] == address]
+
+    def sms_to(self, e164: str) -> list[dict]:
+        return [body for body in (json.loads(r.body) for r in self.sms.requests) if body["to"] == e164]
+
+    def code_for(self, address: str) -> str:
+        if "@" in address:
+            text = self.emails_to(address)[-1].get_body(("plain",)).get_content()
+        else:
+            text = self.sms_to(address)[-1]["text"]
+        return CODE.search(text).group(1)
+
+
+@pytest.fixture
+def delivered(settings, django_capture_on_commit_callbacks):
+    """Real delivery, each request's messages sent as its transaction commits (Celery eager)."""
+    with smtp_server() as smtp, http_receiver([200]) as sms:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.SMS_BACKEND, settings.SMS_WEBHOOK_URL = "webhook", sms.url + "/sms"
+        settings.SMS_WEBHOOK_SECRET, settings.SMS_ALLOWED_HOSTS = "test-secret", ["localhost"]
+        settings.MESSAGE_RETRY_BASE_SECONDS = 0
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True
+        try:
+            yield Delivered(smtp, sms)
+        finally:
+            celery_app.conf.task_always_eager = eager
+
+
+class Storefront:
+    """The storefront as the SDK's ApplicationClient calls it; commits run (and deliver) per request."""
+
+    BASE = "/service/application/user/"
+
+    def __init__(self, application, capture):
+        self.application, self.capture = application, capture
+        self.client = APIClient()
+        raw = f"{application.id}:{application.storefront_token}"
+        self.client.credentials(HTTP_AUTHORIZATION="Bearer " + base64.b64encode(raw.encode()).decode())
+
+    def post(self, path: str, body: dict | None = None, **extra):
+        with self.capture(execute=True):
+            return self.client.post(self.BASE + path, body or {}, format="json", **extra)
+
+    def get(self, path: str, params: dict | None = None, **extra):
+        with self.capture(execute=True):
+            return self.client.get(self.BASE + path, params or {}, **extra)
+
+    @property
+    def signed_in(self) -> bool:
+        cookie = self.client.cookies.get(store.COOKIE_NAME)
+        return bool(cookie and cookie.value and store.get(store.unsign(cookie.value) or "") is not None)
+
+
+@pytest.fixture
+def storefront(application, django_capture_on_commit_callbacks):
+    return Storefront(application, django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def platform_config(api, url):
+    def change(**changes):
+        response = api.post(url("platform/config"), changes, format="json")
+        assert response.status_code == 200, response.content
+        return response.json()
+    return change

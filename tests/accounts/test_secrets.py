@@ -1,0 +1,226 @@
+"""One-time codes and single-use tokens (accounts.secrets) on the real Redis of the test session."""
+
+import hashlib
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
+
+from accounts import keyspace, secrets
+from accounts.secrets import CodeExpired, CodeInvalid, ResendTooSoon, TokenInvalid, TooManySends
+
+MOBILE = "+919999999999"
+EMAIL = "shopper@example.com"
+
+
+@pytest.fixture
+def app_id():
+    """A fresh application id per test: the Redis of the session is shared, keys are per application."""
+    return uuid.uuid4().hex[:24]
+
+
+@pytest.fixture
+def fast(settings):
+    settings.OTP_RESEND_SECONDS = 0
+    return settings
+
+
+def wrong(code: str) -> str:
+    return str((int(code) + 1) % 10 ** len(code)).zfill(len(code))
+
+
+def test_a_code_has_otp_length_digits_lives_its_ttl_and_is_stored_hashed(app_id):
+    issued = secrets.issue_code(app_id, "login", MOBILE)
+    assert issued.code.isdigit() and len(issued.code) == 6
+    assert (issued.resend_timer, issued.expires_in) == (30, 300)
+    key = keyspace.key("otp", "r", issued.request_id)
+    stored = keyspace.connection().hgetall(key)
+    assert stored["target"] == MOBILE and issued.code not in stored["digest"]
+    assert 295 <= keyspace.connection().ttl(key) <= 300
+
+
+def test_otp_length_is_a_setting(app_id, settings):
+    settings.OTP_LENGTH = 4
+    codes = {secrets.issue_code(app_id, "login", f"+91888888888{i}").code for i in range(5)}
+    assert all(len(code) == 4 and code.isdigit() for code in codes)
+
+
+def test_the_right_code_gives_the_target_once(app_id):
+    issued = secrets.issue_code(app_id, "login", MOBILE)
+    assert secrets.check_code(app_id, "login", issued.request_id, issued.code) == MOBILE
+    with pytest.raises(CodeExpired):
+        secrets.check_code(app_id, "login", issued.request_id, issued.code)
+
+
+def test_wrong_codes_count_down_and_then_the_code_is_dead(app_id, settings):
+    settings.OTP_MAX_ATTEMPTS = 3
+    issued = secrets.issue_code(app_id, "login", MOBILE)
+    left = []
+    for _ in range(3):
+        with pytest.raises(CodeInvalid) as caught:
+            secrets.check_code(app_id, "login", issued.request_id, wrong(issued.code))
+        left.append(caught.value.attempts_left)
+    assert left == [2, 1, 0]
+    with pytest.raises(CodeExpired):
+        secrets.check_code(app_id, "login", issued.request_id, issued.code)
+
+
+def test_a_code_expires(app_id, settings):
+    settings.OTP_TTL_SECONDS = 1
+    issued = secrets.issue_code(app_id, "login", MOBILE)
+    time.sleep(1.1)
+    with pytest.raises(CodeExpired):
+        secrets.check_code(app_id, "login", issued.request_id, issued.code)
+
+
+def test_another_application_purpose_or_target_sees_no_code_and_spends_no_attempt(app_id, settings):
+    settings.OTP_MAX_ATTEMPTS = 1
+    issued = secrets.issue_code(app_id, "login", MOBILE)
+    for application, purpose, target in [(uuid.uuid4().hex[:24], "login", None), (app_id, "verify_mobile", None),
+                                         (app_id, "login", "+918888888888")]:
+        with pytest.raises(CodeExpired):
+            secrets.check_code(application, purpose, issued.request_id, issued.code, target=target)
+    assert secrets.check_code(app_id, "login", issued.request_id, issued.code, target=MOBILE) == MOBILE
+
+
+def test_unknown_or_malformed_request_ids_are_expired(app_id):
+    for request_id in ["nope", "", None, "x" * 500]:
+        with pytest.raises(CodeExpired):
+            secrets.check_code(app_id, "login", request_id, "123456")
+
+
+def test_the_resend_timer_holds_a_second_code_back_then_the_new_code_replaces_the_old(app_id, settings):
+    first = secrets.issue_code(app_id, "login", MOBILE)
+    with pytest.raises(ResendTooSoon) as caught:
+        secrets.issue_code(app_id, "login", MOBILE)
+    assert 29 <= caught.value.retry_after <= 30
+    assert secrets.issue_code(app_id, "verify_mobile", MOBILE)  # another purpose has its own timer
+    settings.OTP_RESEND_SECONDS = 1
+    keyspace.connection().delete(keyspace.key("otp", "wait", keyspace.digest(app_id, "login", MOBILE)))
+    second = secrets.issue_code(app_id, "login", MOBILE)
+    with pytest.raises(ResendTooSoon):
+        secrets.issue_code(app_id, "login", MOBILE)
+    time.sleep(1.1)
+    third = secrets.issue_code(app_id, "login", MOBILE)
+    for old in (first, second):
+        with pytest.raises(CodeExpired):
+            secrets.check_code(app_id, "login", old.request_id, old.code)
+    assert secrets.check_code(app_id, "login", third.request_id, third.code) == MOBILE
+
+
+def test_sends_per_hour_are_capped_per_application_and_target_across_purposes(app_id, fast):
+    fast.OTP_SENDS_PER_HOUR = 3
+    for purpose in ("login", "verify_mobile", "login"):
+        secrets.issue_code(app_id, purpose, MOBILE)
+    with pytest.raises(TooManySends) as caught:
+        secrets.issue_code(app_id, "reset", MOBILE)
+    assert 3590 <= caught.value.retry_after <= 3600
+    secrets.issue_code(app_id, "login", EMAIL)
+    secrets.issue_code(uuid.uuid4().hex[:24], "login", MOBILE)
+
+
+def test_every_code_key_expires(app_id):
+    secrets.issue_code(app_id, "login", MOBILE)
+    keys = list(keyspace.connection().scan_iter(match=keyspace.key("otp", "*"), count=1000))
+    assert keys and all(keyspace.connection().ttl(key) > 0 for key in keys)
+
+
+# ----------------------------------------------------------------------------- tokens
+
+def test_a_token_is_long_random_stored_hashed_and_taken_once(app_id):
+    token = secrets.issue_token("reset", app_id, {"customer_id": "c1"}, ttl=600)
+    assert len(token) >= 43 and token != secrets.issue_token("reset", app_id, {}, ttl=600)
+    key = keyspace.key("tok", "reset", app_id, hashlib.sha256(token.encode()).hexdigest())
+    assert 595 <= keyspace.connection().ttl(key) <= 600
+    assert not any(token in k for k in keyspace.connection().scan_iter(match=keyspace.key("tok", "*")))
+    assert secrets.peek_token("reset", app_id, token) == {"customer_id": "c1"}
+    assert secrets.take_token("reset", app_id, token) == {"customer_id": "c1"}
+    with pytest.raises(TokenInvalid):
+        secrets.take_token("reset", app_id, token)
+
+
+def test_a_token_works_only_for_its_application_and_kind(app_id):
+    token = secrets.issue_token("register", app_id, {"mobile": MOBILE}, ttl=600)
+    with pytest.raises(TokenInvalid):
+        secrets.take_token("register", uuid.uuid4().hex[:24], token)
+    with pytest.raises(TokenInvalid):
+        secrets.take_token("verify_mobile", app_id, token)
+    assert secrets.take_token("register", app_id, token) == {"mobile": MOBILE}
+
+
+def test_a_token_expires_and_garbage_is_invalid(app_id):
+    token = secrets.issue_token("verify_email", app_id, {"email": EMAIL}, ttl=1)
+    time.sleep(1.1)
+    for value in (token, "", None, "x" * 1000, "not-a-token"):
+        with pytest.raises(TokenInvalid):
+            secrets.take_token("verify_email", app_id, value)
+
+
+def test_unknown_token_kinds_are_a_programming_error(app_id):
+    with pytest.raises(ValueError):
+        secrets.issue_token("magic", app_id, {}, ttl=10)
+
+
+# ----------------------------------------------------------------------------- as the API answers them
+
+class Raising(APIView):
+    authentication_classes = []
+    permission_classes = []
+    error = None
+
+    def post(self, request):
+        raise self.error
+
+
+def answer(error):
+    return Raising.as_view(error=error)(APIRequestFactory().post("/x", {}, format="json"))
+
+
+def test_the_api_answers_code_errors_as_400_in_the_error_format(app_id):
+    issued = secrets.issue_code(app_id, "login", MOBILE)
+    try:
+        secrets.check_code(app_id, "login", issued.request_id, wrong(issued.code))
+    except CodeInvalid as error:
+        response = answer(error)
+    assert response.status_code == 400
+    assert response.data["code"] == "otp_invalid" and response.data["meta"] == {"attempts_left": 4}
+    response = answer(CodeExpired())
+    assert (response.status_code, response.data["code"]) == (400, "otp_expired")
+    response = answer(TokenInvalid())
+    assert (response.status_code, response.data["code"]) == (400, "token_invalid")
+
+
+def test_the_api_answers_send_caps_as_429_with_retry_after(app_id):
+    secrets.issue_code(app_id, "login", MOBILE)
+    try:
+        secrets.issue_code(app_id, "login", MOBILE)
+    except ResendTooSoon as error:
+        response = answer(error)
+    assert response.status_code == 429
+    assert response["Retry-After"] in {"29", "30"}
+    assert response.data["code"] == "otp_resend_too_soon" and response.data["success"] is False
+    assert "wait" in response.data["message"]
+
+
+def test_concurrent_checks_use_a_code_once_and_never_exceed_the_attempt_cap(app_id, fast):
+    fast.OTP_MAX_ATTEMPTS = 3
+
+    def race(code_of):
+        issued = secrets.issue_code(app_id, "login", MOBILE)
+
+        def attempt(_):
+            try:
+                return secrets.check_code(app_id, "login", issued.request_id, code_of(issued))
+            except (CodeInvalid, CodeExpired) as error:
+                return type(error).__name__
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(attempt, range(8)))
+
+    wrong_answers = race(lambda issued: wrong(issued.code))
+    assert wrong_answers.count("CodeInvalid") == 3 and wrong_answers.count("CodeExpired") == 5
+    right_answers = race(lambda issued: issued.code)
+    assert right_answers.count(MOBILE) == 1 and right_answers.count("CodeExpired") == 7

@@ -1,0 +1,64 @@
+"""A real HTTP server on 127.0.0.1 standing in for an SMS provider: it records every request and
+answers with the given statuses in turn (the last one repeats).
+
+    with http_receiver([500, 200]) as receiver:     # receiver.url = "http://localhost:<port>"
+        ...                                          # with the host allow-listed (a loopback address)
+        receiver.requests[0].body, .headers, .path, .method
+"""
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict  # names in lower case
+    body: bytes
+
+
+class Receiver:
+    def __init__(self, statuses):
+        self.statuses = list(statuses)
+        self.requests: list[Received] = []
+        self.url = ""
+
+    def next_status(self) -> int:
+        index = min(len(self.requests), len(self.statuses)) - 1
+        return self.statuses[index]
+
+
+@contextmanager
+def http_receiver(statuses=(200,)):
+    receiver = Receiver(statuses)
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with lock:
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                receiver.requests.append(Received("POST", self.path, headers, body))
+                status = receiver.next_status()
+            answer = b'{"sid": "SM0001", "status": "queued"}' if status < 300 else b'{"message": "failed"}'
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    receiver.url = f"http://localhost:{server.server_address[1]}"
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()
