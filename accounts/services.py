@@ -449,3 +449,23 @@ def update_password(visit: Visit, customer: Customer, old_password, new_password
         raise unauthorized("old_password is not the current password.", "invalid_credentials")
     set_password(visit.application, customer, new_password, config, _customer_actor(customer),
                  event=events.PASSWORD_CHANGED)
+
+
+# ----------------------------------------------------------------------------- staff
+
+def sign_in_state(application_id: str, customer_id: str) -> dict:
+    """The customer's lockout state (accounts/limits.py) and whether they have a password: for the admin."""
+    return {**limits.lockout.state(application_id, customer_id),
+            "has_password": Credential.objects.filter(customer_id=customer_id).exists()}
+
+
+def unlock(application, customer_id: str, actor: Actor) -> bool:
+    """Lift every sign-in lockout of the customer (per customer and per identifier + IP, both kinds); audited
+    when one was lifted. The admin's "Unlock" action and ``manage.py unlock_customer`` call this."""
+    customer = customer_with_contacts(application.id, customer_id)
+    if customer is None:
+        raise ServiceError(f"No customer {customer_id} in this application.", code="user_not_found", status_code=404)
+    lifted = limits.lockout.unlock(application.id, customer.id)
+    if lifted:
+        customer_services.record_event(customer.id, application.id, events.UNLOCKED, actor)
+    return lifted

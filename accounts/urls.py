@@ -1,4 +1,8 @@
-from django.urls import path
+"""The storefront account operations under /service/application/user/: sign-up and sign-in here, the
+others in their own modules (recovery: forgotten passwords; profile: contacts and details; account:
+the storefront config, attributes and deletion)."""
+
+from django.urls import include, path
 
 from accounts import views
 
@@ -15,4 +19,7 @@ urlpatterns = [
     path(AUTH + "user-exists", views.UserExistsView.as_view(), name="storefront-user-exists"),
     path(AUTH + "has-password", views.HasPasswordView.as_view(), name="storefront-has-password"),
     path(AUTH + "password", views.UpdatePasswordView.as_view(), name="storefront-update-password"),
+    path("", include("accounts.recovery_urls")),
+    path("", include("accounts.profile_urls")),
+    path("", include("accounts.account_urls")),
 ]
