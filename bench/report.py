@@ -32,6 +32,7 @@ class Row:
     p95_ratio: float | None = None
     rps_share: float | None = None
     passed: bool | None = None
+    target_extra_ms: float = 0.0  # allowed on top of the ratio × the floor's p95
 
 
 @dataclass
@@ -102,7 +103,9 @@ def verdict(passed: bool | None, bold: bool = False) -> str:
 
 
 def http_target(row: Row) -> str:
-    return "(floor)" if row.target_ratio is None else limit(row.target_ratio)
+    if row.target_ratio is None:
+        return "(floor)"
+    return limit(row.target_ratio) + (f" + {row.target_extra_ms:.0f} ms" if row.target_extra_ms else "")
 
 
 def judged_cell(judged: Judged) -> str:

@@ -36,6 +36,8 @@ class Scenario:
     notes: list[str] = field(default_factory=list)
     authorization: str | None = None  # None: the bench API client's bearer token
     expected_status: int = 200
+    target_extra_ms: float = 0.0  # allowed on top of the ratio (e.g. a password hash's own time)
+    refresh: Callable[[], list[Request]] | None = None  # fresh requests before each load run (single-use codes)
 
 
 def gets(paths) -> list[Request]:

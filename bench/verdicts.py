@@ -71,7 +71,10 @@ def judge_http(rows: Iterable) -> None:
     for row in rows:
         if floor is not None:
             row.p95_ratio, row.rps_share = http_ratios(row.p95, row.rps, floor.p95, floor.rps)
-        row.passed = http_passed(row.p95_ratio, row.target_ratio, row.errors)
+        judged = row.p95_ratio
+        if floor is not None and getattr(row, "target_extra_ms", 0):
+            judged = ratio(row.p95 - row.target_extra_ms, floor.p95)  # the allowance first, then the ratio
+        row.passed = http_passed(judged, row.target_ratio, row.errors)
 
 
 def judge(seconds: float, rows: int, target: RatioTarget, references: Mapping[str, Reference]) -> Judged:
