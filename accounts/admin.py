@@ -1,7 +1,8 @@
 """The customer's sign-in on their admin page: lockout state and password, and an "Unlock" action.
 
 The users app owns the customer admin and knows nothing of accounts; this app extends it (a subclass
-registered in its place) rather than the other way round (docs/architecture.md)."""
+registered in its place, keeping what other apps added to the registered one) rather than the other way
+round (docs/architecture.md)."""
 
 from django.contrib import admin
 from django.utils.html import format_html
@@ -11,7 +12,11 @@ from users.admin import CustomerAdmin
 from users.models import Customer
 
 
-class AccountCustomerAdmin(CustomerAdmin):
+_registered = admin.site.get_model_admin(Customer)  # users' CustomerAdmin, as the apps before this one left it
+
+
+class AccountCustomerAdmin(type(_registered)):
+    inlines = _registered.inlines  # e.g. the attribute values the attributes app added
     actions = (*CustomerAdmin.actions, "unlock_customers")
     fieldsets = (*CustomerAdmin.fieldsets[:2], ("Sign-in", {"fields": ("sign_in",)}), *CustomerAdmin.fieldsets[2:])
     readonly_fields = (*CustomerAdmin.readonly_fields, "sign_in")

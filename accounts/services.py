@@ -219,24 +219,29 @@ def send_sign_in_code(visit: Visit, contact: Contact) -> Outcome:
     return Outcome(code_fields(contact, issued))
 
 
-def _check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: str | None, code) -> Contact:
-    """The contact the code was sent to, after the lockout check; a wrong code counts as an OTP failure."""
+def check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: str | None, code, *,
+               customer_id: str | None = None) -> Contact:
+    """The contact a code of ``purpose`` was sent to, checked under the rate limit and the OTP lockout (of
+    ``customer_id`` when the caller knows the customer, else of the contact's); a wrong code counts as an
+    OTP failure, a right one resets the count. The one code check of every flow."""
     policy = config_of(visit.application).get("account_lockout") or {}
     identifier = contact.address if contact else (request_id or "")
-    customer_id = find_customer_id(visit.application, contact) if contact else None
+    if customer_id is None and contact is not None:
+        customer_id = find_customer_id(visit.application, contact)
     limits.check("otp_verify", ip=visit.ip, identifier=identifier)
     refuse_if_locked("otp", visit.application.id, customer_id, identifier, visit.ip, policy)
     if not isinstance(code, str) or not code.strip():
         raise ValidationFailed("otp is required.")
     try:
-        target = secrets.check_code(visit.application.id, purpose, request_id, code.strip(),
+        target = secrets.check_code(visit.application.id, purpose, request_id or None, code.strip(),
                                     target=contact.address if contact else None)
     except secrets.CodeInvalid:
         limits.lockout.failed("otp", visit.application.id, customer_id, identifier, visit.ip, policy)
         raise
     found = contact or (Contact(email=target) if "@" in target else Contact(phone=parse_phone(target)))
-    limits.lockout.succeeded("otp", visit.application.id, find_customer_id(visit.application, found),
-                             identifier, visit.ip)
+    if customer_id is None:
+        customer_id = find_customer_id(visit.application, found)
+    limits.lockout.succeeded("otp", visit.application.id, customer_id, identifier, visit.ip)
     return found
 
 
@@ -247,7 +252,7 @@ def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, co
     registerWithForm; a registration waiting for this verification (its ``register_token``) goes on."""
     config = config_of(visit.application)
     require_active(config)
-    proven = _check_code(visit, contact, "login", request_id, code)
+    proven = check_code(visit, contact, "login", request_id, code)
     if register_token:
         return _continue_registration(visit, config, register_token, proven)
     customer_id = find_customer_id(visit.application, proven)

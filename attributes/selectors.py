@@ -130,3 +130,29 @@ def list_customer_attributes(application, customer_id: str, page: PageRequest):
     total = queryset.count()
     items = list(queryset[page.offset: page.offset + page.size]) if total > page.offset else []
     return items, total
+
+
+# --------------------------------------------------------------------------- the customer's own view (storefront)
+
+def customer_editable_definitions(application, slugs: list[str] | None = None, *, lock: str | None = None
+                                  ) -> dict[str, AttributeDefinition]:
+    """The definitions a customer sees and edits on the storefront, by slug: ``customer_editable`` and not
+    ``encrypted`` (an encrypted value never leaves the platform side). ``lock="share"`` as get_definition."""
+    queryset = AttributeDefinition.objects.filter(application=application, customer_editable=True, encrypted=False)
+    if slugs is not None:
+        queryset = queryset.filter(slug__in=slugs)
+    if lock == "share":
+        ids = list(queryset.values_list("id", flat=True))
+        found = definitions_by_id(application, ids, lock="share").values()
+        found = [d for d in found if d.customer_editable and not d.encrypted]  # changed while we waited
+    else:
+        found = pinned_first(queryset)
+    return {definition.slug: definition for definition in found}
+
+
+def customer_editable_values(application, customer_id: str, definitions: dict[str, AttributeDefinition]) -> dict:
+    """slug -> the customer's value of each definition (its default_value when the customer has none)."""
+    stored = dict(UserAttribute.objects.filter(
+        application=application, customer_id=customer_id, definition_id__in=[d.id for d in definitions.values()]
+    ).values_list("definition_id", "value"))
+    return {slug: stored.get(d.id, d.default_value) for slug, d in definitions.items()}

@@ -495,3 +495,33 @@ def rotate_encryption(batch_size: int = 500) -> int:
             UserAttribute.objects.bulk_update(batch, ["ciphertext"])
             _copy_index_rows(rows)
             done += len(batch)
+
+
+# --------------------------------------------------------------------------- the customer's own edits (storefront)
+
+@transaction.atomic
+def set_customer_editable_values(application, customer_id: str, values: dict, actor: Actor) -> None:
+    """updateUserAttributes on the storefront: ``values`` maps slugs to new values, all or nothing. Only the
+    definitions of selectors.customer_editable_definitions may be written (any other slug, known or not, is
+    refused alike: a 400 that does not tell which exist); each value is validated; each is stored
+    ``customer_overridden``."""
+    if not isinstance(values, dict) or not values:
+        raise ValidationFailed("attributes must map at least one attribute slug to its value.")
+    if len(values) > MAX_ATTRIBUTES_PER_CALL:
+        raise ValidationFailed(f"attributes: at most {MAX_ATTRIBUTES_PER_CALL} per call.")
+    definitions = selectors.customer_editable_definitions(application, list(values), lock="share")
+    refused = [slug for slug in values if slug not in definitions]
+    if refused:
+        raise ValidationFailed(f"attributes: {', '.join(refused[:20])} cannot be edited; nothing was changed.",
+                               code="attribute_not_editable", meta={"slugs": refused[:100]})
+    checked, problems = {}, []
+    for slug, raw in values.items():
+        try:
+            checked[slug] = validate_value(definitions[slug], raw)
+        except ValidationFailed as exc:
+            problems.append({**exc.meta, "message": exc.message})
+    if problems:
+        raise ValidationFailed("; ".join(p["message"] for p in problems[:10]) + "; nothing was changed.",
+                               code="invalid_attribute_value", meta={"errors": problems})
+    for slug, value in checked.items():
+        store_value(definitions[slug], customer_id, value, actor, customer_overridden=True)

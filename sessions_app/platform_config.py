@@ -9,6 +9,8 @@ bookkeeping keys (``_id``, ``created_at``, ``updated_at``, ``__v``), which come 
   bumps ``__v``, saves and records a ``platform_config.updated`` audit event; a refusal stores nothing.
 - :func:`present` is the API / admin view of a row: every key of ``PlatformSchema``, strings never
   null, social app secrets masked.
+- :func:`present_for_storefront` is the storefront's view (getPlatformConfig of the ApplicationClient):
+  the keys a sign-in page needs, social apps by their public app_id only; no secret, not even masked.
 
 See docs/platform-config.md for the defaults and the rules.
 """
@@ -28,7 +30,7 @@ from users import events
 from users.services import record_event
 
 __all__ = ["SECRET_MASK", "get_platform_config", "stored_value", "session_settings", "update_platform_config",
-           "present"]
+           "present", "present_for_storefront"]
 
 SESSION_UNIT_SECONDS = {"Days": 24 * 3600, "Hours": 3600, "Minutes": 60}
 
@@ -92,6 +94,31 @@ def present(config: PlatformConfig) -> PlatformSchema:
     return {
         "_id": config.id,
         **masked(full_document(config.document)),
+        "created_at": iso(config.created_at),
+        "updated_at": iso(config.updated_at),
+        "__v": config.version,
+    }
+
+
+# What the storefront is shown: the keys of the SDK's storefront PlatformSchema and the password rules its
+# forms explain; not account_lockout (how fast a guesser may go), never a social app_secret.
+STOREFRONT_KEYS = (
+    "display", "name", "subtext", "active", "register", "forgot_password", "skip_captcha", "skip_login",
+    "mobile_image", "desktop_image", "look_and_feel", "login", "password_settings", "meta", "social",
+    "required_fields", "register_required_fields", "flash_card", "delete_account_day", "delete_account_reasons",
+    "delete_account_consent", "session_config",
+)
+
+
+def present_for_storefront(config: PlatformConfig) -> dict:
+    """The storefront's PlatformSchema (accounts.account_schema.StorefrontPlatformSchema): a whitelist of the
+    document, social_tokens reduced to each provider's app_id."""
+    document = full_document(config.document)
+    return {
+        "_id": config.id,
+        **{key: document[key] for key in STOREFRONT_KEYS},
+        "social_tokens": {provider: {"app_id": values.get("app_id") or ""}
+                          for provider, values in document["social_tokens"].items()},
         "created_at": iso(config.created_at),
         "updated_at": iso(config.updated_at),
         "__v": config.version,

@@ -230,6 +230,27 @@ def update_customer(application, user_id: str, data: dict, actor: Actor) -> Cust
     return _save_guarding_races(write)
 
 
+STOREFRONT_PROFILE_FIELDS = ("first_name", "last_name", "gender", "dob", "profile_pic_url")
+
+
+@transaction.atomic
+def update_own_profile(application, user_id: str, changes: dict, actor: Actor) -> Customer:
+    """updateProfile on the storefront: the customer's own STOREFRONT_PROFILE_FIELDS (checked by the
+    caller; dob a date). Contacts have their own rules. Audited as customer.updated with what changed."""
+    customer = get_customer(application, user_id, include_archived=False, lock=True)
+    changed = {}
+    for name in STOREFRONT_PROFILE_FIELDS:
+        if name in changes and getattr(customer, name) != changes[name]:
+            setattr(customer, name, changes[name])
+            changed[name] = changes[name].isoformat() if name == "dob" else changes[name]
+    if changed:
+        customer.version = F("version") + 1
+        customer.save()
+        customer.refresh_from_db()
+        AuditEvent.objects.create(**customer_rows.updated_event(application.id, customer.id, actor, changed))
+    return customer
+
+
 # --------------------------------------------------------------------------- block / archive / restore
 
 def _revoke_access_on_commit(application_id: str, customer_ids: list[str], reason: str, actor: Actor) -> None:
@@ -345,3 +366,95 @@ def purge_archived_customers(now=None, batch_size: int = 500) -> int:
                 for customer_id, app_id in batch
             )
             purged += len(ids)
+
+
+# --------------------------------------------------------------------------- one contact at a time (storefront)
+
+def _one_contact(email: str | None, phone: Phone | None):
+    """The model, the filter and the audit data of one email (normalised) or phone (parsed)."""
+    if email:
+        return CustomerEmail, {"email": email}, {"email": email}
+    return CustomerPhone, {"e164": phone.e164}, {"phone": phone.e164}
+
+
+def _lock_live_customer(application, customer_id: str) -> None:
+    """Serialises contact changes of one customer (the one-primary rule is checked under this lock)."""
+    if not Customer.objects.select_for_update().filter(id=customer_id, application=application,
+                                                        archived=False).exists():
+        raise NotFound(f"No customer {customer_id} in this application.", code="user_not_found")
+
+
+def _touch(customer_id: str) -> None:
+    Customer.objects.filter(id=customer_id).update(version=F("version") + 1, updated_at=timezone.now())
+
+
+@transaction.atomic
+def add_contact(application, customer_id: str, *, email: str | None = None, phone: Phone | None = None,
+                actor: Actor, verified: bool = False, primary: bool = False) -> bool:
+    """Add one email or phone to a customer (createUser's uniqueness among live customers: 409). The first
+    of its kind is primary; ``primary=True`` makes it the primary (the previous one stays, not primary).
+    A contact the customer already has only gains the flags asked for. True when one was added."""
+    model, match, what = _one_contact(email, phone)
+    _lock_live_customer(application, customer_id)
+    _ensure_contacts_free(application, [email] if email else [], [phone] if phone else [],
+                          exclude_customer_id=customer_id)
+
+    def write():
+        siblings = model.objects.filter(customer_id=customer_id)
+        existing = siblings.filter(**match).first()
+        make_primary = primary or not siblings.filter(primary=True).exists()
+        if make_primary:
+            siblings.filter(primary=True).exclude(**match).update(primary=False)
+        if existing is None:
+            values = customer_rows.email_values if email else customer_rows.phone_values
+            model.objects.create(**values(customer_id, application.id, email or phone, primary=make_primary,
+                                          verified=verified))
+            record_event(customer_id, application.id, events.CONTACT_ADDED, actor,
+                         data={**what, "primary": make_primary, "verified": verified})
+        else:
+            if verified and not existing.verified:
+                siblings.filter(pk=existing.pk).update(verified=True)
+                record_event(customer_id, application.id, events.CONTACT_VERIFIED, actor, data=what)
+            if make_primary and not existing.primary:
+                siblings.filter(pk=existing.pk).update(primary=True)
+                AuditEvent.objects.create(**customer_rows.updated_event(application.id, customer_id, actor,
+                                                                        {"primary": what}))
+        _touch(customer_id)
+        return existing is None
+
+    return _save_guarding_races(write)
+
+
+@transaction.atomic
+def set_primary_contact(application, customer_id: str, *, email: str | None = None, phone: Phone | None = None,
+                        actor: Actor) -> None:
+    """Make one of the customer's emails or phones the primary of its kind (404 when not theirs)."""
+    model, match, what = _one_contact(email, phone)
+    _lock_live_customer(application, customer_id)
+    siblings = model.objects.filter(customer_id=customer_id)
+    if not siblings.filter(**match).exists():
+        raise NotFound(f"This customer has no {' '.join(f'{k} {v}' for k, v in what.items())}.",
+                       code="contact_not_found")
+    siblings.filter(primary=True).exclude(**match).update(primary=False)
+    if siblings.filter(**match, primary=False).update(primary=True):
+        AuditEvent.objects.create(**customer_rows.updated_event(application.id, customer_id, actor, {"primary": what}))
+        _touch(customer_id)
+
+
+@transaction.atomic
+def remove_contact(application, customer_id: str, *, email: str | None = None, phone: Phone | None = None,
+                   actor: Actor) -> None:
+    """Remove one of the customer's emails or phones (404 when not theirs). The primary goes only when it is
+    the last of its kind: otherwise another must be made primary first (400 ``primary_contact``)."""
+    model, match, what = _one_contact(email, phone)
+    _lock_live_customer(application, customer_id)
+    siblings = model.objects.filter(customer_id=customer_id)
+    contact = siblings.filter(**match).first()
+    if contact is None:
+        raise NotFound(f"This customer has no {' '.join(f'{k} {v}' for k, v in what.items())}.",
+                       code="contact_not_found")
+    if contact.primary and siblings.count() > 1:
+        raise ValidationFailed("This is the primary one: make another one primary first.", code="primary_contact")
+    contact.delete()
+    record_event(customer_id, application.id, events.CONTACT_REMOVED, actor, data=what)
+    _touch(customer_id)

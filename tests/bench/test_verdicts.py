@@ -164,3 +164,23 @@ def test_markdown_rows_have_as_many_cells_as_their_headers():
     assert len(jobs) == 3
     assert {line.count("|") for line in http} == {14}
     assert {line.count("|") for line in jobs} == {10}
+
+
+def test_an_allowance_comes_off_the_p95_before_the_ratio():
+    """Password sign-in: p95 ≤ the hash's own time + 3× the floor's p95."""
+    rows = [http_row("whoami", 5.0, 1_500, None), http_row("password_login", 60.0, 100, 3),
+            http_row("password_login_slow", 70.0, 90, 3)]
+    rows[1].target_extra_ms = rows[2].target_extra_ms = 45.0
+    verdicts.judge_http(rows)
+    assert rows[1].p95_ratio == 12.0 and rows[1].passed is True  # 60 - 45 = 15 = 3 × 5
+    assert rows[2].passed is False  # 70 - 45 = 25 > 15
+    assert report.http_target(rows[1]) == "≤ 3× + 45 ms"
+
+
+def test_a_scenario_whose_right_answer_is_an_error_status_counts_only_other_errors():
+    class Result:
+        errors = {"status": 594, "timeout": 2}
+        error_count = 596
+
+    assert bench_main.errors_of(Result, 403) == 2
+    assert bench_main.errors_of(Result, 200) == 596

@@ -1,0 +1,70 @@
+"""Request bodies and query parameters of the signed-in customer's contact operations (accounts/profile.py),
+as the SDK's storefront models have them: every field optional and may be blank; the flows say what
+they need."""
+
+from rest_framework import serializers
+
+from accounts.serializers import SendEmailOtpSerializer, SendMobileOtpSerializer, text
+
+
+class EditEmailSerializer(serializers.Serializer):
+    """EditEmailRequestSchema: addEmail, setEmailAsPrimary, sendVerificationLinkToEmail."""
+
+    email = text()
+
+
+class EditMobileSerializer(serializers.Serializer):
+    """EditMobileRequestSchema: addMobileNumber."""
+
+    country_code = text(max_length=8)
+    phone = text(max_length=32)
+
+
+class MobileLinkSerializer(EditMobileSerializer):
+    """SendVerificationLinkMobileRequestSchema: setMobileNumberAsPrimary, sendVerificationLinkToMobile (the
+    flags describe the number; it is found by its digits)."""
+
+    verified = serializers.BooleanField(required=False)
+    active = serializers.BooleanField(required=False)
+    primary = serializers.BooleanField(required=False)
+
+
+class DeleteEmailQuery(serializers.Serializer):
+    """deleteEmail's query: the flags are accepted as the SDK sends them; the email names the one to delete."""
+
+    active = serializers.BooleanField(required=False)
+    primary = serializers.BooleanField(required=False)
+    verified = serializers.BooleanField(required=False)
+    email = text()
+    platform = text(max_length=64)
+
+
+class DeleteMobileQuery(serializers.Serializer):
+    active = serializers.BooleanField(required=False)
+    primary = serializers.BooleanField(required=False)
+    verified = serializers.BooleanField(required=False)
+    country_code = text(max_length=8)
+    phone = text(max_length=32)
+    platform = text(max_length=64)
+
+
+class CodeSerializer(serializers.Serializer):
+    """CodeRequestBodySchema: verifyEmail, verifyMobile."""
+
+    code = text(max_length=200)
+
+
+class EntityOtpSendSerializer(SendMobileOtpSerializer, SendEmailOtpSerializer):
+    """sendOTPOnPrimary / sendOTPForUpdate: SendMobileOtpRequestSchema (entity mobile) or
+    SendEmailOtpRequestSchema (entity email)."""
+
+
+class EntityOtpVerifySerializer(serializers.Serializer):
+    """verifyOTPonPrimary / verifyOTPForUpdate: VerifyOtpRequestSchema (request_id) or
+    VerifyEmailOtpRequestSchema (email)."""
+
+    request_id = text(max_length=200)
+    email = text()
+    action = text(max_length=20)
+    register_token = text(max_length=200)
+    otp = text(max_length=12)
