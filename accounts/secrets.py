@@ -166,6 +166,9 @@ def check_code(application_id: str, purpose: str, request_id: str | None, code: 
     if hmac.compare_digest(given, stored_digest):
         if not keyspace.connection().delete(key):  # replaced or used by a concurrent request meanwhile
             raise CodeExpired()
+        # A used code ends its resend timer: signing in by code right after signing up must not wait.
+        keyspace.connection().delete(keyspace.key("otp", "wait", keyspace.digest(application_id, purpose,
+                                                                                 stored_target)))
         return stored_target
     attempts_left = max(0, settings.OTP_MAX_ATTEMPTS - int(tries))
     if attempts_left == 0:

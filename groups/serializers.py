@@ -116,7 +116,7 @@ class TagsField(_GroupField):
                 or len(data) > MAX_TAGS:
             raise ValidationFailed(f"tags must be a list of at most {MAX_TAGS} non-blank strings of up to 100 "
                                    "characters.")
-        return list(dict.fromkeys(t.strip() for t in data))
+        return list(dict.fromkeys(refuse_nul(t.strip(), "tags") for t in data))
 
 
 @extend_schema_field({"type": "boolean"})

@@ -224,3 +224,12 @@ def test_concurrent_checks_use_a_code_once_and_never_exceed_the_attempt_cap(app_
     assert wrong_answers.count("CodeInvalid") == 3 and wrong_answers.count("CodeExpired") == 5
     right_answers = race(lambda issued: issued.code)
     assert right_answers.count(MOBILE) == 1 and right_answers.count("CodeExpired") == 7
+
+
+def test_a_used_code_ends_its_resend_timer(app_id, settings):
+    settings.OTP_RESEND_SECONDS = 30
+    issued = secrets.issue_code(app_id, "login", "+919876543210")
+    with pytest.raises(ResendTooSoon):
+        secrets.issue_code(app_id, "login", "+919876543210")
+    assert secrets.check_code(app_id, "login", issued.request_id, issued.code) == "+919876543210"
+    assert secrets.issue_code(app_id, "login", "+919876543210").request_id != issued.request_id

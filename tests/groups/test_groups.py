@@ -653,3 +653,9 @@ def test_concurrent_creates_get_distinct_increasing_uids(application):
     assert not failures and sorted(uids) == [1, 2, 3, 4, 5, 6]
     # in commit order: the newest group has the highest uid
     assert list(UserGroup.objects.order_by("created_at", "uid").values_list("uid", flat=True)) == sorted(uids)
+
+
+def test_group_tags_with_a_nul_character_are_a_400(api, url):
+    response = api.post(url("user_group"), {"name": "T", "description": "d", "tags": ["ok", "bad\x00tag"],
+                                            "conditions": []}, format="json")
+    assert response.status_code == 400 and "NUL" in response.json()["message"]

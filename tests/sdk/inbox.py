@@ -1,0 +1,81 @@
+"""Real delivery for the storefront SDK scenarios, readable from the node script: a real SMTP server
+(tests/smtp_server.py), the SMS webhook receiver (tests/http_receiver.py) and a small HTTP inbox on
+127.0.0.1 answering GET /messages?to=<email or +E.164> with {"texts": [...]}, oldest first (email plain
+bodies, SMS texts). It reads only what has arrived: no waiting, so a message that was not delivered in
+the request that sent it is missing for the script.
+
+    with delivery(settings) as inbox:       # inbox.url for FDK_INBOX; inbox.texts_to(address)
+        ...
+"""
+
+import json
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+from config.celery import app as celery_app
+from tests.http_receiver import http_receiver
+from tests.smtp_server import smtp_server
+
+
+class Inbox:
+    def __init__(self, smtp, sms):
+        self.smtp, self.sms = smtp, sms
+        self.url = ""
+
+    def texts_to(self, address: str) -> list[str]:
+        if "@" in address:
+            return [m.get_body(("plain",)).get_content() for m in list(self.smtp.messages) if m["To"] == address]
+        bodies = (json.loads(r.body) for r in list(self.sms.requests))
+        return [body["text"] for body in bodies if body["to"] == address]
+
+
+@contextmanager
+def _serve(inbox: Inbox):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            url = urlparse(self.path)
+            address = parse_qs(url.query).get("to", [""])[0]
+            status, answer = (200, {"texts": inbox.texts_to(address)}) if url.path == "/messages" and address \
+                else (404, {"message": "GET /messages?to=<address>"})
+            body = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    inbox.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield inbox
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def delivery(settings):
+    """Emails to the SMTP server, SMS to the receiver, each sent by a Celery task run eagerly in the live
+    server's thread as the request's transaction commits (``settings``: pytest-django's fixture)."""
+    with smtp_server() as smtp, http_receiver([200]) as sms:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.SMS_BACKEND, settings.SMS_WEBHOOK_URL = "webhook", sms.url + "/sms"
+        settings.SMS_WEBHOOK_SECRET, settings.SMS_ALLOWED_HOSTS = "test-secret", ["localhost"]
+        settings.MESSAGE_RETRY_BASE_SECONDS = 0
+        eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True
+        try:
+            with _serve(Inbox(smtp, sms)) as inbox:
+                yield inbox
+        finally:
+            celery_app.conf.task_always_eager = eager
