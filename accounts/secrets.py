@@ -150,6 +150,16 @@ def current_request_id(application_id: str, purpose: str, target: str) -> str | 
     return pointer.rsplit(":", 1)[-1]
 
 
+def code_target(application_id: str, purpose: str, request_id) -> str | None:
+    """Where the live code ``request_id`` of this application and purpose went (nothing counted); None when
+    there is no such code. verifyMobileOTP names only the request id: the lockout counts by the mobile."""
+    if not isinstance(request_id, str) or not request_id or len(request_id) > 64:
+        return None
+    found = keyspace.connection().hmget(_code_key(request_id), "application_id", "purpose", "target")
+    values = [v.decode() if isinstance(v, bytes) else v for v in found]
+    return values[2] if values[0] == application_id and values[1] == purpose else None
+
+
 def check_code(application_id: str, purpose: str, request_id: str | None, code: str, target: str | None = None) -> str:
     """The code's target when ``code`` is right (the code is then used up); CodeInvalid / CodeExpired.
     Without ``request_id`` the live code of ``target`` is meant."""

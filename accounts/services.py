@@ -219,15 +219,24 @@ def send_sign_in_code(visit: Visit, contact: Contact) -> Outcome:
     return Outcome(code_fields(contact, issued))
 
 
+def _contact_of_target(target: str) -> Contact:
+    return Contact(email=target) if "@" in target else Contact(phone=parse_phone(target))
+
+
 def check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: str | None, code, *,
                customer_id: str | None = None) -> Contact:
     """The contact a code of ``purpose`` was sent to, checked under the rate limit and the OTP lockout (of
     ``customer_id`` when the caller knows the customer, else of the contact's); a wrong code counts as an
-    OTP failure, a right one resets the count. The one code check of every flow."""
+    OTP failure, a right one resets the count. With only a request id, failures count by where its code
+    went (so a new code does not start a new count). The one code check of every flow."""
     policy = config_of(visit.application).get("account_lockout") or {}
-    identifier = contact.address if contact else (request_id or "")
-    if customer_id is None and contact is not None:
-        customer_id = find_customer_id(visit.application, contact)
+    counted = contact
+    if counted is None:
+        sent_to = secrets.code_target(visit.application.id, purpose, request_id)
+        counted = _contact_of_target(sent_to) if sent_to else None
+    identifier = counted.address if counted else (request_id or "")
+    if customer_id is None and counted is not None:
+        customer_id = find_customer_id(visit.application, counted)
     limits.check("otp_verify", ip=visit.ip, identifier=identifier)
     refuse_if_locked("otp", visit.application.id, customer_id, identifier, visit.ip, policy)
     if not isinstance(code, str) or not code.strip():
@@ -236,9 +245,11 @@ def check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: 
         target = secrets.check_code(visit.application.id, purpose, request_id or None, code.strip(),
                                     target=contact.address if contact else None)
     except secrets.CodeInvalid:
-        limits.lockout.failed("otp", visit.application.id, customer_id, identifier, visit.ip, policy)
+        if limits.lockout.failed("otp", visit.application.id, customer_id, identifier, visit.ip, policy) and customer_id:
+            customer_services.record_event(customer_id, visit.application.id, events.LOCKED_OUT, visit.actor,
+                                           data={"kind": "otp", "ip": visit.ip})
         raise
-    found = contact or (Contact(email=target) if "@" in target else Contact(phone=parse_phone(target)))
+    found = contact or _contact_of_target(target)
     if customer_id is None:
         customer_id = find_customer_id(visit.application, found)
     limits.lockout.succeeded("otp", visit.application.id, customer_id, identifier, visit.ip)

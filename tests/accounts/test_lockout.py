@@ -70,6 +70,10 @@ def test_otp_failures_count_apart_from_passwords(storefront, delivered, member):
                                                                            "otp": "000000"}, REMOTE_ADDR="203.0.113.7")
         assert wrong.status_code == 400
     assert attempt(storefront, PASSWORD).status_code == 200  # passwords still work from there
+    assert AuditEvent.objects.filter(customer_id=member.id, action="account.locked", data__kind="otp").exists()
+    locked = storefront.post("authentication/v1.0/otp/mobile/verify", {"request_id": sent["request_id"],
+                                                                        "otp": "000000"}, REMOTE_ADDR="203.0.113.7")
+    assert_error(locked, 403, "Too many failed attempts")
 
 
 def test_staff_unlock_through_the_command_and_the_admin(storefront, member, application, staff_client):
