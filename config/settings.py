@@ -148,9 +148,6 @@ OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "300"))
 OTP_RESEND_SECONDS = int(os.environ.get("OTP_RESEND_SECONDS", "30"))
 OTP_SENDS_PER_HOUR = int(os.environ.get("OTP_SENDS_PER_HOUR", "5"))
 OTP_MAX_ATTEMPTS = int(os.environ.get("OTP_MAX_ATTEMPTS", "5"))
-# Contact verification links (sendVerificationLinkTo*): the storefront page that calls verifyEmail /
-# verifyMobile with the code; {entity} becomes "email" or "mobile", {code} the single-use token.
-VERIFY_LINK_URL = os.environ.get("VERIFY_LINK_URL", "http://localhost:8000/verify/{entity}?code={code}")
 VERIFY_LINK_TTL_SECONDS = int(os.environ.get("VERIFY_LINK_TTL_SECONDS", str(24 * 3600)))
 # Rate limits: action -> (per client IP, per identifier, window seconds); far above a real shopper's use.
 RATE_LIMITS = {
@@ -235,6 +232,9 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rst
 # The storefront page a reset link opens (sendResetPassword*): {code} is the reset code, {application_id} the
 # store; the page calls sendResetToken / forgotPassword with the code (docs/accounts.md, "Forgotten passwords").
 PASSWORD_RESET_URL = os.environ.get("PASSWORD_RESET_URL", PUBLIC_BASE_URL + "/reset-password?code={code}")
+# Contact verification links (sendVerificationLinkTo*): the storefront page that calls verifyEmail /
+# verifyMobile with the code; {entity} becomes "email" or "mobile", {code} the single-use token.
+VERIFY_LINK_URL = os.environ.get("VERIFY_LINK_URL", PUBLIC_BASE_URL + "/verify/{entity}?code={code}")
 
 # --- Background jobs (core/jobs/, docs/jobs.md)
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))  # no heartbeat for this long: the worker died
