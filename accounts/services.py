@@ -158,14 +158,19 @@ def find_customer_id(application, contact: Contact) -> str | None:
 
 # ----------------------------------------------------------------------------- sessions
 
-def sign_in(visit: Visit, customer: Customer, method: str) -> SignedIn:
-    """A session as createUserSession makes it (the platform config's session_config), and the audit."""
+def sign_in(visit: Visit, customer: Customer, method: str, *, reload: bool = True,
+            config: dict | None = None) -> SignedIn:
+    """A session as createUserSession makes it (the platform config's session_config), and one audit event
+    naming it. ``reload`` False: ``customer`` (with its contacts) is already as the answer must show it."""
     actor = _customer_actor(customer)
-    session, cookie = session_services.create_session(visit.application, customer.id, ip=visit.ip,
-                                                      user_agent=visit.user_agent, actor=actor)
+    session, cookie = session_services.create_session(
+        visit.application, customer.id, ip=visit.ip, user_agent=visit.user_agent, actor=actor, audit=False,
+        customer=customer, session_config=config.get("session_config") if config else None)
     customer_services.record_event(customer.id, visit.application.id, events.SIGNED_IN, actor,
-                                   data={"method": method, "ip": visit.ip})
-    return SignedIn(customer_with_contacts(visit.application.id, customer.id), cookie, session.max_age)
+                                   data={"method": method, "ip": visit.ip, "session_id": session.session_id,
+                                         "max_age": session.max_age})
+    shown = customer_with_contacts(visit.application.id, customer.id) if reload else customer
+    return SignedIn(shown, cookie, session.max_age)
 
 
 def _unverified_hard_contacts(customer: Customer, required: dict) -> list[str]:
@@ -224,12 +229,18 @@ def _contact_of_target(target: str) -> Contact:
 
 
 def check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: str | None, code, *,
-               customer_id: str | None = None) -> Contact:
+               customer_id: str | None = None, config: dict | None = None) -> Contact:
     """The contact a code of ``purpose`` was sent to, checked under the rate limit and the OTP lockout (of
     ``customer_id`` when the caller knows the customer, else of the contact's); a wrong code counts as an
     OTP failure, a right one resets the count. With only a request id, failures count by where its code
     went (so a new code does not start a new count). The one code check of every flow."""
-    policy = config_of(visit.application).get("account_lockout") or {}
+    return _check_code(visit, contact, purpose, request_id, code, customer_id=customer_id, config=config)[0]
+
+
+def _check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: str | None, code, *,
+                customer_id: str | None, config: dict | None) -> tuple[Contact, str | None]:
+    """check_code, and the id of the live customer the contact belongs to (None: nobody's)."""
+    policy = (config or config_of(visit.application)).get("account_lockout") or {}
     counted = contact
     if counted is None:
         sent_to = secrets.code_target(visit.application.id, purpose, request_id)
@@ -253,7 +264,7 @@ def check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: 
     if customer_id is None:
         customer_id = find_customer_id(visit.application, found)
     limits.lockout.succeeded("otp", visit.application.id, customer_id, identifier, visit.ip)
-    return found
+    return found, customer_id
 
 
 def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, contact: Contact | None = None,
@@ -263,10 +274,9 @@ def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, co
     registerWithForm; a registration waiting for this verification (its ``register_token``) goes on."""
     config = config_of(visit.application)
     require_active(config)
-    proven = check_code(visit, contact, "login", request_id, code)
+    proven, customer_id = _check_code(visit, contact, "login", request_id, code, customer_id=None, config=config)
     if register_token:
         return _continue_registration(visit, config, register_token, proven)
-    customer_id = find_customer_id(visit.application, proven)
     if customer_id is None:
         if not config.get("register", True):
             raise forbidden("No account uses this contact, and sign-up is closed for this store.",
@@ -277,10 +287,19 @@ def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, co
     customer = customer_with_contacts(visit.application.id, customer_id)
     if not customer.active:
         raise forbidden("This account cannot sign in.", "account_unavailable")
-    customer_services.mark_verified(visit.application, customer.id, email=proven.email, phone=proven.phone,
-                                    actor=_customer_actor(customer))
-    signed = sign_in(visit, customer, "otp")
+    already = _verified(customer, proven)
+    if not already:
+        customer_services.mark_verified(visit.application, customer.id, email=proven.email, phone=proven.phone,
+                                        actor=_customer_actor(customer))
+    signed = sign_in(visit, customer, "otp", reload=not already, config=config)
     return Outcome({"user_exists": True}, signed)
+
+
+def _verified(customer: Customer, contact: Contact) -> bool:
+    """Whether the customer (loaded with its contacts) already has this contact verified."""
+    if contact.email:
+        return any(e.email == contact.email and e.verified for e in customer.emails.all())
+    return any(p.e164 == contact.phone.e164 and p.verified for p in customer.phones.all())
 
 
 # ----------------------------------------------------------------------------- sign-up
@@ -415,7 +434,7 @@ def login_with_password(visit: Visit, username, password) -> Outcome:
     if missing:
         raise forbidden(f"Verify your {' and '.join(missing)} first: sign in with a one-time code.",
                         "contact_not_verified")
-    return Outcome({}, sign_in(visit, customer, "password"))
+    return Outcome({}, sign_in(visit, customer, "password", reload=False, config=config))
 
 
 def has_password(customer: Customer) -> bool:

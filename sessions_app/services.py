@@ -7,7 +7,7 @@ import logging
 from core.actors import Actor
 from core.api.errors import Conflict, NotFound, ValidationFailed
 from sessions_app import store
-from sessions_app.platform_config import session_settings
+from sessions_app.platform_config import session_settings, session_settings_of
 from users.selectors import get_customer
 from users.services import record_event
 from users import events
@@ -24,19 +24,24 @@ def _require_reason(reason) -> str:
 
 
 def create_session(application, customer_id: str, *, max_age: int | None = None, domain: str = "", ip: str = "",
-                   user_agent: str = "", actor: Actor) -> tuple[store.Session, str]:
+                   user_agent: str = "", actor: Actor, audit: bool = True, customer=None,
+                   session_config: dict | None = None) -> tuple[store.Session, str]:
     """A new session of an active, live customer; returns it with the signed ``f.session`` cookie value.
 
-    Lifetime: ``max_age`` seconds when given, else the application's session config.
-    """
-    customer = get_customer(application, customer_id)
+    Lifetime: ``max_age`` seconds when given, else the application's session config. ``audit`` False: the
+    caller records the event itself (a storefront sign-in records one ``account.signed_in`` naming the
+    session, not two events). A caller that has just read the customer (of this application) and the
+    platform config passes them (``customer``, ``session_config``) instead of having them read again."""
+    if customer is None or customer.id != customer_id or customer.application_id != application.id:
+        customer = get_customer(application, customer_id)
     if customer.archived:
         raise Conflict(f"Customer {customer_id} is archived; archived customers cannot have sessions.",
                        code="user_archived")
     if not customer.active:
         raise Conflict(f"Customer {customer_id} is blocked; blocked customers cannot have sessions.",
                        code="user_blocked")
-    default_lifetime, rolling = session_settings(application)  # one read of the platform config
+    default_lifetime, rolling = (session_settings(application) if session_config is None  # one read of the config
+                                 else session_settings_of(session_config))
     if max_age is None:
         max_age = default_lifetime
     if isinstance(max_age, bool) or not isinstance(max_age, int) or not 0 < max_age <= MAX_SESSION_SECONDS:
@@ -46,8 +51,9 @@ def create_session(application, customer_id: str, *, max_age: int | None = None,
         rolling=rolling, domain=domain[:253], ip=ip[:64],
         user_agent=user_agent[:512],
     )
-    record_event(customer.id, application.id, events.SESSION_CREATED, actor,
-                 data={"session_id": session.session_id, "max_age": max_age, "domain": session.domain})
+    if audit:
+        record_event(customer.id, application.id, events.SESSION_CREATED, actor,
+                     data={"session_id": session.session_id, "max_age": max_age, "domain": session.domain})
     return session, store.sign(session.session_id)
 
 

@@ -142,18 +142,20 @@ def register_customer(application, *, profile: dict, email: str | None, phone: P
 
 def mark_verified(application, customer_id: str, *, email: str | None = None, phone: Phone | None = None,
                   actor: Actor) -> bool:
-    """Mark the customer's email or phone verified (a code or link proved it); False when it is not theirs."""
+    """Mark the customer's email or phone verified (a code or link proved it; audited when it was not yet);
+    False when it is not theirs."""
     if email:
-        updated = CustomerEmail.objects.filter(application=application, customer_id=customer_id,
-                                               email=email).update(verified=True)
+        contacts = CustomerEmail.objects.filter(application=application, customer_id=customer_id, email=email)
         what = {"email": email}
     else:
-        updated = CustomerPhone.objects.filter(application=application, customer_id=customer_id,
-                                               e164=phone.e164).update(verified=True)
+        contacts = CustomerPhone.objects.filter(application=application, customer_id=customer_id, e164=phone.e164)
         what = {"phone": phone.e164}
-    if updated:
+    found = list(contacts.values_list("verified", flat=True))
+    if not found:
+        return False
+    if not all(found) and contacts.filter(verified=False).update(verified=True):
         record_event(customer_id, application.id, events.CONTACT_VERIFIED, actor, data=what)
-    return bool(updated)
+    return True
 
 
 def _normalize_contact_lists(data: dict):
