@@ -15,6 +15,7 @@ bookkeeping keys (``_id``, ``created_at``, ``updated_at``, ``__v``), which come 
 See docs/platform-config.md for the defaults and the rules.
 """
 
+import functools
 import json
 
 from django.db import connection, transaction
@@ -46,18 +47,22 @@ def stored_value(application, *path, default=None):
     """One value of the config without creating it: the stored value, else the default. Plain SQL: every
     storefront sign-in reads it (the ORM's query compilation showed in the locked-account bench)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT document FROM {PlatformConfig._meta.db_table} WHERE application_id = %s",
+        cursor.execute(f"SELECT document::text FROM {PlatformConfig._meta.db_table} WHERE application_id = %s",
                        [application.id])
         row = cursor.fetchone()
-    document = row[0] if row else None
-    if isinstance(document, str):  # a driver that hands jsonb over as text
-        document = json.loads(document)
-    value = full_document(document)
+    value = _full_document_of(row[0] if row else "")
     for key in path:
         if not isinstance(value, dict) or key not in value:
             return default
         value = value[key]
     return value
+
+
+@functools.lru_cache(maxsize=256)
+def _full_document_of(text: str) -> dict:
+    """The full document of a stored one (its JSON text): parsed and merged over the defaults once per
+    distinct text (the deep merge cost more than the query). Shared: callers read it, never change it."""
+    return full_document(json.loads(text) if text else None)
 
 
 def session_settings(application) -> tuple[int, bool]:
