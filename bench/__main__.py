@@ -187,6 +187,7 @@ def main(argv=None) -> int:
         if account_sample is not None:
             bench_accounts.clear_account_keys()
             bench_accounts.lock(BENCH_APPLICATION_ID, account_sample["locked"])
+            bench_sessions.wait_for_persistence(log)  # a Redis snapshot meanwhile would slow the reference down
             hashes = bench_accounts.hash_times(args.connections)
             log(f"accounts: Argon2id check p95 {hashes['alone_p95']:.1f} ms alone, {hashes['concurrent_p95']:.1f} ms "
                 f"with {args.connections} at once")
