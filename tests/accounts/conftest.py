@@ -9,27 +9,19 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from accounts import keyspace
-from config.celery import app as celery_app
 from core.tenancy import services as core_services
 from sessions_app import store
 from tests.helpers import APP_ID, COMPANY_ID
-from tests.http_receiver import http_receiver
-from tests.smtp_server import smtp_server
+from tests.delivery import clear_account_keys, real_delivery
 
 CODE = re.compile(r"\b(\d{4,6})\b")
 
 
 @pytest.fixture(autouse=True)
 def fresh_account_keys():
-    """Codes, rate limits and lockouts are Redis keys (accounts/keyspace.py): none survives a test."""
-    def clear():
-        client = keyspace.connection()
-        for key in client.scan_iter(match=keyspace.PREFIX + "*", count=1000):
-            client.delete(key)
-    clear()
+    clear_account_keys()
     yield
-    clear()
+    clear_account_keys()
 
 
 @pytest.fixture
@@ -67,20 +59,8 @@ class Delivered:
 @pytest.fixture
 def delivered(settings, django_capture_on_commit_callbacks):
     """Real delivery, each request's messages sent as its transaction commits (Celery eager)."""
-    with smtp_server() as smtp, http_receiver([200]) as sms:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.SMS_BACKEND, settings.SMS_WEBHOOK_URL = "webhook", sms.url + "/sms"
-        settings.SMS_WEBHOOK_SECRET, settings.SMS_ALLOWED_HOSTS = "test-secret", ["localhost"]
-        settings.MESSAGE_RETRY_BASE_SECONDS = 0
-        eager = celery_app.conf.task_always_eager
-        celery_app.conf.task_always_eager = True
-        try:
-            yield Delivered(smtp, sms)
-        finally:
-            celery_app.conf.task_always_eager = eager
+    with real_delivery(settings) as (smtp, sms):
+        yield Delivered(smtp, sms)
 
 
 class Storefront:

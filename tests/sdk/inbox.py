@@ -14,9 +14,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from config.celery import app as celery_app
-from tests.http_receiver import http_receiver
-from tests.smtp_server import smtp_server
+from tests.delivery import real_delivery
 
 
 class Inbox:
@@ -64,18 +62,5 @@ def _serve(inbox: Inbox):
 def delivery(settings):
     """Emails to the SMTP server, SMS to the receiver, each sent by a Celery task run eagerly in the live
     server's thread as the request's transaction commits (``settings``: pytest-django's fixture)."""
-    with smtp_server() as smtp, http_receiver([200]) as sms:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
-        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        settings.SMS_BACKEND, settings.SMS_WEBHOOK_URL = "webhook", sms.url + "/sms"
-        settings.SMS_WEBHOOK_SECRET, settings.SMS_ALLOWED_HOSTS = "test-secret", ["localhost"]
-        settings.MESSAGE_RETRY_BASE_SECONDS = 0
-        eager = celery_app.conf.task_always_eager
-        celery_app.conf.task_always_eager = True
-        try:
-            with _serve(Inbox(smtp, sms)) as inbox:
-                yield inbox
-        finally:
-            celery_app.conf.task_always_eager = eager
+    with real_delivery(settings) as (smtp, sms), _serve(Inbox(smtp, sms)) as inbox:
+        yield inbox

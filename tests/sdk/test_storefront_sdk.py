@@ -6,7 +6,7 @@ request's commit (Celery eager in the live server's thread); the script reads th
 
 import pytest
 
-from accounts import keyspace
+from tests.delivery import clear_account_keys
 from tests.sdk.inbox import delivery
 from tests.sdk.runner import run_sdk_script
 from users.models import AuditEvent, Customer
@@ -16,14 +16,9 @@ STEPS = 16
 
 @pytest.fixture(autouse=True)
 def fresh_account_keys():
-    """Codes, resend timers, rate limits and lockouts are Redis keys (accounts/keyspace.py): none survives."""
-    def clear():
-        client = keyspace.connection()
-        for key in client.scan_iter(match=keyspace.PREFIX + "*", count=1000):
-            client.delete(key)
-    clear()
+    clear_account_keys()
     yield
-    clear()
+    clear_account_keys()
 
 
 def test_fynd_javascript_sdk_drives_the_storefront_accounts(live_server, transactional_db, settings):
