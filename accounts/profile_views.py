@@ -5,7 +5,7 @@ verifyMobile, which a verification link opens anywhere (application credentials 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from accounts import limits, profile, profile_schema, schema
+from accounts import profile, profile_schema, schema
 from accounts import profile_serializers as bodies
 from accounts.services import Visit, email_contact, phone_contact
 from accounts.views import PLATFORM, VisitorView, visit_of
@@ -30,7 +30,7 @@ def query(serializer_class, request) -> dict:
 
 class CustomerView(StorefrontView):
     def visit(self, request) -> Visit:
-        return Visit(request.user.application, limits.client_ip(request), request.META.get("HTTP_USER_AGENT", "")[:512])
+        return visit_of(request)
 
 
 class EmailView(CustomerView):

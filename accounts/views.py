@@ -60,8 +60,6 @@ class PasswordLoginView(VisitorView):
 
 
 class SendMobileOtpView(VisitorView):
-    operation_id = "sendOTPOnMobile"
-
     @extend_schema(operation_id="sendOTPOnMobile", summary="Send a one-time code by SMS (storefront)",
                    parameters=[PLATFORM], request=serializers.SendMobileOtpSerializer,
                    responses=answers(schema.SendOtpSuccess, 400, 403, 429))
@@ -134,6 +132,5 @@ class UpdatePasswordView(StorefrontView):
                    request=serializers.UpdatePasswordSerializer, responses=answers(schema.VerifyEmailSuccess, 400, 401))
     def post(self, request):
         data = validated(serializers.UpdatePasswordSerializer, request)
-        visit = services.Visit(request.user.application, limits.client_ip(request))
-        services.update_password(visit, request.user.customer, data.get("old_password"), data.get("new_password"))
+        services.update_password(visit_of(request), request.user.customer, data.get("old_password"), data.get("new_password"))
         return Response({"message": "Password updated"})

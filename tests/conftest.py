@@ -24,7 +24,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, e
 
 @pytest.fixture
 def application(db):
-    app, _token = core_services.create_application(company_id=COMPANY_ID, name="Demo Store", application_id=APP_ID)
+    app, token = core_services.create_application(company_id=COMPANY_ID, name="Demo Store", application_id=APP_ID)
+    app.storefront_token = token  # the storefront's credentials (Bearer base64(application_id:token))
     return app
 
 

@@ -9,9 +9,7 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from core.tenancy import services as core_services
 from sessions_app import store
-from tests.helpers import APP_ID, COMPANY_ID
 from tests.delivery import clear_account_keys, real_delivery
 
 CODE = re.compile(r"\b(\d{4,6})\b")
@@ -22,18 +20,6 @@ def fresh_account_keys():
     clear_account_keys()
     yield
     clear_account_keys()
-
-
-@pytest.fixture
-def storefront_app(db):
-    app, token = core_services.create_application(company_id=COMPANY_ID, name="Demo Store", application_id=APP_ID)
-    app.storefront_token = token
-    return app
-
-
-@pytest.fixture
-def application(storefront_app):  # overrides conftest's: same id, but keeps the token
-    return storefront_app
 
 
 class Delivered:

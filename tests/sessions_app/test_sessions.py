@@ -19,19 +19,6 @@ STOREFRONT = "/service/application/user/authentication/v1.0/"
 
 
 @pytest.fixture
-def storefront_app(db):
-    """The default application with its storefront token (the conftest fixture drops the token)."""
-    app, token = core_services.create_application(company_id=COMPANY_ID, name="Demo Store", application_id=APP_ID)
-    app.storefront_token = token
-    return app
-
-
-@pytest.fixture
-def application(storefront_app):  # overrides conftest's: same id, but keeps the token
-    return storefront_app
-
-
-@pytest.fixture
 def customer(create_customer):
     return create_customer(email="asha@example.com", first_name="Asha")
 
