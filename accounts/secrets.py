@@ -96,13 +96,14 @@ return {0, 0}
 """
 
 # KEYS: the code. ARGV: application, purpose, max attempts, target ('' = any).
-# Counts one try and returns {tries, target, digest}; {0} when unknown, spent or bound elsewhere.
+# Counts one try and returns {tries, target, digest}; {0} when unknown, spent or bound elsewhere. A try past
+# the cap does not delete the code: a right answer counted before it may still be on its way to using it.
 _TRY = """
 local data = redis.call('HMGET', KEYS[1], 'application_id', 'purpose', 'target', 'digest')
 if not data[1] or data[1] ~= ARGV[1] or data[2] ~= ARGV[2] then return {0} end
 if ARGV[4] ~= '' and data[3] ~= ARGV[4] then return {0} end
 local tries = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-if tries > tonumber(ARGV[3]) then redis.call('DEL', KEYS[1]); return {0} end
+if tries > tonumber(ARGV[3]) then return {0} end
 return {tries, data[3], data[4]}
 """
 
