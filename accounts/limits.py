@@ -56,11 +56,35 @@ return wait
 """
 
 
+# As _HIT, then the longest PTTL among the lock keys after the counters (ARGV[1]: how many counters,
+# then limit and window of each). Returns {wait ms, lock ms}: a rate limit and a lockout in one round trip.
+_HIT_AND_LOCKS = """
+local counters = tonumber(ARGV[1])
+local wait, locked = 0, 0
+for i = 1, counters do
+  local key = KEYS[i]
+  local n = redis.call('INCR', key)
+  if n == 1 or redis.call('PTTL', key) < 0 then redis.call('EXPIRE', key, ARGV[2 * i + 1]) end
+  if n > tonumber(ARGV[2 * i]) then wait = math.max(wait, redis.call('PTTL', key)) end
+end
+for i = counters + 1, #KEYS do locked = math.max(locked, redis.call('PTTL', KEYS[i])) end
+return {wait, locked}
+"""
+
+
 def _hit_all(counters: list[tuple[str, int, int]]) -> None:
     wait_ms = keyspace.script(_HIT)(keys=[c[0] for c in counters],
                                     args=[v for _, limit, window in counters for v in (limit, window)])
     if wait_ms:
         raise RateLimited(wait_ms / 1000)
+
+
+def _counters(action: str, ip: str, identifier: str | None) -> list[tuple[str, int, int]]:
+    per_ip, per_identifier, window = settings.RATE_LIMITS[action]
+    counters = [(_counter(f"{action}:ip", ip or "-"), per_ip, window)]
+    if identifier:
+        counters.append((_counter(f"{action}:id", identifier), per_identifier, window))
+    return counters
 
 
 def _counter(scope: str, key: str) -> str:
@@ -75,11 +99,21 @@ def hit(scope: str, key: str, limit: int, window_seconds: int) -> None:
 def check(action: str, *, ip: str, identifier: str | None = None) -> None:
     """The views' rate limit for ``action`` (a key of settings.RATE_LIMITS): per client IP and, when
     given, per identifier (email or phone, normalised), both counted in one round trip."""
-    per_ip, per_identifier, window = settings.RATE_LIMITS[action]
-    counters = [(_counter(f"{action}:ip", ip or "-"), per_ip, window)]
-    if identifier:
-        counters.append((_counter(f"{action}:id", identifier), per_identifier, window))
-    _hit_all(counters)
+    _hit_all(_counters(action, ip, identifier))
+
+
+def admit(action: str, *, ip: str, identifier: str, kind: str, application_id: str, customer_id: str | None,
+          policy: dict) -> datetime | None:
+    """``check`` and ``lockout.locked_until`` in one round trip (the sign-in paths): RateLimited when over
+    the limit, else the end of the lock that refuses this attempt, or None."""
+    counters = _counters(action, ip, identifier)
+    locks = lockout.lock_keys(kind, application_id, customer_id, identifier, ip) if _policy(policy)[0] else []
+    wait_ms, locked_ms = keyspace.script(_HIT_AND_LOCKS)(
+        keys=[c[0] for c in counters] + locks,
+        args=[len(counters), *(v for _, limit, window in counters for v in (limit, window))])
+    if wait_ms:
+        raise RateLimited(wait_ms / 1000)
+    return _until(locked_ms) if locked_ms > 0 else None
 
 
 def client_ip(request) -> str:
@@ -194,12 +228,25 @@ class Lockout:
         )
         return _until(duration * 1000) if locked else None
 
-    def succeeded(self, kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str) -> None:
-        """A right password or code: both of the kind's counts start again."""
+    def count_keys(self, kind: str, application_id: str, customer_id: str | None, identifier: str,
+                   ip: str) -> list[str]:
+        """The failure counts a right password or code resets (for callers that delete them in a script)."""
         keys = [self._pair(kind, application_id, identifier, ip, "pn")]
         if customer_id is not None:
             keys.append(self._customer(kind, application_id, customer_id, "cn"))
-        keyspace.connection().delete(*keys)
+        return keys
+
+    def lock_keys(self, kind: str, application_id: str, customer_id: str | None, identifier: str,
+                  ip: str) -> list[str]:
+        """The locks that refuse this attempt: this identifier + IP's, and the customer's."""
+        keys = [self._pair(kind, application_id, identifier, ip, "pl")]
+        if customer_id is not None:
+            keys.append(self._customer(kind, application_id, customer_id, "cl"))
+        return keys
+
+    def succeeded(self, kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str) -> None:
+        """A right password or code: both of the kind's counts start again."""
+        keyspace.connection().delete(*self.count_keys(kind, application_id, customer_id, identifier, ip))
 
     def locked_until(self, kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str,
                      policy: dict) -> datetime | None:
@@ -208,9 +255,8 @@ class Lockout:
         if not _policy(policy)[0]:
             return None
         pipe = keyspace.connection().pipeline(transaction=False)
-        pipe.pttl(self._pair(kind, application_id, identifier, ip, "pl"))
-        if customer_id is not None:
-            pipe.pttl(self._customer(kind, application_id, customer_id, "cl"))
+        for key in self.lock_keys(kind, application_id, customer_id, identifier, ip):
+            pipe.pttl(key)
         longest = max(pipe.execute())
         return _until(longest) if longest > 0 else None
 

@@ -14,7 +14,6 @@ deletes it in the same command (GETDEL): single use even under concurrent reques
 """
 
 import hashlib
-import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -89,22 +88,29 @@ if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
 local previous = redis.call('GET', KEYS[3])
 if previous then redis.call('DEL', previous) end
 redis.call('HSET', KEYS[4], 'application_id', ARGV[4], 'purpose', ARGV[5], 'target', ARGV[6],
-           'digest', ARGV[7], 'attempts', 0)
+           'digest', ARGV[7], 'attempts', 0, 'wait', KEYS[1])
 redis.call('EXPIRE', KEYS[4], ARGV[3])
 redis.call('SET', KEYS[3], KEYS[4], 'EX', ARGV[3])
 return {0, 0}
 """
 
-# KEYS: the code. ARGV: application, purpose, max attempts, target ('' = any).
-# Counts one try and returns {tries, target, digest}; {0} when unknown, spent or bound elsewhere. A try past
-# the cap does not delete the code: a right answer counted before it may still be on its way to using it.
-_TRY = """
-local data = redis.call('HMGET', KEYS[1], 'application_id', 'purpose', 'target', 'digest')
+# KEYS: the code, then keys to delete when the code is right (lockout counts). ARGV: application, purpose,
+# max attempts, target ('' = any), the digest of the given code.
+# Counts one try; returns {1, target} when right (the code, its resend timer and KEYS[2..] deleted),
+# {2, tries} when wrong, {0} when unknown, spent or bound elsewhere. A try past the cap does not delete the
+# code: a right answer counted before it may still be on its way to using it. The comparison is Redis's
+# string equality, not constant-time: it compares HMACs keyed with SECRET_KEY, whose prefixes tell nothing.
+_USE = """
+local data = redis.call('HMGET', KEYS[1], 'application_id', 'purpose', 'target', 'digest', 'wait')
 if not data[1] or data[1] ~= ARGV[1] or data[2] ~= ARGV[2] then return {0} end
 if ARGV[4] ~= '' and data[3] ~= ARGV[4] then return {0} end
 local tries = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if tries > tonumber(ARGV[3]) then return {0} end
-return {tries, data[3], data[4]}
+if data[4] ~= ARGV[5] then return {2, tries} end
+redis.call('DEL', KEYS[1])
+if data[5] then redis.call('DEL', data[5]) end
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+return {1, data[3]}
 """
 
 
@@ -161,30 +167,24 @@ def code_target(application_id: str, purpose: str, request_id) -> str | None:
     return values[2] if values[0] == application_id and values[1] == purpose else None
 
 
-def check_code(application_id: str, purpose: str, request_id: str | None, code: str, target: str | None = None) -> str:
-    """The code's target when ``code`` is right (the code is then used up); CodeInvalid / CodeExpired.
-    Without ``request_id`` the live code of ``target`` is meant."""
+def check_code(application_id: str, purpose: str, request_id: str | None, code: str, target: str | None = None,
+               *, clear: list[str] = ()) -> str:
+    """The code's target when ``code`` is right (the code is then used up, its resend timer ended, and the
+    keys in ``clear`` deleted, in the same round trip); CodeInvalid / CodeExpired. Without ``request_id``
+    the live code of ``target`` is meant."""
     if not request_id and target:
         request_id = current_request_id(application_id, purpose, target)
     if not isinstance(request_id, str) or not request_id or len(request_id) > 64:
         raise CodeExpired()
-    key = _code_key(request_id)
-    found = keyspace.script(_TRY)(keys=[key], args=[application_id, purpose, settings.OTP_MAX_ATTEMPTS, target or ""])
+    given = _code_digest(request_id, "" if code is None else str(code))
+    found = keyspace.script(_USE)(keys=[_code_key(request_id), *clear],
+                                  args=[application_id, purpose, settings.OTP_MAX_ATTEMPTS, target or "", given])
+    if found[0] == 1:
+        # A used code also ended its resend timer: signing in by code right after signing up must not wait.
+        return found[1].decode() if isinstance(found[1], bytes) else found[1]
     if found[0] == 0:
         raise CodeExpired()
-    tries, stored_target, stored_digest = found
-    given = _code_digest(request_id, "" if code is None else str(code))
-    if hmac.compare_digest(given, stored_digest):
-        if not keyspace.connection().delete(key):  # replaced or used by a concurrent request meanwhile
-            raise CodeExpired()
-        # A used code ends its resend timer: signing in by code right after signing up must not wait.
-        keyspace.connection().delete(keyspace.key("otp", "wait", keyspace.digest(application_id, purpose,
-                                                                                 stored_target)))
-        return stored_target
-    attempts_left = max(0, settings.OTP_MAX_ATTEMPTS - int(tries))
-    if attempts_left == 0:
-        keyspace.connection().delete(key)
-    raise CodeInvalid(attempts_left)
+    raise CodeInvalid(max(0, settings.OTP_MAX_ATTEMPTS - int(found[1])))
 
 
 # ----------------------------------------------------------------------------- tokens

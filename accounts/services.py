@@ -27,7 +27,7 @@ from users import events
 from users import services as customer_services
 from users.contacts import Phone, normalize_email, parse_phone
 from users.models import Customer
-from users.selectors import customer_id_by_contact, customer_with_contacts
+from users.selectors import customer_by_contact, customer_id_by_contact, customer_with_contacts
 
 REGISTER_TOKEN_SECONDS = 30 * 60  # a verified contact waiting for registerWithForm
 RESET_TOKEN_SECONDS = 30 * 60  # a password-reset link or an expired password's reset
@@ -74,15 +74,19 @@ def unauthorized(message: str, code: str) -> ServiceError:
 INVALID_CREDENTIALS = "Incorrect email, mobile number or password."
 
 
-def refuse_if_locked(kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str,
-                     policy: dict) -> None:
-    """403 ``account_locked`` while the lockout holds (checked before any hashing or code check)."""
-    until = limits.lockout.locked_until(kind, application_id, customer_id, identifier, ip, policy)
+def _refuse_locked(until) -> None:
     if until is not None:
         seconds = max(1, int((until - timezone.now()).total_seconds()))
         raise ServiceError(f"Too many failed attempts: try again in {max(1, seconds // 60)} minute(s).",
                            code="account_locked", status_code=403,
                            meta={"retry_after": seconds, "locked_until": until.isoformat()})
+
+
+def admit(action: str, kind: str, visit: Visit, customer_id: str | None, identifier: str, policy: dict) -> None:
+    """The rate limit of ``action``, then 403 ``account_locked`` while the ``kind`` lockout holds: one round
+    trip, before any hashing or code check."""
+    _refuse_locked(limits.admit(action, ip=visit.ip, identifier=identifier, kind=kind,
+                                application_id=visit.application.id, customer_id=customer_id, policy=policy))
 
 
 # ----------------------------------------------------------------------------- config
@@ -154,6 +158,11 @@ def contact_from_data(data: dict) -> Contact:
 
 def find_customer_id(application, contact: Contact) -> str | None:
     return customer_id_by_contact(application, email=contact.email, phone=contact.phone)
+
+
+def find_customer(application, contact: Contact) -> Customer | None:
+    """The live customer with this contact, loaded with its contacts (one query), or None."""
+    return customer_by_contact(application, email=contact.email, phone=contact.phone)
 
 
 # ----------------------------------------------------------------------------- sessions
@@ -238,33 +247,37 @@ def check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: 
 
 
 def _check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: str | None, code, *,
-                customer_id: str | None, config: dict | None) -> tuple[Contact, str | None]:
-    """check_code, and the id of the live customer the contact belongs to (None: nobody's)."""
+                customer_id: str | None, config: dict | None) -> tuple[Contact, Customer | None]:
+    """check_code, and (when the caller named no customer) the live customer the contact belongs to, loaded
+    with its contacts (None: nobody's)."""
     policy = (config or config_of(visit.application)).get("account_lockout") or {}
+    application_id = visit.application.id
     counted = contact
     if counted is None:
-        sent_to = secrets.code_target(visit.application.id, purpose, request_id)
+        sent_to = secrets.code_target(application_id, purpose, request_id)
         counted = _contact_of_target(sent_to) if sent_to else None
     identifier = counted.address if counted else (request_id or "")
+    customer = None
     if customer_id is None and counted is not None:
-        customer_id = find_customer_id(visit.application, counted)
-    limits.check("otp_verify", ip=visit.ip, identifier=identifier)
-    refuse_if_locked("otp", visit.application.id, customer_id, identifier, visit.ip, policy)
+        customer = find_customer(visit.application, counted)
+        customer_id = customer.id if customer else None
+    admit("otp_verify", "otp", visit, customer_id, identifier, policy)
     if not isinstance(code, str) or not code.strip():
         raise ValidationFailed("otp is required.")
-    try:
-        target = secrets.check_code(visit.application.id, purpose, request_id or None, code.strip(),
-                                    target=contact.address if contact else None)
+    try:  # a right code resets the lockout counts in the same round trip
+        target = secrets.check_code(application_id, purpose, request_id or None, code.strip(),
+                                    target=contact.address if contact else None,
+                                    clear=limits.lockout.count_keys("otp", application_id, customer_id, identifier,
+                                                                    visit.ip))
     except secrets.CodeInvalid:
-        if limits.lockout.failed("otp", visit.application.id, customer_id, identifier, visit.ip, policy) and customer_id:
-            customer_services.record_event(customer_id, visit.application.id, events.LOCKED_OUT, visit.actor,
+        if limits.lockout.failed("otp", application_id, customer_id, identifier, visit.ip, policy) and customer_id:
+            customer_services.record_event(customer_id, application_id, events.LOCKED_OUT, visit.actor,
                                            data={"kind": "otp", "ip": visit.ip})
         raise
     found = contact or _contact_of_target(target)
-    if customer_id is None:
-        customer_id = find_customer_id(visit.application, found)
-    limits.lockout.succeeded("otp", visit.application.id, customer_id, identifier, visit.ip)
-    return found, customer_id
+    if counted is None:  # no live code was found by its request id, yet one was right: a new lookup
+        customer = find_customer(visit.application, found)
+    return found, customer
 
 
 def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, contact: Contact | None = None,
@@ -274,17 +287,16 @@ def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, co
     registerWithForm; a registration waiting for this verification (its ``register_token``) goes on."""
     config = config_of(visit.application)
     require_active(config)
-    proven, customer_id = _check_code(visit, contact, "login", request_id, code, customer_id=None, config=config)
+    proven, customer = _check_code(visit, contact, "login", request_id, code, customer_id=None, config=config)
     if register_token:
         return _continue_registration(visit, config, register_token, proven)
-    if customer_id is None:
+    if customer is None:
         if not config.get("register", True):
             raise forbidden("No account uses this contact, and sign-up is closed for this store.",
                             "registration_closed")
         token = secrets.issue_token("register", visit.application.id, {"verified": proven.as_data()},
                                     REGISTER_TOKEN_SECONDS)
         return Outcome({"user_exists": False, "register_token": token})
-    customer = customer_with_contacts(visit.application.id, customer_id)
     if not customer.active:
         raise forbidden("This account cannot sign in.", "account_unavailable")
     already = _verified(customer, proven)
@@ -407,10 +419,9 @@ def login_with_password(visit: Visit, username, password) -> Outcome:
     contact = contact_of(username)
     if not isinstance(password, str) or not password:
         raise ValidationFailed("password is required.")
-    limits.check("login", ip=visit.ip, identifier=contact.address)
     policy = config.get("account_lockout") or {}
     customer_id = find_customer_id(application, contact)
-    refuse_if_locked("password", application.id, customer_id, contact.address, visit.ip, policy)
+    admit("login", "password", visit, customer_id, contact.address, policy)
     credential = Credential.objects.filter(customer_id=customer_id).first() if customer_id else None
     matches = passwords.check(credential, password)
     customer = customer_with_contacts(application.id, customer_id) if customer_id else None

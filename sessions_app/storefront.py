@@ -22,8 +22,8 @@ from rest_framework.views import APIView
 from core.actors import Actor
 from core.api.schema import answers
 from core.tenancy.models import Application, hash_secret
-from core.tenancy.selectors import application_by_id
 from sessions_app import services, store
+from sessions_app.platform_config import application_with_config
 from sessions_app.schema import LoggedOut, StorefrontSessions
 from users.models import Customer
 from users.presenters import customer_dict
@@ -69,7 +69,7 @@ def authenticated_application(request) -> Application:
         raise exceptions.NotAuthenticated(
             "Application credentials are required: Authorization: Bearer base64(application_id:token).")
     application_id, token = credentials
-    application = application_by_id(application_id)
+    application = application_with_config(application_id)
     if application is None or not hmac.compare_digest(application.token_hash, hash_secret(token)):
         raise exceptions.AuthenticationFailed("The application id or token is invalid.")
     return application
