@@ -13,7 +13,8 @@ StorefrontPlatformSchema = TypedDict("StorefrontPlatformSchema", {
     **{key: hint for key, hint in _platform.items() if key not in _NOT_SHOWN},
     "social_tokens": TypedDict("StorefrontSocialTokens", {"facebook": PublicSocialApp,
                                                           "account_kit": PublicSocialApp,
-                                                          "google": PublicSocialApp}),
+                                                          "google": PublicSocialApp,
+                                                          "apple": PublicSocialApp}),
 })
 
 ProfileEditSuccess = TypedDict("ProfileEditSuccess", {

@@ -4,17 +4,27 @@ and ``expiry``; hashing and checking through Django's hashers (Argon2id, account
 ``check`` costs one hash verification whether or not the customer has a password: without one it
 verifies against a dummy hash made once per process, so sign-in time does not tell which identifiers
 exist.
+
+A hash moved in from another platform (accounts.legacy_hashes, docs/migration.md) is stored as
+``legacy$<hash as given>`` and the customer has ``has_old_password_hash``. ``check`` verifies it; on the
+first success it re-hashes the password with our hasher and clears the flag, in one transaction.
 """
 
+import json
 import secrets
 import threading
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
+from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts import legacy_hashes
+from accounts.models import Credential
 from core.api.errors import ValidationFailed
+from users.customer_rows import CopyTable
+from users.models import Customer
 
 _dummy_lock = threading.Lock()
 _dummy_hash: str | None = None
@@ -74,8 +84,44 @@ def check(credential, password, *, on_upgrade=None) -> bool:
     if credential is None or not credential.password:
         check_password(password, _dummy())
         return False
+    if legacy_hashes.is_stored_foreign(credential.password):
+        return _check_foreign(credential, password)
     setter = (lambda raw: on_upgrade(make_password(raw))) if on_upgrade else None
     return check_password(password, credential.password, setter=setter)
+
+
+def _check_foreign(credential, password: str) -> bool:
+    """An imported hash: verified (a salted digest, which takes microseconds, also costs the dummy hash);
+    on success the password is re-hashed with our hasher and the customer's flag cleared. The write only
+    replaces the hash it verified (a concurrent password change wins)."""
+    foreign = credential.password
+    value = foreign[len(legacy_hashes.PREFIX):]
+    try:
+        cheap = legacy_hashes.recognise(value).cheap
+    except legacy_hashes.Unrecognised:
+        cheap = True
+    matches = legacy_hashes.verify(password, value)
+    if cheap:
+        check_password(password, _dummy())
+    if matches:
+        rehashed = make_password(password)
+        with transaction.atomic():
+            if Credential.objects.filter(pk=credential.pk, password=foreign).update(password=rehashed):
+                credential.password = rehashed
+                clear_old_hash_flag(credential.pk)
+    return matches
+
+
+def clear_old_hash_flag(customer_id: str) -> None:
+    """The customer's password is ours now (re-hashed at sign-in, or a new one set)."""
+    Customer.objects.filter(pk=customer_id, has_old_password_hash=True).update(has_old_password_hash=False)
+
+
+def matches_encoded(password: str, encoded: str) -> bool:
+    """``password`` against one stored value (ours or an imported ``legacy$`` one), without side effects."""
+    if legacy_hashes.is_stored_foreign(encoded):
+        return legacy_hashes.verify(password, encoded[len(legacy_hashes.PREFIX):])
+    return check_password(password, encoded)
 
 
 def reused(password: str, credential, history_count: int) -> bool:
@@ -84,7 +130,7 @@ def reused(password: str, credential, history_count: int) -> bool:
     if credential is None or history_count <= 0:
         return False
     recent = [credential.password, *credential.previous_passwords[: history_count - 1]]
-    return any(check_password(password, encoded) for encoded in recent if encoded)
+    return any(matches_encoded(password, encoded) for encoded in recent if encoded)
 
 
 def previous_after_change(credential) -> list[str]:
@@ -101,3 +147,59 @@ def expired(credential, expiry_settings: dict) -> bool:
         return False
     days = int(expiry_settings.get("duration") or 0)
     return credential.password_changed_at + timedelta(days=days) <= timezone.now()
+
+
+# ----------------------------------------------------------------------------- imported hashes (users.hooks)
+
+class PasswordHashField:
+    """``password_hash`` of createUser / updateUser and of the customer import (users.hooks): a hash from
+    another platform, checked for its format only (no hashing), stored as ``legacy$<hash>``; the customer
+    gets ``has_old_password_hash`` until the first sign-in re-hashes it. A customer's earlier password
+    goes to ``previous_passwords`` as with any change."""
+
+    name = "password_hash"
+    customer_values = {"has_old_password_hash": True}
+
+    def check(self, value) -> str:
+        try:
+            legacy_hashes.recognise(value)
+        except legacy_hashes.Unrecognised as exc:
+            raise ValidationFailed(exc.reason, meta={"errors": {self.name: [exc.reason]}}) from None
+        return value
+
+    def store(self, application, values: list, actor, *, new: bool) -> set[str]:
+        """The customers whose stored hash changed (users.hooks)."""
+        if not values:
+            return set()
+        now = timezone.now()
+        if new:  # customers written in this transaction: nothing to replace, one COPY
+            with connection.cursor() as cursor:
+                _CREDENTIALS.copy(cursor.cursor, [_CREDENTIALS.row({
+                    "customer_id": customer_id, "password": legacy_hashes.stored(value), "password_changed_at": now,
+                }) for customer_id, value in values])
+            return {customer_id for customer_id, _ in values}
+        wanted = {customer_id: legacy_hashes.stored(value) for customer_id, value in values}
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT customer_id, password, previous_passwords::text FROM {_CREDENTIALS.table} "
+                           "WHERE customer_id = ANY(%s::text[]) ORDER BY customer_id FOR UPDATE", [list(wanted)])
+            current = {row[0]: (row[1], json.loads(row[2])) for row in cursor.fetchall()}
+            ids, hashes, history = [], [], []
+            for customer_id, encoded in wanted.items():
+                old = current.get(customer_id)
+                if old is not None and old[0] == encoded:
+                    continue  # the same hash again (a file imported twice)
+                ids.append(customer_id)
+                hashes.append(encoded)
+                history.append(json.dumps([old[0], *old[1]][: settings.PASSWORD_HISTORY_MAX] if old else []))
+            if ids:
+                cursor.execute(
+                    f"INSERT INTO {_CREDENTIALS.table} (customer_id, password, password_changed_at, previous_passwords) "
+                    "SELECT v.id, v.password, %s, v.history::jsonb "
+                    "FROM unnest(%s::text[], %s::text[], %s::text[]) AS v(id, password, history) "
+                    "ON CONFLICT (customer_id) DO UPDATE SET password = EXCLUDED.password, "
+                    "password_changed_at = EXCLUDED.password_changed_at, previous_passwords = EXCLUDED.previous_passwords",
+                    [now, ids, hashes, history])
+        return set(ids)
+
+
+_CREDENTIALS = CopyTable(Credential)

@@ -25,7 +25,7 @@ from accounts import keyspace
 from accounts.limits import RateLimited
 from core.api.errors import ServiceError
 
-TOKEN_KINDS = ("register", "reset", "verify_email", "verify_mobile")
+TOKEN_KINDS = ("register", "reset", "verify_email", "verify_mobile", "sign_in")
 SENDS_WINDOW_SECONDS = 3600
 
 

@@ -27,7 +27,8 @@ from users import events
 from users import services as customer_services
 from users.contacts import Phone, normalize_email, parse_phone
 from users.models import Customer
-from users.selectors import customer_by_contact, customer_id_by_contact, customer_with_contacts
+from users.selectors import (customer_and_extras, customer_by_contact, customer_id_by_contact,
+                             customer_with_contacts)
 
 REGISTER_TOKEN_SECONDS = 30 * 60  # a verified contact waiting for registerWithForm
 RESET_TOKEN_SECONDS = 30 * 60  # a password-reset link or an expired password's reset
@@ -326,9 +327,11 @@ def register(visit: Visit, data: dict) -> Outcome:
     if not config.get("register", True):
         raise forbidden("Sign-up is closed for this store.", "registration_closed")
     required = config.get("register_required_fields") or {}
-    verified = {}
+    verified, pending_identity = {}, None
     if data.get("register_token"):
-        verified = secrets.take_token("register", application.id, data["register_token"]).get("verified") or {}
+        token_data = secrets.take_token("register", application.id, data["register_token"])
+        verified = token_data.get("verified") or {}
+        pending_identity = token_data.get("identity")  # a social sign-in waiting for this customer
     email = normalize_email(data["email"]) if data.get("email") else verified.get("email")
     phone_data = data.get("phone") or {}
     phone = None
@@ -357,6 +360,11 @@ def register(visit: Visit, data: dict) -> Outcome:
                                       password_changed_at=timezone.now())
         customer_services.record_event(customer.id, application.id, events.SIGNED_UP, _customer_actor(customer),
                                        data={"email": email or "", "phone": phone.e164 if phone else ""})
+        if isinstance(pending_identity, dict):
+            customer_services.link_identity(application, customer.id, provider=pending_identity.get("provider"),
+                                            subject=pending_identity.get("subject"),
+                                            email=pending_identity.get("email") or "",
+                                            actor=_customer_actor(customer))
     customer = customer_with_contacts(application.id, customer.id)
     return _verify_or_sign_in(visit, customer, required, "register")
 
@@ -408,6 +416,20 @@ def _continue_registration(visit: Visit, config: dict, register_token: str, prov
 
 # ----------------------------------------------------------------------------- passwords
 
+_CREDENTIAL_COLUMNS = [f"(SELECT {column} FROM {Credential._meta.db_table} WHERE customer_id = c.id)"
+                       for column in ("password", "password_changed_at")]
+
+
+def _customer_and_credential(application, customer_id: str) -> tuple[Customer | None, Credential | None]:
+    """The customer (with its contacts) and their password, in one query."""
+    customer, (password, changed_at) = customer_and_extras(application.id, customer_id, _CREDENTIAL_COLUMNS)
+    if customer is None or password is None:
+        return customer, None
+    credential = Credential(customer_id=customer.id, password=password, password_changed_at=changed_at)
+    credential._state.adding = False
+    return customer, credential
+
+
 def login_with_password(visit: Visit, username, password) -> Outcome:
     """loginWithEmailAndPassword. Refused before any hashing while locked out; an unknown name costs a
     hash like a known one; blocked customers get the same answer as a wrong password."""
@@ -420,11 +442,10 @@ def login_with_password(visit: Visit, username, password) -> Outcome:
     if not isinstance(password, str) or not password:
         raise ValidationFailed("password is required.")
     policy = config.get("account_lockout") or {}
-    customer_id = find_customer_id(application, contact)
+    customer_id = find_customer_id(application, contact)  # only the id until the lockout lets it in
     admit("login", "password", visit, customer_id, contact.address, policy)
-    credential = Credential.objects.filter(customer_id=customer_id).first() if customer_id else None
+    customer, credential = _customer_and_credential(application, customer_id) if customer_id else (None, None)
     matches = passwords.check(credential, password)
-    customer = customer_with_contacts(application.id, customer_id) if customer_id else None
     if not matches or customer is None or not customer.active:
         just_locked = limits.lockout.failed("password", application.id, customer_id, contact.address, visit.ip,
                                             policy)
@@ -477,6 +498,7 @@ def set_password(application, customer: Customer, new_password: str, config: dic
         credential.previous_passwords = passwords.previous_after_change(credential)
         credential.password, credential.password_changed_at = hashed, timezone.now()
         credential.save(update_fields=["password", "previous_passwords", "password_changed_at"])
+    passwords.clear_old_hash_flag(customer.id)  # an imported hash, if any, is replaced (docs/migration.md)
     customer_services.record_event(customer.id, application.id, event, actor)
     email = next((e.email for e in customer.emails.all() if e.primary), None)
     if email:

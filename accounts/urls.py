@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("accounts.recovery_urls")),
     path("", include("accounts.profile_urls")),
     path("", include("accounts.account_urls")),
+    path("", include("accounts.social.urls")),
 ]

@@ -28,9 +28,11 @@ FLOOR = "whoami"
 SESSION_SCENARIOS = {"logged_in_user", "create_session"}
 ATTRIBUTE_SCENARIOS = {"filter_and", "filter_or", "condition_group_users"}  # bench/attributes.py
 ACCOUNT_SCENARIOS = {"password_login", "locked_login", "send_otp", "verify_otp"}  # bench/accounts.py
-JOB_SCENARIOS = {"group_file", "import_csv", "export_csv", "export_xlsx", "attribute_bulk_update"}
-HTTP_SCENARIOS = {FLOOR, "search_email", "search_phone", "list", "list_q_email_prefix", "list_q_full_name",
-                  "list_q_name", "list_q_json", "group_users"} | SESSION_SCENARIOS | ATTRIBUTE_SCENARIOS | ACCOUNT_SCENARIOS
+SOCIAL_SCENARIOS = {"social_login"}  # bench/social.py
+JOB_SCENARIOS = {"group_file", "import_csv", "import_csv_hashes", "export_csv", "export_xlsx", "attribute_bulk_update"}
+HTTP_SCENARIOS = ({FLOOR, "search_email", "search_phone", "list", "list_q_email_prefix", "list_q_full_name",
+                   "list_q_name", "list_q_json", "group_users"} | SESSION_SCENARIOS | ATTRIBUTE_SCENARIOS
+                  | ACCOUNT_SCENARIOS | SOCIAL_SCENARIOS)
 ALL_SCENARIOS = HTTP_SCENARIOS | JOB_SCENARIOS
 
 
@@ -71,10 +73,12 @@ def parse_args(argv):
 
 def wanted_scenarios(only: list[str]) -> set[str]:
     """What --only asks for, with what it needs: the floor beside any HTTP scenario, the group file (whose
-    group is the one read) beside group_users."""
+    group is the one read) beside group_users, the plain import (its reference) beside import_csv_hashes."""
     wanted = set(only) or set(ALL_SCENARIOS)
     if "group_users" in wanted:
         wanted.add("group_file")
+    if "import_csv_hashes" in wanted:
+        wanted.add("import_csv")
     if wanted & HTTP_SCENARIOS:
         wanted.add(FLOOR)
     return wanted
@@ -104,6 +108,7 @@ def main(argv=None) -> int:
     from bench import attributes as bench_attributes
     from bench import job_scenarios, verdicts
     from bench import sessions as bench_sessions
+    from bench import social as bench_social
     from bench.machine import CpuWatch, postmaster_pid
     from bench.server import Server
     from core.tenancy import services
@@ -139,9 +144,11 @@ def main(argv=None) -> int:
         sample = scenarios.sample_contacts(conn, BENCH_APPLICATION_ID, args.customers)
         seeded_sessions = None
         definitions = condition_group_id = None
-        account_sample = None
+        account_sample = social_sample = None
         if wanted & ACCOUNT_SCENARIOS:
             account_sample = bench_accounts.seed(conn, BENCH_APPLICATION_ID, log)
+        if wanted & SOCIAL_SCENARIOS:
+            social_sample = bench_social.seed(conn, BENCH_APPLICATION_ID, log)
         if wanted & ATTRIBUTE_SCENARIOS:
             definitions = bench_attributes.seed(conn, BENCH_APPLICATION_ID, log)
             condition_group_id = bench_attributes.condition_group(BENCH_APPLICATION_ID, definitions)
@@ -171,9 +178,14 @@ def main(argv=None) -> int:
     if not use_wrk and not args.python_load:
         log("load: wrk is not installed (apt-get install wrk); using the Python load generator")
     rows, job_rows = [], []
+    server_env = dict(bench_accounts.SERVER_ENV)
+    jwks_stand_in = None
+    if social_sample is not None:  # a stand-in Google publishing the signing keys, in this process
+        jwks_stand_in = bench_social.JwksStandIn().start()
+        server_env.update(jwks_stand_in.server_env())
     server = Server(BASE_DIR, database_url=settings.DATABASE_URL, redis_url=settings.REDIS_URL,
                     workers=args.workers, threads=args.threads,
-                    log_path=settings.VAR_DIR / "bench" / "server.log", extra_env=bench_accounts.SERVER_ENV)
+                    log_path=settings.VAR_DIR / "bench" / "server.log", extra_env=server_env)
     try:
         log(f"server: starting `manage.py serve --no-worker` with {args.workers} gunicorn workers x "
             f"{args.threads} thread(s) on {server.base_url} ...")
@@ -192,6 +204,8 @@ def main(argv=None) -> int:
             log(f"accounts: Argon2id check p95 {hashes['alone_p95']:.1f} ms alone, {hashes['concurrent_p95']:.1f} ms "
                 f"with {args.connections} at once")
             all_scenarios += bench_accounts.scenarios(BENCH_APPLICATION_ID, app_token, account_sample, hashes)
+        if social_sample is not None:
+            all_scenarios += bench_social.scenarios(BENCH_APPLICATION_ID, app_token, social_sample, jwks_stand_in)
         if definitions is not None:
             all_scenarios += bench_attributes.http_scenarios(BENCH_COMPANY_ID, BENCH_APPLICATION_ID, definitions,
                                                              condition_group_id)
@@ -215,6 +229,9 @@ def main(argv=None) -> int:
                     rows.append(measure(server, scenario, token, Path(workdir), args, use_wrk, watch))
     finally:
         server.stop()
+        if jwks_stand_in is not None:
+            jwks_stand_in.stop()
+            bench_accounts.clear_account_keys("rl", "jwks", "jwksr")  # its counters, the keys of this stand-in
         ApiClient.objects.filter(pk=client.pk).delete()
         if account_sample is not None:
             bench_accounts.clear_account_keys()  # the locks and codes of the run
@@ -317,21 +334,22 @@ def measure(server, scenario, token: str, workdir: Path, args, use_wrk: bool, wa
         result = load.run(server.base_url, requests, requests_file, authorization, seconds=args.seconds,
                           connections=args.connections, use_wrk=use_wrk)
         share = watch.stop()
-        attempts.append((result, share))
+        extra_ms = scenario.allowance() if scenario.allowance is not None else scenario.target_extra_ms
+        attempts.append((result, share, extra_ms))
         errors = f"  ERRORS {result.errors}" if result.errors else ""
         log(f"load: {scenario.key:<20} {result.requests:>7,} req  {result.rps:>7,.0f} req/s  p50 {result.p50_ms:6.1f}  "
             f"p95 {result.p95_ms:6.1f}  p99 {result.p99_ms:6.1f} ms  (CPUs: bench {share.ours_cores:.2f}, "
-            f"others {share.foreign_cores:.2f}){errors}")
+            f"others {share.foreign_cores:.2f}){errors}" + (f"  allowance {extra_ms:.1f} ms" if extra_ms else ""))
         if share.foreign_cores <= args.quiet_cpus * 2:
             break
-    result, share = min(attempts, key=lambda a: a[1].foreign_cores)
+    result, share, extra_ms = min(attempts, key=lambda a: a[1].foreign_cores)
     description = scenario.description
     if totals and len(set(totals)) > 1:
         totals.sort()
         description += f" — item_total median {totals[len(totals) // 2]:,}, max {totals[-1]:,} (of those checked)"
     return report.Row(scenario.key, scenario.operation, description, result.requests, result.rps, result.p50_ms,
                       result.p95_ms, result.p99_ms, scenario.target_p95_ratio, foreign_cpus=share.foreign_cores,
-                      errors=errors_of(result, scenario.expected_status), target_extra_ms=scenario.target_extra_ms)
+                      errors=errors_of(result, scenario.expected_status), target_extra_ms=extra_ms)
 
 
 def errors_of(result, expected_status: int) -> int:

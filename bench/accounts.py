@@ -194,13 +194,16 @@ def scenarios(app_id: str, app_token: str, sample: dict, hashes: dict) -> list:
                                  300_000 + n))
         return requests
 
-    hash_p95 = hashes["concurrent_p95"]
+    def hash_p95_now() -> float:
+        return round(hash_times(hashes["connections"])["concurrent_p95"], 1)
+
     return [
         Scenario("password_login", "loginWithEmailAndPassword (storefront)",
-                 f"the right password of one of {len(logins):,} customers with a password (Argon2id, "
-                 f"{hash_p95:.0f} ms p95 with {hashes['connections']} hashing at once, {hashes['alone_p95']:.0f} ms "
-                 "alone); a new session each", logins, 3, user_check,
-                 authorization=authorization, target_extra_ms=round(hash_p95, 1)),
+                 f"the right password of one of {len(logins):,} customers with a password (Argon2id: the allowance "
+                 f"is the p95 of {hashes['connections']} processes hashing at once, measured right after the load "
+                 f"run; {hashes['alone_p95']:.0f} ms alone); a new session each", logins, 3, user_check,
+                 authorization=authorization, target_extra_ms=round(hashes["concurrent_p95"], 1),
+                 allowance=hash_p95_now),
         Scenario("locked_login", "loginWithEmailAndPassword, account locked",
                  f"the right password of one of {len(locked):,} locked-out customers: refused before hashing",
                  locked, 2, locked_check, authorization=authorization, expected_status=403),

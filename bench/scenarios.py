@@ -41,6 +41,9 @@ class Scenario:
     expected_status: int = 200
     target_extra_ms: float = 0.0  # allowed on top of the ratio (e.g. a password hash's own time)
     refresh: Callable[[], list[Request]] | None = None  # fresh requests before each load run (single-use codes)
+    # Measures target_extra_ms right after each load run, so that the allowance (a hash's own time) and
+    # the scenario see the same machine: a reference taken minutes apart drifted by ±20 ms.
+    allowance: Callable[[], float] | None = None
 
 
 def gets(paths) -> list[Request]:

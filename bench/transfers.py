@@ -8,6 +8,7 @@ import beside plain COPYs of its file, the exports beside one COPY … TO of the
 
     from bench import transfers
     path = transfers.write_import_csv("/tmp/import.csv", 1_000_000)          # deterministic rows
+    transfers.write_import_csv_with_hashes("/tmp/import-bcrypt.csv", 1_000_000)  # + password_hash (bcrypt)
     transfers.measure_import(application_id, path)   # {"seconds", "peak_rss_mb", "rows", "success", ...}
     transfers.measure_export(application_id, "csv")  # {"seconds", "peak_rss_mb", "rows", "bytes", ...}
 
@@ -34,29 +35,54 @@ from bench.worker import BASE_DIR, JobWatch, run_job, serve_file, work_dir, work
 
 IMPORT_HEADER = ("first_name", "last_name", "email", "phone_number", "country_code", "gender", "dob", "external_id")
 SEED = 20_250_601
+BCRYPT_HASHES = 64  # distinct bcrypt hashes in the file with hashes, cycled (making a million would take hours)
+BCRYPT_COST = 10
+BCRYPT_PASSWORD = "Bench-moved-in-{}"  # the password of hash k
 
 
 # ----------------------------------------------------------------------------- input data
 
-def write_import_csv(path, rows: int, *, start: int = 0) -> Path:
+def write_import_csv(path, rows: int, *, start: int = 0, password_hashes: list[str] | None = None) -> Path:
     """A CSV of ``rows`` distinct, valid customers (row i is always the same person; ``start`` shifts the
-    numbering, so two files with disjoint ranges never share an email or phone)."""
+    numbering, so two files with disjoint ranges never share an email or phone). With ``password_hashes``,
+    the same rows plus a ``password_hash`` column: row i gets ``password_hashes[i % len(password_hashes)]``."""
     from bench.seed import FEMALE, LAST, MALE, email_of, phone_of
 
     path = Path(path)
     rng = random.Random(SEED + start)
     names = MALE + FEMALE
+    hashes = list(password_hashes or ())
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(IMPORT_HEADER)
+        writer.writerow(IMPORT_HEADER + (("password_hash",) if hashes else ()))
         for i in range(start, start + rows):
             f = rng.randrange(len(names))
             first, last = names[f], LAST[rng.randrange(len(LAST))]
             dob = f"{1960 + rng.randrange(46)}-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}" \
                 if rng.random() < 0.7 else ""
-            writer.writerow((first.title(), last.title(), email_of(i, first, last, rng.randrange(1 << 16)),
-                             phone_of(i), "91", "male" if f < len(MALE) else "female", dob,
-                             f"crm-{i}" if rng.random() < 0.3 else ""))
+            row = (first.title(), last.title(), email_of(i, first, last, rng.randrange(1 << 16)),
+                   phone_of(i), "91", "male" if f < len(MALE) else "female", dob,
+                   f"crm-{i}" if rng.random() < 0.3 else "")
+            writer.writerow(row + (hashes[i % len(hashes)],) if hashes else row)
+    return path
+
+
+def bcrypt_hashes(count: int = BCRYPT_HASHES, cost: int = BCRYPT_COST) -> list[str]:
+    """``count`` real bcrypt hashes (``$2b$``, ``cost``) made by the ``bcrypt`` package, hash k of the
+    password BCRYPT_PASSWORD.format(k): what a store moving from another platform brings."""
+    import bcrypt
+
+    return [bcrypt.hashpw(BCRYPT_PASSWORD.format(k).encode(), bcrypt.gensalt(rounds=cost, prefix=b"2b")).decode()
+            for k in range(count)]
+
+
+def write_import_csv_with_hashes(path, rows: int, *, start: int = 0, hashes: list[str] | None = None) -> Path:
+    """The file of ``write_import_csv`` with a ``password_hash`` column of bcrypt hashes (``bcrypt_hashes``,
+    cycled), written under a temporary name and renamed, so that an interrupted run leaves no half file."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    write_import_csv(partial, rows, start=start, password_hashes=hashes or bcrypt_hashes())
+    partial.replace(path)
     return path
 
 
@@ -158,12 +184,15 @@ def main(argv=None) -> int:
 
 
 def drop_customers(application) -> None:
-    """Empty an application of the bench: its customers (with emails, phones, audit events) and jobs."""
+    """Empty an application of the bench: its customers (with emails, phones, audit events, the password
+    hashes an import moved in, linked social identities) and jobs. The foreign keys to the customers are
+    checked, not cascaded, by the database: the rows pointing at them go first."""
     from django.db import connection
 
+    from bench.seed import delete_customers
+
     with connection.cursor() as cursor:
-        for table in ("users_customeremail", "users_customerphone", "users_auditevent", "users_customer"):
-            cursor.execute(f"DELETE FROM {table} WHERE application_id = %s", [application.id])
+        delete_customers(cursor, application.id)
     application.jobs.all().delete()
 
 

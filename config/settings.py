@@ -149,6 +149,9 @@ OTP_RESEND_SECONDS = int(os.environ.get("OTP_RESEND_SECONDS", "30"))
 OTP_SENDS_PER_HOUR = int(os.environ.get("OTP_SENDS_PER_HOUR", "5"))
 OTP_MAX_ATTEMPTS = int(os.environ.get("OTP_MAX_ATTEMPTS", "5"))
 VERIFY_LINK_TTL_SECONDS = int(os.environ.get("VERIFY_LINK_TTL_SECONDS", str(24 * 3600)))
+# Platform-issued sign-in tokens (loginWithToken, accounts/handoff.py): default lifetime; a request may ask
+# for any lifetime up to an hour.
+SIGN_IN_TOKEN_SECONDS = min(3600, max(1, int(os.environ.get("SIGN_IN_TOKEN_SECONDS", "300"))))
 # Rate limits: action -> (per client IP, per identifier, window seconds); far above a real shopper's use.
 RATE_LIMITS = {
     "login": (300, 30, 900),
@@ -157,6 +160,8 @@ RATE_LIMITS = {
     "otp_verify": (300, 30, 900),
     "exists": (300, 60, 900),
     "reset": (50, 10, 3600),
+    "social": (300, 30, 900),  # social sign-in; per identifier = per provider subject
+    "token_login": (300, 30, 900),
 }
 # Behind a proxy that sets it (e.g. "X-Forwarded-For"): the client IP is its first value. Unset: REMOTE_ADDR.
 TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "")
@@ -164,6 +169,23 @@ TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "")
 LOCKOUT_CUSTOMER_FACTOR = int(os.environ.get("LOCKOUT_CUSTOMER_FACTOR", "3"))
 PASSWORD_MAX_LENGTH = int(os.environ.get("PASSWORD_MAX_LENGTH", "128"))
 PASSWORD_HISTORY_MAX = 10  # previous hashes kept; password_settings.history.count is at most this
+
+# Social sign-in (accounts/social/, docs/accounts.md "Social sign-in"): the providers' endpoints (settings so that
+# tests and air-gapped deployments can point them at local servers), fetched through core.outbound.
+GOOGLE_JWKS_URL = os.environ.get("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs")
+GOOGLE_TOKENINFO_URL = os.environ.get("GOOGLE_TOKENINFO_URL", "https://oauth2.googleapis.com/tokeninfo")
+FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.facebook.com").rstrip("/")
+APPLE_JWKS_URL = os.environ.get("APPLE_JWKS_URL", "https://appleid.apple.com/auth/keys")
+SOCIAL_ALLOWED_HOSTS = env_list("SOCIAL_ALLOWED_HOSTS")  # provider hosts that may resolve to private addresses
+SOCIAL_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("SOCIAL_CONNECT_TIMEOUT_SECONDS", "3"))
+SOCIAL_TIMEOUT_SECONDS = float(os.environ.get("SOCIAL_TIMEOUT_SECONDS", "5"))
+SOCIAL_TOKEN_LEEWAY_SECONDS = int(os.environ.get("SOCIAL_TOKEN_LEEWAY_SECONDS", "60"))  # clock skew on exp / iat
+# Signing keys (JWKS) are cached in Redis for the answer's Cache-Control max-age, bounded by these.
+SOCIAL_JWKS_MIN_SECONDS = int(os.environ.get("SOCIAL_JWKS_MIN_SECONDS", "60"))
+SOCIAL_JWKS_MAX_SECONDS = int(os.environ.get("SOCIAL_JWKS_MAX_SECONDS", str(24 * 3600)))
+SOCIAL_JWKS_DEFAULT_SECONDS = int(os.environ.get("SOCIAL_JWKS_DEFAULT_SECONDS", "3600"))  # no max-age given
+# An unknown key id refetches the keys at most once per this many seconds per URL.
+SOCIAL_JWKS_REFRESH_SECONDS = int(os.environ.get("SOCIAL_JWKS_REFRESH_SECONDS", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -18,6 +18,7 @@ urlpatterns = [
     path(PLATFORM, include("users.urls")),
     path("service/application/user/authentication/v1.0/", include("sessions_app.storefront_urls")),
     path("service/application/user/", include("accounts.urls")),
+    path("", include("accounts.handoff_urls")),  # sign-in tokens: platform issue + storefront loginWithToken
     path(PLATFORM, include("sessions_app.config_urls")),
     path(PLATFORM, include("attributes.urls")),
     path(PLATFORM, include("groups.urls")),

@@ -26,7 +26,8 @@ from core.tenancy.models import Application
 from core.timefmt import iso
 from sessions_app.models import PlatformConfig
 from sessions_app.platform_document import (
-    DEFAULT_SESSION_CONFIG, SECRET_MASK, check_whole, default_document, full_document, keep_secrets, masked, merge,
+    APPLE, DEFAULT_SESSION_CONFIG, SECRET_MASK, check_whole, default_document, full_document, keep_secrets, masked,
+    merge,
 )
 from sessions_app.schema import PlatformConfig as PlatformSchema  # the answer's TypedDict, not the model
 from users import events
@@ -139,10 +140,13 @@ def update_platform_config(application, changes: dict, actor: Actor | None = Non
 
 
 def present(config: PlatformConfig) -> PlatformSchema:
-    """The PlatformSchema answer: every key, strings never null, secrets masked."""
+    """The PlatformSchema answer: every key, strings never null, secrets masked; the SDK's schema has no
+    ``social_tokens.apple`` (stored, and shown to the storefront and the admin, not here)."""
+    shown = masked(full_document(config.document))
+    shown["social_tokens"].pop(APPLE, None)
     return {
         "_id": config.id,
-        **masked(full_document(config.document)),
+        **shown,
         "created_at": iso(config.created_at),
         "updated_at": iso(config.updated_at),
         "__v": config.version,

@@ -12,6 +12,10 @@ from core.api.errors import ValidationFailed
 
 SECRET_MASK = "********"
 SOCIAL_PROVIDERS = ("facebook", "account_kit", "google")
+# Sign in with Apple: the SDK's PlatformSchema.social_tokens has no "apple", so its client id(s) are stored and
+# shown to the storefront and the admin, accepted by updatePlatformConfig, but left out of the platform answer
+# (platform_config.present). Only an app_id: verifying an Apple identity token needs no secret.
+APPLE = "apple"
 READ_ONLY_KEYS = ("_id", "created_at", "updated_at", "__v")  # bookkeeping, from the row
 SESSION_MAX = {"Days": 365, "Hours": 365 * 24, "Minutes": 365 * 24 * 60}
 DEFAULT_SESSION_CONFIG = {"duration": 30, "type": "Days", "is_rolling": False}
@@ -48,7 +52,8 @@ def default_document() -> dict:
         "register_required_fields": {"email": required(False), "mobile": required(True),
                                      "password": {"is_required": True}},
         "flash_card": {"text": "", "text_color": "#FFFFFF", "background_color": "#EF5350"},
-        "social_tokens": {provider: {"app_id": "", "app_secret": ""} for provider in SOCIAL_PROVIDERS},
+        "social_tokens": {**{provider: {"app_id": "", "app_secret": ""} for provider in SOCIAL_PROVIDERS},
+                          APPLE: {"app_id": ""}},
         "delete_account_day": settings.DEFAULT_DELETE_ACCOUNT_DAYS,
         "delete_account_reasons": [],
         "delete_account_consent": {"consent_text": ""},

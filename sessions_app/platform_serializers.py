@@ -16,7 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
 from core.ids import new_object_id
-from sessions_app.platform_document import READ_ONLY_KEYS, SESSION_MAX, SOCIAL_PROVIDERS
+from sessions_app.platform_document import APPLE, READ_ONLY_KEYS, SESSION_MAX, SOCIAL_PROVIDERS
 
 MAX_TEXT = 1000
 MAX_URL = 2048
@@ -137,6 +137,9 @@ class Section(serializers.Serializer):
     def to_internal_value(self, data):
         if not isinstance(data, Mapping):
             return super().to_internal_value(data)  # "must be an object."
+        doubled = [alias for alias, name in self.aliases.items() if alias in data and name in data]
+        if doubled:  # one would silently replace the other, unchecked
+            raise ValidationError({doubled[0]: [f"names the same field as {self.aliases[doubled[0]]}: send one."]})
         data = {self.aliases.get(key, key): value for key, value in data.items() if key not in self.ignored_keys}
         unknown = {key: [UNKNOWN_KEY] for key in data if key not in self.fields}
         try:
@@ -221,11 +224,15 @@ class SocialTokenSection(Section):
     app_secret = Text(500)  # write-only: the mask keeps the stored one (platform_document.keep_secrets)
 
 
+class AppleTokenSection(Section):
+    app_id = Text(500)  # the client id(s): the app's bundle id and / or the Services ID (docs/accounts.md)
+
+
 class SocialTokensSection(Section):
     aliases = {"accountkit": "account_kit"}  # seed 002 spells it "accountkit", the SDK "account_kit"
 
     def get_fields(self):
-        return {provider: SocialTokenSection() for provider in SOCIAL_PROVIDERS}
+        return {**{provider: SocialTokenSection() for provider in SOCIAL_PROVIDERS}, APPLE: AppleTokenSection()}
 
 
 class ReasonSection(Section):

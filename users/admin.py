@@ -22,7 +22,7 @@ from core.ids import is_object_id
 from core.tenancy.models import Application
 from users import services
 from users.contacts import looks_like_phone, split_calling_code
-from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone
+from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone, LinkedIdentity
 from users.selectors import with_contacts
 from users.transfers.admin import CustomerImportAdminMixin
 
@@ -49,6 +49,22 @@ class CustomerPhoneInline(ReadOnlyInline):
     verbose_name_plural = "phone numbers"
     fields = ("e164", "country_code", "phone", "primary", "verified", "active")
     readonly_fields = fields
+
+
+class LinkedIdentityInline(ReadOnlyInline):
+    """The customer's social sign-in identities; unlinking is the "Linked identities" page's action."""
+
+    model = LinkedIdentity
+    verbose_name_plural = "linked sign-in identities (Google, Facebook, Apple)"
+    fields = ("provider", "subject", "email", "linked_at", "unlink")
+    readonly_fields = fields
+
+    @admin.display(description="unlink")
+    def unlink(self, obj):
+        if not obj.pk:
+            return "-"
+        url = reverse(f"{self.admin_site.name}:users_linkedidentity_changelist")
+        return format_html('<a href="{}?customer_id={}">unlink…</a>', url, obj.customer_id)
 
 
 def _prefix_search(term: str) -> Q:
@@ -153,7 +169,7 @@ class CustomerAdmin(CustomerImportAdminMixin, ReadOnlyAdminMixin, CompanyScopedA
     show_facets = admin.ShowFacets.NEVER  # per-filter counts would scan the company's customers
     list_per_page = 50
     paginator = CustomerPaginator  # counts from ApplicationCustomerCount where it can
-    inlines = (CustomerEmailInline, CustomerPhoneInline)
+    inlines = (CustomerEmailInline, CustomerPhoneInline, LinkedIdentityInline)
     actions = ("block_customers", "unblock_customers", "archive_customers", "restore_customers")
     fieldsets = (
         (None, {"fields": ("id", "application", "status", "username", "first_name", "last_name", "gender",
@@ -368,3 +384,50 @@ class AuditEventAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAd
     def customer_link(self, obj):
         url = reverse(f"{self.admin_site.name}:users_customer_change", args=[obj.customer_id])
         return format_html('<a href="{}">{}</a>', url, obj.customer_id)
+
+
+@admin.register(LinkedIdentity)
+class LinkedIdentityAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
+    """Social sign-in identities (read-only); "Unlink" goes through users.services.unlink_identity (audited):
+    that provider account then no longer signs in to the customer."""
+
+    company_field = "application__company"
+    list_display = ("provider", "subject", "email", "customer_link", "application", "linked_at")
+    list_select_related = ("application",)
+    list_filter = ("provider", ("application", CompanyScopedRelatedFilter))
+    search_fields = ("=subject", "=email", "=customer__id")
+    search_help_text = "A provider subject, an email or a customer id (exact)."
+    ordering = ("-linked_at", "-id")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    actions = ("unlink_identities",)
+    fields = ("provider", "subject", "email", "customer_link", "application", "linked_at")
+    readonly_fields = fields
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "customer_id" or super().lookup_allowed(lookup, value, request)
+
+    def has_manage_permission(self, request):
+        return request.user.has_perm("users.change_customer")
+
+    @admin.display(description="customer", ordering="customer_id")
+    def customer_link(self, obj):
+        url = reverse(f"{self.admin_site.name}:users_customer_change", args=[obj.customer_id])
+        return format_html('<a href="{}">{}</a>', url, obj.customer_id)
+
+    @admin.action(description="Unlink selected identities", permissions=["manage"])
+    def unlink_identities(self, request, queryset):
+        actor = Actor.from_request(request)
+        done = 0
+        for identity in queryset.select_related("application")[: settings.MAX_BULK_USER_IDS]:
+            try:
+                services.unlink_identity(identity.application, identity.customer_id, identity.provider,
+                                         identity.subject, actor)
+            except ServiceError as exc:
+                self.message_user(request, f"{identity}: {exc.message}", level=messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"Unlinked {done} identit{'y' if done == 1 else 'ies'}.",
+                              level=messages.SUCCESS)

@@ -36,10 +36,11 @@ def json_text(value) -> str:
 class CopyTable:
     """A model's table as COPY writes it: every concrete column but a database-generated id, in model
     order; ``row(values)`` is the tuple of one row, each missing value the field's default (JSON as text).
-    A field without a default (and not nullable) must be given, or ``row`` raises KeyError naming it."""
+    A field without a default (and not nullable) must be given, or ``row`` raises KeyError naming it.
+    ``include``: fields with a database default to write all the same (left out otherwise)."""
 
-    def __init__(self, model: type[models.Model]):
-        fields = [f for f in model._meta.concrete_fields if not f.db_returning]
+    def __init__(self, model: type[models.Model], include: tuple = ()):
+        fields = [f for f in model._meta.concrete_fields if not f.db_returning or f.name in include]
         self.table = model._meta.db_table
         self.columns = tuple(f.column for f in fields)
         names = ", ".join(f'"{column}"' for column in self.columns)

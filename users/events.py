@@ -34,4 +34,9 @@ CONTACT_ADDED = "contact.added"
 CONTACT_REMOVED = "contact.removed"
 CONTACT_VERIFIED = "contact.verified"
 ACCOUNT_DELETED = "account.deleted"
+# The platform side issued a single-use sign-in token for the customer (loginWithToken, accounts/handoff.py).
+SIGN_IN_TOKEN_ISSUED = "sign_in_token.issued"
 
+# Social sign-in (accounts/social/): a provider identity linked to / unlinked from the customer.
+IDENTITY_LINKED = "identity.linked"
+IDENTITY_UNLINKED = "identity.unlinked"

@@ -14,7 +14,14 @@ def phone_dict(phone) -> PhoneNumber:
             "primary": phone.primary, "verified": phone.verified}
 
 
-def customer_dict(customer: Customer) -> User:
+def identity_dict(identity) -> dict:
+    return {"provider": identity.provider, "subject": identity.subject, "email": identity.email,
+            "linked_at": iso(identity.linked_at)}
+
+
+def customer_dict(customer: Customer, *, identities: list | None = None) -> User:
+    """``identities`` (users.selectors.identities_of), when there are any, are shown as
+    ``meta.linked_identities`` (getCustomer): a key the service sets, over any the stored meta has."""
     data: User = {
         "_id": customer.id,
         "user_id": customer.id,
@@ -36,9 +43,11 @@ def customer_dict(customer: Customer) -> User:
         "phone_numbers": [phone_dict(p) for p in customer.phones.all()],
         "created_at": iso(customer.created_at),
         "updated_at": iso(customer.updated_at),
-        "has_old_password_hash": False,
+        "has_old_password_hash": customer.has_old_password_hash,  # an imported hash not yet re-hashed
         "__v": customer.version,
     }
+    if identities:
+        data["meta"] = {**data["meta"], "linked_identities": [identity_dict(i) for i in identities]}
     if customer.archived:
         data["deleted_on"] = iso(customer.archived_at)
         data["restore_until"] = iso(customer.restore_until)

@@ -35,7 +35,9 @@ User = TypedDict("UserSchema", {
     "phone_numbers": list[PhoneNumber],
     "created_at": Instant,
     "updated_at": Instant,
-    "has_old_password_hash": Literal[False],
+    "has_old_password_hash": Annotated[bool, Schema(description="True while a password hash moved in from "
+                                                    "another platform waits for the first sign-in to be re-hashed "
+                                                    "(docs/migration.md).")],
     "__v": Annotated[int, Schema(minimum=0)],
     "deleted_on": NotRequired[Instant],  # archived customers only
     "restore_until": NotRequired[Instant],

@@ -219,5 +219,40 @@ def customer_id_by_contact(application, *, email: str | None = None, phone=None)
 
 def customer_by_contact(application, *, email: str | None = None, phone=None) -> Customer | None:
     """customer_id_by_contact's customer, with its emails and phones, in one query (sign-in by a code)."""
-    customers, _ = _fetch_customers(*_by_contact_sql(application, email, phone))
-    return customers[0] if customers else None
+    return customer_and_extras_by_contact(application, email=email, phone=phone)[0]
+
+
+def customer_and_extras_by_contact(application, *, email: str | None = None, phone=None,
+                                   extra: list[str] = ()) -> tuple[Customer | None, tuple]:
+    """customer_by_contact, and the values of ``extra`` SQL expressions computed per customer (``c`` is the
+    customers table) in the same query: a higher layer reads its own rows of the customer with it."""
+    return _one_with_extras(*_by_contact_sql(application, email, phone), extra)
+
+
+def customer_and_extras(application_id: str, customer_id: str, extra: list[str]) -> tuple[Customer | None, tuple]:
+    """customer_with_contacts, and the values of ``extra`` SQL expressions as customer_and_extras_by_contact."""
+    return _one_with_extras(f"SELECT id FROM {search.CUSTOMERS} WHERE application_id = %s AND id = %s",
+                            [application_id, customer_id], extra)
+
+
+def _one_with_extras(page_sql: str, params: list, extra) -> tuple[Customer | None, tuple]:
+    customers, extras = _fetch_customers(page_sql, params, extra=list(extra))
+    return (customers[0], tuple(extras[0])) if customers else (None, tuple(None for _ in extra))
+
+
+# ----------------------------------------------------------------------------- social sign-in identities
+
+def identities_of(customer) -> list:
+    """The customer's linked social sign-in identities (users.models.LinkedIdentity), oldest first."""
+    from users.models import LinkedIdentity
+
+    return list(LinkedIdentity.objects.filter(customer_id=customer.pk).order_by("linked_at", "id"))
+
+
+def identity_owner(application_id: str, provider: str, subject: str) -> str | None:
+    """The id of the customer the provider's subject is linked to in this application, or None (one
+    indexed lookup: the (application, provider, subject) unique constraint)."""
+    from users.models import LinkedIdentity
+
+    return (LinkedIdentity.objects.filter(application_id=application_id, provider=provider, subject=subject)
+            .values_list("customer_id", flat=True).first())

@@ -10,6 +10,16 @@ def text(max_length: int, **kwargs):
     return StrictCharField(max_length=max_length, required=False, allow_blank=True, trim_whitespace=True, **kwargs)
 
 
+def password_hash_field():
+    """Our extension of createUser / updateUser (users.hooks; the accounts app stores it): never returned."""
+    return StrictCharField(
+        max_length=1000, required=False, write_only=True, trim_whitespace=True,
+        help_text="Extension of this service (not in the SDK's schema): a password hash moved in from another "
+                  "platform (bcrypt, Argon2, PBKDF2, Django's formats, salted md5/sha1/sha256 as algo$salt$hash; "
+                  "docs/migration.md). Stored as given, checked for its format only; the customer shows "
+                  "has_old_password_hash true until the first sign-in re-hashes it. Never returned.")
+
+
 class CreateUserSerializer(serializers.Serializer):
     phone_number = StrictCharField(max_length=30)
     country_code = StringOrIntegerField(required=False)
@@ -22,6 +32,7 @@ class CreateUserSerializer(serializers.Serializer):
     meta = JSONObjectField(required=False)
     external_id = text(100)
     rr_id = text(100)
+    password_hash = password_hash_field()
 
 
 class UserEmailSerializer(serializers.Serializer):
@@ -48,6 +59,7 @@ class UpdateUserSerializer(serializers.Serializer):
     meta = JSONObjectField(required=False)
     emails = UserEmailSerializer(many=True, required=False, max_length=20)
     phone_numbers = UserPhoneSerializer(many=True, required=False, max_length=20)
+    password_hash = password_hash_field()
 
 
 class BlockUsersSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from core.actors import Actor
 from core.api.errors import Conflict, Gone, NotFound, ValidationFailed
 from core.tenancy.models import Application
-from users import customer_rows, events
+from users import customer_rows, events, hooks
 from users.contacts import Phone, normalize_email, parse_phone
 from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.selectors import get_customer
@@ -113,14 +113,18 @@ def create_customer(application, data: dict, actor: Actor) -> Customer:
     username = customer_rows.username_for(data.get("username"), email, phone)
     _ensure_contacts_free(application, [email] if email else [], [phone], username)
     profile = {f: data[f] for f in PROFILE_FIELDS if data.get(f) is not None}
+    hooked = hooks.checked(data)  # password_hash (users.hooks: the accounts app stores it)
 
     def write():
-        customer = Customer.objects.create(**customer_rows.customer_values(application.id, username, profile))
+        customer = Customer.objects.create(**customer_rows.customer_values(application.id, username, profile,
+                                                                           **hooks.customer_values(hooked)))
         CustomerPhone.objects.create(**customer_rows.first_phone(customer.id, application.id, phone))
         if email:
             CustomerEmail.objects.create(**customer_rows.first_email(customer.id, application.id, email))
+        hooks.store(application, customer.id, hooked, actor, new=True)
         AuditEvent.objects.create(**customer_rows.created_event(application.id, customer.id, actor,
-                                                                username=username, email=email, phone=phone))
+                                                                username=username, email=email, phone=phone,
+                                                                source={name: "set" for name in hooked}))
         return customer
 
     return _save_guarding_races(write)
@@ -216,6 +220,7 @@ def _replace_contacts(model, values, customer: Customer, items: list[dict], key:
 def update_customer(application, user_id: str, data: dict, actor: Actor) -> Customer:
     """PUT semantics of the SDK: profile fields sent are set; emails / phone_numbers sent replace the lists."""
     emails, phones = _normalize_contact_lists(data)
+    hooked = hooks.checked(data)  # password_hash (users.hooks)
     customer = get_customer(application, user_id, include_archived=False, lock=True)
     _ensure_contacts_free(
         application,
@@ -236,6 +241,10 @@ def update_customer(application, user_id: str, data: dict, actor: Actor) -> Cust
         if phones is not None:
             _replace_contacts(CustomerPhone, customer_rows.phone_values, customer, phones, key="parsed")
             changed["phone_numbers"] = [p["parsed"].e164 for p in phones]
+        stored = hooks.store(application, customer.id, hooked, actor, new=False)
+        for name, value in hooks.customer_values({name: hooked[name] for name in stored}).items():
+            setattr(customer, name, value)
+        changed.update({name: "set" for name in stored})  # never the value
         customer.version = F("version") + 1
         customer.save()
         customer.refresh_from_db()
@@ -473,3 +482,49 @@ def remove_contact(application, customer_id: str, *, email: str | None = None, p
     contact.delete()
     record_event(customer_id, application.id, events.CONTACT_REMOVED, actor, data=what)
     _touch(customer_id)
+
+
+# ----------------------------------------------------------------------------- social sign-in identities
+
+def link_identity(application, customer_id: str, *, provider: str, subject: str, email: str = "",
+                  actor: Actor) -> bool:
+    """Link a provider identity (Google, Facebook, Apple: its subject) to the customer, audited
+    (``identity.linked``). False when it already was linked to this customer; 409 ``identity_taken`` when it
+    is another customer's (a provider subject signs in to one customer of the application only)."""
+    from users.models import LinkedIdentity
+
+    if provider not in dict(LinkedIdentity.PROVIDERS):
+        raise ValidationFailed(f"provider must be one of {', '.join(dict(LinkedIdentity.PROVIDERS))}.")
+    subject = str(subject or "").strip()
+    if not subject or len(subject) > 255:
+        raise ValidationFailed("subject must be 1 to 255 characters.")
+    owner = (LinkedIdentity.objects.filter(application=application, provider=provider, subject=subject)
+             .values_list("customer_id", flat=True).first())
+    if owner == customer_id:
+        return False
+    if owner is not None:
+        raise Conflict(f"This {provider} account is already linked to another customer.", code="identity_taken")
+    try:
+        with transaction.atomic():
+            LinkedIdentity.objects.create(customer_id=customer_id, application=application, provider=provider,
+                                          subject=subject, email=(email or "")[:254])
+    except IntegrityError:  # linked by a concurrent request in the meantime
+        raise Conflict(f"This {provider} account is already linked to a customer.", code="identity_taken") from None
+    record_event(customer_id, application.id, events.IDENTITY_LINKED, actor,
+                 data={"provider": provider, "subject": subject, "email": email or ""})
+    return True
+
+
+def unlink_identity(application, customer_id: str, provider: str, subject: str, actor: Actor) -> None:
+    """Remove one linked identity of the customer, audited (``identity.unlinked``); 404 when there is none.
+    The customer then signs in with that provider account only after linking it again (by a verified
+    email or registration, docs/accounts.md)."""
+    from users.models import LinkedIdentity
+
+    with transaction.atomic():
+        deleted, _ = LinkedIdentity.objects.filter(application=application, customer_id=customer_id,
+                                                   provider=provider, subject=subject).delete()
+        if not deleted:
+            raise NotFound(f"The customer has no linked {provider} identity {subject}.", code="identity_not_found")
+        record_event(customer_id, application.id, events.IDENTITY_UNLINKED, actor,
+                     data={"provider": provider, "subject": subject})

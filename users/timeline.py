@@ -38,6 +38,9 @@ TITLES = {
     events.CONTACT_REMOVED: "Contact removed",
     events.CONTACT_VERIFIED: "Contact verified",
     events.ACCOUNT_DELETED: "Account deleted by the customer",
+    events.SIGN_IN_TOKEN_ISSUED: "Sign-in token issued",
+    events.IDENTITY_LINKED: "Social sign-in linked",
+    events.IDENTITY_UNLINKED: "Social sign-in unlinked",
 }
 HIDDEN = {events.SESSION_CREATED}
 

@@ -65,7 +65,7 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
                    responses=platform_answers(UserObject, 400))
     def retrieve(self, request, user_id, **kwargs):
         customer = selectors.get_customer(self.application, user_id)
-        return Response({"user": customer_dict(customer)})
+        return Response({"user": customer_dict(customer, identities=selectors.identities_of(customer))})
 
     @extend_schema(operation_id="createUser", summary="Create a customer", request=CreateUserSerializer,
                    responses=platform_answers(UserObject, 400, 409))

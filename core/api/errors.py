@@ -99,7 +99,10 @@ def first_message(detail) -> tuple[str, dict]:
 def exception_handler(exc, context):
     request = context.get("request")
     if isinstance(exc, ServiceError):
-        return Response(error_body(exc.message, exc.code, request, exc.meta), status=exc.status_code)
+        body = error_body(exc.message, exc.code, request, exc.meta)
+        if exc.status_code == 401:  # every 401 is the documented Unauthorized body, a service's too
+            body["authenticated"] = False
+        return Response(body, status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):

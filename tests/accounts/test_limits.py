@@ -54,7 +54,8 @@ def test_check_counts_per_ip_and_per_identifier(settings):
 
 
 def test_every_action_has_generous_defaults(settings):
-    assert set(settings.RATE_LIMITS) == {"login", "register", "otp_send", "otp_verify", "exists", "reset"}
+    assert set(settings.RATE_LIMITS) == {"login", "register", "otp_send", "otp_verify", "exists", "reset",
+                                       "social", "token_login"}
     for per_ip, per_identifier, window in settings.RATE_LIMITS.values():
         assert per_ip >= per_identifier >= 10 and window >= 60
 

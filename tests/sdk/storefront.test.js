@@ -16,7 +16,7 @@
 
 const assert = require("node:assert/strict");
 const { OBJECT_ID, env, expectServerError, step, run, connect } = require("./harness");
-const { shopper, messagesTo, codeSentTo, resetLinkCodeSentTo } = require("./storefront_harness");
+const { shopper, messagesTo, codeSentTo, resetLinkCodeSentTo, issueSignInToken } = require("./storefront_harness");
 
 const APP_ID = env("FDK_APPLICATION_ID");
 const COOKIE = "f.session";
@@ -101,6 +101,16 @@ step("hasPassword answers result 1; logout ends the session and clears the cooki
   assert.deepEqual(await client.logout(), { logout: true });
   assert.ok(!signedIn(client), "logout removed the f.session cookie");
   await expectServerError(client.getLoggedInUser(), 401, "after logout");
+});
+
+step("loginWithToken with a platform-issued sign-in token signs in, once", async () => {
+  const token = await issueSignInToken(state.asha._id, { expires_in: 120 });
+  const client = shopper();
+  const answer = await client.loginWithToken({ body: { token } });
+  checkUser(answer.user, { _id: state.asha._id, first_name: "Asha" });
+  assert.ok(signedIn(client), "loginWithToken set the f.session cookie");
+  assert.equal((await client.getLoggedInUser()).user._id, state.asha._id);
+  await expectServerError(shopper().loginWithToken({ body: { token } }), 401, "a used token");
 });
 
 // ----------------------------------------------------------------------------- 3. one-time code sign-in

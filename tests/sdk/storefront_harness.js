@@ -142,4 +142,30 @@ async function resetLinkCodeSentTo(address) {
   return match[1];
 }
 
-module.exports = { shopper, validateAnswer, messagesTo, codeSentTo, resetLinkCodeSentTo, ANSWER_MODELS };
+/**
+ * A sign-in token for customer `userId` from the platform operation issueSignInToken (this service's extension:
+ * no SDK method), as a merchant's backend would get it: an access token by client credentials, then a plain POST.
+ */
+async function issueSignInToken(userId, body = {}) {
+  const domain = env("FDK_DOMAIN").replace(/\/+$/, "");
+  const company = env("FDK_COMPANY_ID");
+  const basic = Buffer.from(`${env("FDK_CLIENT_ID")}:${env("FDK_CLIENT_SECRET")}`).toString("base64");
+  const granted = await fetch(`${domain}/service/panel/authentication/v1.0/company/${company}/oauth/token`, {
+    method: "POST", body: "grant_type=client_credentials",
+    headers: { Authorization: `Basic ${basic}`, "Content-Type": "application/x-www-form-urlencoded" } });
+  assert.equal(granted.status, 200, `oauth token: HTTP ${granted.status}`);
+  const { access_token: accessToken } = await granted.json();
+  const response = await fetch(`${domain}/service/platform/user/v1.0/company/${company}/application/` +
+    `${env("FDK_APPLICATION_ID")}/customers/${userId}/sign_in_token`, {
+    method: "POST", body: JSON.stringify(body),
+    headers: { Authorization: `Bearer ${accessToken}`, "Content-Type": "application/json" } });
+  assert.equal(response.status, 200, `issueSignInToken: HTTP ${response.status}`);
+  const issued = await response.json();
+  assert.ok(typeof issued.token === "string" && issued.token.length >= 43, "a 256-bit token");
+  assert.ok(Number.isInteger(issued.expires_in) && issued.expires_in > 0, "expires_in");
+  assert.ok(Date.parse(issued.expires_at) > Date.now(), "expires_at is ahead");
+  return issued.token;
+}
+
+module.exports = { shopper, validateAnswer, messagesTo, codeSentTo, resetLinkCodeSentTo, issueSignInToken,
+                   ANSWER_MODELS };

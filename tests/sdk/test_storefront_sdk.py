@@ -11,7 +11,7 @@ from tests.sdk.inbox import delivery
 from tests.sdk.runner import run_sdk_script
 from users.models import AuditEvent, Customer
 
-STEPS = 16
+STEPS = 17
 
 
 @pytest.fixture(autouse=True)

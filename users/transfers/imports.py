@@ -39,8 +39,9 @@ from core.actors import Actor
 from core.api.errors import ServiceError, ValidationFailed
 from core.ids import new_object_id
 from core.jobs.models import Job
-from users import customer_rows
-from users.customer_rows import AUDIT_EVENTS, CUSTOMERS, EMAILS, PHONES
+from users import customer_rows, hooks
+from users.customer_rows import AUDIT_EVENTS, CUSTOMERS, EMAILS, PHONES, CopyTable
+from users.models import Customer, LinkedIdentity
 from users.transfers import columns as extra_columns
 from users.transfers import rows as row_rules
 from users.transfers import sources
@@ -48,6 +49,17 @@ from users.transfers.formats import check_format
 
 KIND = "customer_import"
 ACTION_TYPE = "import"
+IDENTITIES = CopyTable(LinkedIdentity)
+_CUSTOMER_TABLES = {(): CUSTOMERS}  # + the database-default columns hooked fields set (users.hooks)
+
+
+def _customers_table(rows: list) -> CopyTable:
+    """CUSTOMERS, or CUSTOMERS with the columns the rows' hooked fields set (``has_old_password_hash``: a
+    database default, which CUSTOMERS leaves out), so that new customers get them in the one COPY."""
+    names = tuple(sorted({name for row in rows if row.hooked for name in hooks.customer_values(row.hooked)}))
+    if names not in _CUSTOMER_TABLES:
+        _CUSTOMER_TABLES[names] = CopyTable(Customer, include=names)
+    return _CUSTOMER_TABLES[names]
 
 
 def chunk_size() -> int:
@@ -319,6 +331,7 @@ def _keys(row) -> set:
         keys.add(("phone", row.phone.e164))
     if row.username:
         keys.add(("username", row.username.lower()))
+    keys.update(("identity", provider, subject) for provider, subject in row.identities.items())
     return keys
 
 
@@ -393,6 +406,7 @@ def _plan(context: _Context, batch: list) -> tuple[_Plan, list]:
             else:
                 context.fail(row, "the matching customer was archived while the file was imported.")
     _check_usernames(context, plan)
+    _check_identities(context, plan)
     return plan, deferred
 
 
@@ -431,6 +445,38 @@ def _check_usernames(context: _Context, plan: _Plan) -> None:
         plan.creates = kept
 
 
+def _check_identities(context: _Context, plan: _Plan) -> None:
+    """A social identity links to one customer of the application: a row naming one that another customer
+    has is refused; one its own customer already has is left as it is."""
+    wanted = {(provider, subject) for row in plan.rows for provider, subject in row.identities.items()}
+    if not wanted:
+        return
+    providers, subjects = zip(*wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT i.provider, i.subject, i.customer_id FROM {IDENTITIES.table} i "
+                       "JOIN unnest(%s::text[], %s::text[]) AS v(provider, subject) "
+                       "ON i.provider = v.provider AND i.subject = v.subject WHERE i.application_id = %s",
+                       [list(providers), list(subjects), context.application.id])
+        owners = {(provider, subject): owner for provider, subject, owner in cursor.fetchall()}
+    if not owners:
+        return
+
+    def clashes(row, customer_id) -> bool:
+        for provider, subject in list(row.identities.items()):
+            owner = owners.get((provider, subject))
+            if owner is None:
+                continue
+            if owner != customer_id:
+                context.fail(row, f"{provider}_id: this {provider} identity is already linked to another customer "
+                                  f"of this application ({owner}).")
+                return True
+            del row.identities[provider]  # already this customer's
+        return False
+
+    plan.creates = [row for row in plan.creates if not clashes(row, None)]
+    plan.updates = [update for update in plan.updates if not clashes(update[0], update[1])]
+
+
 def _audit_value(value):
     return value.isoformat() if isinstance(value, date) else value
 
@@ -440,12 +486,21 @@ def _write(context: _Context, plan: _Plan) -> None:
     source = {"source": "import", "job_id": context.job_id}
     now = timezone.now()
     customers, emails, phones, audit_rows, updates, extra = [], [], [], [], [], []
+    identities, hooked_new, flagged = [], {}, {}
+    customers_table = _customers_table(plan.creates)
+    hooked_changed = _store_hooked_of_found(context, plan)
     for index, row in enumerate(plan.creates):
         at = now + timedelta(microseconds=index)  # file order is creation order (getCustomers: newest first)
         customer_id = new_object_id()
         username = customer_rows.username_for(row.username, row.email, row.phone)
-        customers.append(CUSTOMERS.row(customer_rows.customer_values(
-            app_id, username, row.fields, id=customer_id, created_at=at, updated_at=at)))
+        customers.append(customers_table.row(customer_rows.customer_values(
+            app_id, username, row.fields, id=customer_id, created_at=at, updated_at=at,
+            **(hooks.customer_values(row.hooked) if row.hooked else {}))))
+        for name, value in row.hooked.items():
+            hooked_new.setdefault(name, []).append((customer_id, value))
+        for provider, subject in row.identities.items():
+            identities.append(IDENTITIES.row({"customer_id": customer_id, "application_id": app_id,
+                                              "provider": provider, "subject": subject, "linked_at": at}))
         phones.append(PHONES.row(customer_rows.first_phone(customer_id, app_id, row.phone)))
         if row.email:
             emails.append(EMAILS.row(customer_rows.first_email(customer_id, app_id, row.email)))
@@ -464,6 +519,15 @@ def _write(context: _Context, plan: _Plan) -> None:
         if add_phone:
             phones.append(PHONES.row(customer_rows.added_phone(customer_id, app_id, row.phone)))
             changed["phone_added"] = row.phone.e164
+        stored = {name: value for name, value in row.hooked.items() if customer_id in hooked_changed[name]}
+        if stored:
+            flagged[customer_id] = hooks.customer_values(stored)
+            changed.update({name: "set" for name in stored})  # never the value
+        for provider, subject in row.identities.items():
+            identities.append(IDENTITIES.row({"customer_id": customer_id, "application_id": app_id,
+                                              "provider": provider, "subject": subject, "linked_at": now}))
+        if row.identities:
+            changed["identities_linked"] = sorted(row.identities)
         if any(name in UPDATABLE for name in changed):
             updates.append((customer_id, *[changed.get(name) for name in UPDATABLE]))
         if changed:
@@ -472,10 +536,14 @@ def _write(context: _Context, plan: _Plan) -> None:
                 created_at=now)))
         if row.extra:
             extra.append((customer_id, row.extra))
-    _copy(CUSTOMERS, customers)
+    _copy(customers_table, customers)
     _copy(EMAILS, emails)
     _copy(PHONES, phones)
     _update_profiles(app_id, updates, now)
+    _set_hooked_values(app_id, flagged, {u[0] for u in updates}, now)
+    _copy(IDENTITIES, identities)
+    for name, values in hooked_new.items():  # set-based, in this transaction (users.hooks)
+        hooks.hook(name).store(context.application, values, actor, new=True)
     _copy(AUDIT_EVENTS, audit_rows)
     for customer_id, parsed_by_key in extra:  # once the customers exist
         for key, parsed in parsed_by_key.items():
@@ -486,6 +554,35 @@ def _copy(table: customer_rows.CopyTable, rows: list) -> None:
     if rows:
         with connection.cursor() as cursor:
             table.copy(cursor.cursor, rows)
+
+
+def _store_hooked_of_found(context: _Context, plan: _Plan) -> dict:
+    """The hooked fields (users.hooks) of rows matching customers, each field's values in one ``store``;
+    name -> ids of the customers whose value changed (the same hash again changes nothing)."""
+    by_name: dict = {}
+    for row, customer_id, _, _ in plan.updates:
+        for name, value in row.hooked.items():
+            by_name.setdefault(name, []).append((customer_id, value))
+    return {name: hooks.hook(name).store(context.application, values, context.actor, new=False)
+            for name, values in by_name.items()}
+
+
+def _set_hooked_values(application_id: str, flagged: dict, updated: set, now) -> None:
+    """The customer columns hooked fields set on found customers (``has_old_password_hash``), one UPDATE per
+    column value; the version goes up once for customers whose profile did not change in this pass."""
+    by_assignment: dict = {}
+    for customer_id, values in flagged.items():
+        for name, value in values.items():
+            by_assignment.setdefault((name, value), []).append(customer_id)
+    with connection.cursor() as cursor:
+        for (name, value), ids in by_assignment.items():
+            column = Customer._meta.get_field(name).column
+            cursor.execute(
+                f"UPDATE {CUSTOMERS.table} SET {column} = %s, updated_at = %s, "
+                "version = version + CASE WHEN id = ANY(%s::text[]) THEN 0 ELSE 1 END "
+                "WHERE application_id = %s AND id = ANY(%s::text[])",
+                [value, now, list(updated), application_id, ids])
+            updated = updated | set(ids)
 
 
 def _update_profiles(application_id: str, updates: list, now) -> None:

@@ -13,6 +13,7 @@ from datetime import date
 
 from core.api.errors import ServiceError, ValidationFailed
 from core.api.fields import JSONObjectField
+from users import hooks
 from users.contacts import Phone, normalize_email, parse_phone
 from users.serializers import CreateUserSerializer
 
@@ -22,6 +23,10 @@ PROFILE_COLUMNS = ("first_name", "last_name", "gender", "dob", "external_id", "r
 COLUMNS = ("first_name", "last_name", "email", "phone_number", "country_code", "gender", "dob", "username",
            "external_id", "rr_id", "meta")
 REQUIRED_COLUMNS = ("phone_number",)
+# Social sign-in identities moved in with the customer (users.LinkedIdentity; the value is the provider's
+# subject, i.e. its user id): column -> provider.
+IDENTITY_COLUMNS = {"google_id": "google", "facebook_id": "facebook", "apple_id": "apple"}
+MAX_SUBJECT_LENGTH = 255
 # Columns of the export that the import ignores (so that an exported file imports as it is).
 IGNORED_COLUMNS = ("user_id", "_id", "active", "created_at", "updated_at")
 
@@ -34,8 +39,9 @@ MIN_DOB = date(1900, 1, 1)
 
 @dataclass(slots=True)
 class ImportRow:
-    """One valid row: who (email, phone), what to set (fields), and the cells of extra columns
-    (users.transfers.columns): provider key -> {lower-cased name -> text}."""
+    """One valid row: who (email, phone), what to set (fields), the cells of extra columns
+    (users.transfers.columns): provider key -> {lower-cased name -> text}, the social identities to link
+    (provider -> subject) and the checked values of hooked fields (users.hooks: name -> parsed value)."""
 
     row_number: int
     email: str | None
@@ -43,13 +49,16 @@ class ImportRow:
     username: str  # "" = generate one (createUser's rule)
     fields: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    identities: dict = field(default_factory=dict)
+    hooked: dict = field(default_factory=dict)
 
     @property
     def reference(self) -> str:
         return self.email or (self.phone.e164 if self.phone else "")
 
     def __reduce__(self):  # the row reader process sends every row to the worker: a plain constructor call
-        return ImportRow, (self.row_number, self.email, self.phone, self.username, self.fields, self.extra)
+        return ImportRow, (self.row_number, self.email, self.phone, self.username, self.fields, self.extra,
+                           self.identities, self.hooked)
 
 
 @dataclass(frozen=True)
@@ -58,15 +67,23 @@ class Header:
 
     standard: dict  # file column -> canonical column
     extra: dict  # file column -> (provider key, lower-cased name)
+    identities: dict = field(default_factory=dict)  # file column -> provider (IDENTITY_COLUMNS)
+    hooked: dict = field(default_factory=dict)  # file column -> hooked field name (users.hooks)
 
 
 def _name(column: str) -> str:
     return column.strip().lower()
 
 
+def _own_names() -> tuple:
+    """Every column this module reads: the customer's, the identities, the hooked fields registered."""
+    return COLUMNS + tuple(IDENTITY_COLUMNS) + tuple(name for name in hooks.FIELDS if hooks.hook(name))
+
+
 def other_names(columns: list[str]) -> list[str]:
     """The header's lower-cased names that are neither customer columns nor ignored ones."""
-    return [_name(c) for c in columns if c and _name(c) not in COLUMNS and _name(c) not in IGNORED_COLUMNS]
+    own = _own_names()
+    return [_name(c) for c in columns if c and _name(c) not in own and _name(c) not in IGNORED_COLUMNS]
 
 
 def read_header(columns: list[str], claimed: dict[str, str], hints: list[str]) -> Header:
@@ -74,20 +91,24 @@ def read_header(columns: list[str], claimed: dict[str, str], hints: list[str]) -
 
     ``claimed``: lower-cased name -> key of the provider that reads it (users.transfers.columns);
     ``hints``: what else a column may be, for the message naming unknown ones."""
-    standard, extra, unknown = {}, {}, []
+    standard, extra, identities, hooked, unknown = {}, {}, {}, {}, []
     for column in columns:
         if not column:
             continue
         name = _name(column)
         if name in COLUMNS:
             standard[column] = name
+        elif name in IDENTITY_COLUMNS:
+            identities[column] = name
+        elif name in hooks.FIELDS and hooks.hook(name):
+            hooked[column] = name
         elif name in IGNORED_COLUMNS:
             continue
         elif name in claimed:
             extra[column] = (claimed[name], name)
         else:
             unknown.append(column)
-    canonical = list(standard.values()) + [name for _, name in extra.values()]
+    canonical = [*standard.values(), *identities.values(), *hooked.values(), *(name for _, name in extra.values())]
     repeated = sorted({c for c in canonical if canonical.count(c) > 1})
     if repeated:
         raise ValidationFailed(f"the file names the column(s) {', '.join(repeated)} more than once.")
@@ -97,9 +118,9 @@ def read_header(columns: list[str], claimed: dict[str, str], hints: list[str]) -
                                f"{', '.join(c for c in columns if c)[:300]}).", code="missing_columns")
     if unknown:
         others = "".join(f", or {hint}" for hint in hints)
-        raise ValidationFailed(f"the file has unknown column(s) {', '.join(unknown)[:300]}: use {', '.join(COLUMNS)}"
-                               f"{others}.", code="unknown_columns")
-    return Header(standard, extra)
+        raise ValidationFailed(f"the file has unknown column(s) {', '.join(unknown)[:300]}: use "
+                               f"{', '.join(_own_names())}{others}.", code="unknown_columns")
+    return Header(standard, extra, {c: IDENTITY_COLUMNS[n] for c, n in identities.items()}, hooked)
 
 
 def _text(name: str, value: str, problems: list[str]) -> str:
@@ -168,13 +189,30 @@ def parse_row(row_number: int, cells: dict, header: Header) -> ImportRow:
     username = values.get("username", "")
     if username:
         _text("username", username, problems)
+    identities = {}
+    for column, provider in header.identities.items():
+        subject = cells.get(column, "")
+        if not subject:
+            continue
+        if len(subject) > MAX_SUBJECT_LENGTH or not subject.isprintable() or " " in subject:
+            problems.append(f"{provider}_id: must be at most {MAX_SUBJECT_LENGTH} printable characters without "
+                            "spaces.")
+        else:
+            identities[provider] = subject
+    hooked = {}
+    for column, name in header.hooked.items():
+        if cells.get(column, ""):
+            try:  # a format check only (for password_hash: a parse, no hashing)
+                hooked[name] = hooks.hook(name).check(cells[column])
+            except ServiceError as exc:
+                problems.append(exc.message)
     if problems:
         raise ValidationFailed("; ".join(problems))
     extra = {}
     for column, (key, name) in header.extra.items():
         if cells.get(column, ""):
             extra.setdefault(key, {})[name] = cells[column]
-    return ImportRow(row_number, email, phone, username, fields, extra)
+    return ImportRow(row_number, email, phone, username, fields, extra, identities, hooked)
 
 
 def row_reference(cells: dict, header: Header) -> str:

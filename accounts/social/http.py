@@ -1,0 +1,45 @@
+"""The providers' endpoints, called through the service's guarded client (core.outbound): SOCIAL_ALLOWED_HOSTS
+may be private, SOCIAL_CONNECT_TIMEOUT_SECONDS / SOCIAL_TIMEOUT_SECONDS, small JSON answers only."""
+
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from accounts.social.errors import provider_unavailable
+from core import outbound
+from core.files.downloads import DownloadError
+
+MAX_ANSWER_BYTES = 256 * 1024  # a JWKS is ~2 KB, a token check less
+
+
+@dataclass(frozen=True)
+class JsonAnswer:
+    status: int
+    data: dict
+    headers: dict
+
+
+def get_json(provider: str, url: str, setting: str) -> JsonAnswer:
+    """GET ``url``; the answer's JSON object (``{}`` when the body is none). 502 ``provider_unavailable`` when
+    no answer comes, the URL is refused (a setting pointing to a private host not in SOCIAL_ALLOWED_HOSTS),
+    the provider fails (5xx) or the answer is not a JSON object."""
+    try:
+        answer = outbound.request("GET", url, headers={"Accept": "application/json"}, setting=setting,
+                                  allowed_hosts=settings.SOCIAL_ALLOWED_HOSTS,
+                                  connect_timeout=settings.SOCIAL_CONNECT_TIMEOUT_SECONDS,
+                                  timeout=settings.SOCIAL_TIMEOUT_SECONDS, max_bytes=MAX_ANSWER_BYTES)
+    except outbound.Unreachable:
+        raise provider_unavailable(provider, "no answer") from None
+    except DownloadError:
+        raise provider_unavailable(provider, f"{setting} is refused: a private address not in "
+                                             "SOCIAL_ALLOWED_HOSTS, or no such host") from None
+    if answer.status >= 500 or not answer.complete:
+        raise provider_unavailable(provider, f"HTTP {answer.status}" if answer.complete else "answer too large")
+    try:
+        data = json.loads(answer.body) if answer.body.strip() else {}
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise provider_unavailable(provider, f"HTTP {answer.status} without a JSON object")
+    return JsonAnswer(answer.status, data, answer.headers)

@@ -1,0 +1,76 @@
+"""The one guarded client for the service's small outbound HTTP calls (SMS gateways, the social sign-in
+providers' keys and token checks), under the rules of every outbound URL of the service
+(``core.files.downloads.vet_url``):
+
+- http and https only; the host is resolved once and no private / loopback / link-local … address is
+  used unless the host is in ``allowed_hosts`` (the caller's setting, e.g. SMS_ALLOWED_HOSTS);
+- the connection goes to the vetted address itself (no second DNS answer), while the Host header,
+  TLS SNI and the certificate check use the URL's host name;
+- no redirect is followed (a 3xx is an answer like any other);
+- ``connect_timeout`` to connect (per address), ``timeout`` for the whole request;
+- at most ``max_bytes`` of the answer are read (``Answer.complete`` says whether that was all of it).
+
+A refused URL is a ``DownloadError`` naming ``setting``; no answer at all (refused connection,
+timeout, TLS failure) is ``Unreachable``.
+"""
+
+import ssl
+from dataclasses import dataclass, field
+
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
+from urllib3 import exceptions as urllib3_errors
+
+from core.files.downloads import vet_url
+
+USER_AGENT = "fynd-customers/1.0"
+
+
+class Unreachable(Exception):
+    """The request did not get an answer (connection refused, timeout, TLS): worth trying again."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: dict = field(default_factory=dict)  # names in lower case
+    complete: bool = True  # False: the answer was longer than max_bytes and was cut there
+
+
+def request(method: str, url: str, *, headers: dict | None = None, body: bytes | None = None, setting: str,
+            allowed_hosts, connect_timeout: float, timeout: float, max_bytes: int) -> Answer:
+    """One request to ``url`` (see the module docstring for the rules)."""
+    target = vet_url(url, setting, allowed_hosts=list(allowed_hosts or ()))
+    sent_headers = {"Host": target.host_header, "User-Agent": USER_AGENT, "Accept-Encoding": "identity",
+                    **(headers or {})}
+    limit = Timeout(connect=connect_timeout, total=timeout)
+    last_error = "no address"
+    for address in target.addresses:
+        if target.scheme == "https":
+            pool = HTTPSConnectionPool(address, target.port, maxsize=1, server_hostname=target.host,
+                                       assert_hostname=target.host, cert_reqs="CERT_REQUIRED",
+                                       ssl_context=ssl.create_default_context())
+        else:
+            pool = HTTPConnectionPool(address, target.port, maxsize=1)
+        try:
+            response = pool.urlopen(method, target.request_target, body=body, headers=sent_headers, redirect=False,
+                                    retries=False, assert_same_host=False, timeout=limit, preload_content=False)
+            try:
+                data = response.read(max_bytes + 1)
+                return Answer(response.status, data[:max_bytes],
+                              {name.lower(): value for name, value in response.headers.items()},
+                              complete=len(data) <= max_bytes)
+            finally:
+                response.release_conn()
+        except (urllib3_errors.NewConnectionError, urllib3_errors.ConnectTimeoutError) as exc:
+            last_error = _reason(exc)  # try the host's next address
+        except urllib3_errors.HTTPError as exc:
+            raise Unreachable(f"{target.host}: {_reason(exc)}") from None
+        finally:
+            pool.close()
+    raise Unreachable(f"cannot connect to {target.host}: {last_error}")
+
+
+def _reason(exc: Exception) -> str:
+    reason = getattr(exc, "reason", None) or exc
+    return str(reason).split(": ", 1)[-1][:200] or type(exc).__name__
