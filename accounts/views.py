@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from accounts import limits, schema, serializers, services
 from core.api.errors import ValidationFailed
 from core.api.schema import answers
-from core.api.views import validated
+from core.api.views import OwnTransactions, validated
 from sessions_app import store
 from sessions_app.storefront import StorefrontApplicationAuthentication, StorefrontView
 from users.presenters import customer_dict
@@ -50,7 +50,7 @@ class RegisterView(VisitorView):
         return answer(request, services.register(visit_of(request), validated(serializers.FormRegisterSerializer, request)))
 
 
-class PasswordLoginView(VisitorView):
+class PasswordLoginView(OwnTransactions, VisitorView):
     @extend_schema(operation_id="loginWithEmailAndPassword", summary="Sign in with a password (storefront)",
                    request=serializers.PasswordLoginSerializer, responses=answers(schema.LoginSuccess, 400, 401, 403, 429))
     def post(self, request):
@@ -59,7 +59,7 @@ class PasswordLoginView(VisitorView):
                                                             data.get("password")), with_user=True)
 
 
-class SendMobileOtpView(VisitorView):
+class SendMobileOtpView(OwnTransactions, VisitorView):
     @extend_schema(operation_id="sendOTPOnMobile", summary="Send a one-time code by SMS (storefront)",
                    parameters=[PLATFORM], request=serializers.SendMobileOtpSerializer,
                    responses=answers(schema.SendOtpSuccess, 400, 403, 429))
@@ -77,7 +77,7 @@ class LoginWithOtpView(SendMobileOtpView):
         return super().post(request)
 
 
-class VerifyMobileOtpView(VisitorView):
+class VerifyMobileOtpView(OwnTransactions, VisitorView):
     @extend_schema(operation_id="verifyMobileOTP", summary="Check a code sent by SMS: sign in, or a register_token "
                    "(storefront)", parameters=[PLATFORM], request=serializers.VerifyMobileOtpSerializer,
                    responses=answers(schema.VerifyOtpSuccess, 400, 403, 429))
@@ -90,7 +90,7 @@ class VerifyMobileOtpView(VisitorView):
                                                             register_token=data.get("register_token")))
 
 
-class SendEmailOtpView(VisitorView):
+class SendEmailOtpView(OwnTransactions, VisitorView):
     @extend_schema(operation_id="sendOTPOnEmail", summary="Send a one-time code by email (storefront)",
                    parameters=[PLATFORM], request=serializers.SendEmailOtpSerializer,
                    responses=answers(schema.EmailOtpSuccess, 400, 403, 429))
@@ -101,7 +101,7 @@ class SendEmailOtpView(VisitorView):
                                                  "resend_email_token": outcome.fields["request_id"]}))
 
 
-class VerifyEmailOtpView(VisitorView):
+class VerifyEmailOtpView(OwnTransactions, VisitorView):
     @extend_schema(operation_id="verifyEmailOTP", summary="Check a code sent by email: sign in, or a register_token "
                    "(storefront)", parameters=[PLATFORM], request=serializers.VerifyEmailOtpSerializer,
                    responses=answers(schema.VerifyOtpSuccess, 400, 403, 429))

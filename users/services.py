@@ -157,6 +157,7 @@ def register_customer(application, *, profile: dict, email: str | None, phone: P
     return _save_guarding_races(write)
 
 
+@transaction.atomic
 def mark_verified(application, customer_id: str, *, email: str | None = None, phone: Phone | None = None,
                   actor: Actor) -> bool:
     """Mark the customer's email or phone verified (a code or link proved it; audited when it was not yet);
