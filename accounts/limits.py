@@ -102,6 +102,19 @@ def check(action: str, *, ip: str, identifier: str | None = None) -> None:
     _hit_all(_counters(action, ip, identifier))
 
 
+def hit_with_customer_locks(scope: str, key: str, limit: int, window_seconds: int, *, application_id: str,
+                            customer_id: str | None, policy: dict) -> datetime | None:
+    """``hit`` and ``lockout.customer_locked_until`` in one round trip: RateLimited when over the limit, else
+    the end of the customer's own lock (either kind), or None."""
+    locks = [] if customer_id is None or not _policy(policy)[0] else [
+        lockout._customer(kind, application_id, customer_id, "cl") for kind in LOCKOUT_KINDS]
+    wait_ms, locked_ms = keyspace.script(_HIT_AND_LOCKS)(keys=[_counter(scope, key), *locks],
+                                                         args=[1, limit, window_seconds])
+    if wait_ms:
+        raise RateLimited(wait_ms / 1000)
+    return _until(locked_ms) if locked_ms > 0 else None
+
+
 def admit(action: str, *, ip: str, identifier: str, kind: str, application_id: str, customer_id: str | None,
           policy: dict) -> datetime | None:
     """``check`` and ``lockout.locked_until`` in one round trip (the sign-in paths): RateLimited when over
@@ -257,6 +270,17 @@ class Lockout:
         pipe = keyspace.connection().pipeline(transaction=False)
         for key in self.lock_keys(kind, application_id, customer_id, identifier, ip):
             pipe.pttl(key)
+        longest = max(pipe.execute())
+        return _until(longest) if longest > 0 else None
+
+    def customer_locked_until(self, application_id: str, customer_id: str, policy: dict) -> datetime | None:
+        """The end of the customer's own lock of any kind (from everywhere), or None: what refuses a sign-in
+        that has no secret to count (social sign-in)."""
+        if not _policy(policy)[0]:
+            return None
+        pipe = keyspace.connection().pipeline(transaction=False)
+        for kind in LOCKOUT_KINDS:
+            pipe.pttl(self._customer(kind, application_id, customer_id, "cl"))
         longest = max(pipe.execute())
         return _until(longest) if longest > 0 else None
 

@@ -83,6 +83,21 @@ def _refuse_locked(until) -> None:
                            meta={"retry_after": seconds, "locked_until": until.isoformat()})
 
 
+def refuse_if_customer_locked(visit: Visit, customer_id: str, config: dict) -> None:
+    """403 ``account_locked`` while the customer is locked out from everywhere (either kind): a sign-in
+    without a password or code (social) is refused like the others."""
+    _refuse_locked(limits.lockout.customer_locked_until(visit.application.id, customer_id,
+                                                        config.get("account_lockout") or {}))
+
+
+def admit_customer(scope: str, key: str, limit: int, window: int, visit: Visit, customer_id: str | None,
+                   config: dict) -> None:
+    """A rate limit of ``key``, then refuse_if_customer_locked (when a customer is named): one round trip."""
+    _refuse_locked(limits.hit_with_customer_locks(scope, key, limit, window, application_id=visit.application.id,
+                                                  customer_id=customer_id,
+                                                  policy=config.get("account_lockout") or {}))
+
+
 def admit(action: str, kind: str, visit: Visit, customer_id: str | None, identifier: str, policy: dict) -> None:
     """The rate limit of ``action``, then 403 ``account_locked`` while the ``kind`` lockout holds: one round
     trip, before any hashing or code check."""

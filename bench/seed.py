@@ -154,9 +154,12 @@ TABLES = (CUSTOMERS.table, EMAILS.table, PHONES.table)
 
 # Every table whose foreign key points at a customer, and the column: the database checks those keys
 # rather than cascading, so their rows go first (credentials, identities, attribute values, …).
+# With an application_id column of their own, they are deleted by it (indexed); else through the customers.
 _REFERENCING = """
-SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c
-JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+SELECT c.conrelid::regclass::text, a.attname,
+       EXISTS (SELECT 1 FROM pg_attribute x WHERE x.attrelid = c.conrelid AND x.attname = 'application_id'
+               AND NOT x.attisdropped)
+FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
 WHERE c.contype = 'f' AND c.confrelid = 'users_customer'::regclass AND array_length(c.conkey, 1) = 1
 """
 
@@ -165,9 +168,12 @@ def delete_customers(cur, app_id: str) -> None:
     """Delete an application's customers and every row that points at them (the delete trigger keeps the
     count right)."""
     cur.execute(_REFERENCING)
-    for table, column in cur.fetchall():
-        cur.execute(f'DELETE FROM {table} r USING users_customer c WHERE r."{column}" = c.id '
-                    "AND c.application_id = %s", [app_id])
+    for table, column, by_application in cur.fetchall():
+        if by_application:
+            cur.execute(f"DELETE FROM {table} WHERE application_id = %s", [app_id])
+        else:
+            cur.execute(f'DELETE FROM {table} r USING users_customer c WHERE r."{column}" = c.id '
+                        "AND c.application_id = %s", [app_id])
     cur.execute("DELETE FROM users_auditevent WHERE application_id = %s", [app_id])
     cur.execute("DELETE FROM users_customer WHERE application_id = %s", [app_id])
 

@@ -31,7 +31,7 @@ from core.api.errors import ValidationFailed
 from users import events
 from users import services as customer_services
 from users.contacts import normalize_email
-from users.selectors import customer_with_contacts, identity_owner
+from users.selectors import customer_by_identity, customer_with_contacts
 
 __all__ = ["login", "sign_in_with", "pending_identity"]
 
@@ -67,12 +67,13 @@ def sign_in_with(visit: Visit, provider: str, identity: Identity, *, config: dic
     """Sign in (or up) the customer the provider's ``identity`` belongs to (see the module docstring)."""
     application = visit.application
     config = config or account_services.config_of(application)
+    owner = customer_by_identity(application.id, provider, identity.subject)
     _per_ip, per_identity, window = settings.RATE_LIMITS["social"]
-    limits.hit("social:id", f"{application.id}:{provider}:{identity.subject}", per_identity, window)
-
-    owner_id = identity_owner(application.id, provider, identity.subject)
-    if owner_id is not None:
-        return _sign_in_existing(visit, provider, customer_with_contacts(application.id, owner_id), config)
+    # the provider account's rate limit and its customer's lockout, in one round trip
+    account_services.admit_customer("social:id", f"{application.id}:{provider}:{identity.subject}", per_identity,
+                                    window, visit, owner.id if owner is not None else None, config)
+    if owner is not None:
+        return _sign_in_existing(visit, provider, owner, config)
 
     email = _verified_email(identity)
     if email:
@@ -80,6 +81,7 @@ def sign_in_with(visit: Visit, provider: str, identity: Identity, *, config: dic
         if customer is not None:
             if not customer.active:
                 raise forbidden("This account cannot sign in.", "account_unavailable")
+            account_services.refuse_if_customer_locked(visit, customer.id, config)
             with transaction.atomic():
                 customer_services.link_identity(application, customer.id, provider=provider,
                                                 subject=identity.subject, email=identity.email,
@@ -109,6 +111,7 @@ def _verified_email(identity: Identity) -> str:
 
 
 def _sign_in_existing(visit: Visit, provider: str, customer, config: dict) -> Outcome:
+    """The customer's lockout was checked by the caller (with the rate limit, or before linking)."""
     if customer is None or customer.archived or not customer.active:
         raise forbidden("This account cannot sign in.", "account_unavailable")
     # Like a one-time code sign-in, not like a password: the provider proved who this is, and the sign-in does

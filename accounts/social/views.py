@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from accounts.social import serializers, services
 from accounts.views import PLATFORM, VisitorView, answer, visit_of
 from core.api.schema import answers, error_answer
-from core.api.views import validated
+from core.api.views import OwnTransactions, validated
 from users.schema import User as UserSchema
 
 AuthSuccess = TypedDict("AuthSuccess", {"user_exists": bool, "user": NotRequired[UserSchema],
@@ -20,7 +20,7 @@ ANSWERS = {**answers(AuthSuccess, 400, 401, 403, 409, 429),
                              "(provider_unavailable): try again.")}
 
 
-class _SocialLoginView(VisitorView):
+class _SocialLoginView(OwnTransactions, VisitorView):
     provider = ""
     body = serializers.OAuthRequestSerializer
 

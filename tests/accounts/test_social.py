@@ -5,7 +5,8 @@ import hashlib
 
 import pytest
 
-from accounts import keyspace
+from accounts import keyspace, limits
+from accounts import services as account_services
 from core import outbound
 from core.actors import Actor
 from tests.helpers import assert_error
@@ -261,6 +262,21 @@ def test_blocked_or_archived_customers_are_refused(storefront, provider, social,
     storefront.client.cookies.clear()
     api.put(url("customers/archive"), {"user_id": user["_id"]}, format="json")
     assert_error(google(storefront, google_token(provider)), 403, "cannot sign in")
+
+
+def test_a_customer_locked_out_from_everywhere_is_refused_until_unlocked(storefront, provider, social, application,
+                                                                         platform_config):
+    policy = {"enable": True, "attempts": 2, "duration": 10}
+    platform_config(account_lockout=policy)
+    user = google(storefront, google_token(provider)).json()["user"]
+    storefront.client.cookies.clear()
+    for n in range(6):  # 3 × 2 wrong passwords from three addresses: the customer's own lock
+        limits.lockout.failed("password", application.id, user["_id"], "asha@example.com", f"10.0.0.{n // 2}", policy)
+    response = google(storefront, google_token(provider))
+    assert_error(response, 403, "Too many failed attempts")
+    assert response.json()["code"] == "account_locked" and not storefront.signed_in
+    assert account_services.unlock(application, user["_id"], Actor.system("tests"))
+    assert google(storefront, google_token(provider)).status_code == 200 and storefront.signed_in
 
 
 def test_staff_unlink_an_identity_through_the_service(storefront, provider, social, application, api, url,
