@@ -69,11 +69,15 @@ def judge_http(rows: Iterable) -> None:
     rows = list(rows)
     floor = next((r for r in rows if r.scenario == FLOOR), None)
     for row in rows:
-        if floor is not None:
-            row.p95_ratio, row.rps_share = http_ratios(row.p95, row.rps, floor.p95, floor.rps)
+        # the floor measured right after the scenario when there is one (the machine as the scenario had
+        # it), else the run's first floor
+        floor_p95 = getattr(row, "floor_p95", None) or (floor.p95 if floor is not None else None)
+        floor_rps = getattr(row, "floor_rps", None) or (floor.rps if floor is not None else None)
+        if floor_p95 is not None:
+            row.p95_ratio, row.rps_share = http_ratios(row.p95, row.rps, floor_p95, floor_rps)
         judged = row.p95_ratio
-        if floor is not None and getattr(row, "target_extra_ms", 0):
-            judged = ratio(row.p95 - row.target_extra_ms, floor.p95)  # the allowance first, then the ratio
+        if floor_p95 is not None and getattr(row, "target_extra_ms", 0):
+            judged = ratio(row.p95 - row.target_extra_ms, floor_p95)  # the allowance first, then the ratio
         row.passed = http_passed(judged, row.target_ratio, row.errors)
 
 

@@ -37,6 +37,20 @@ def test_a_uniformly_slower_machine_fails_nothing_it_passed():
     assert quiet[1].p95_ratio == pytest.approx(slower[1].p95_ratio)
 
 
+def test_the_floor_measured_beside_a_scenario_is_its_reference():
+    rows = [http_row("whoami", 4.0, 1_800, None), http_row("verify_otp", 13.5, 450, 3),
+            http_row("password_login", 70.0, 70, 3)]
+    rows[1].floor_p95, rows[1].floor_rps = 5.0, 1_500  # the machine slowed down meanwhile
+    rows[2].floor_p95, rows[2].floor_rps, rows[2].target_extra_ms = 5.0, 1_500, 56.0
+    verdicts.judge_http(rows)
+    assert (rows[1].p95_ratio, rows[1].rps_share, rows[1].passed) == (2.7, 0.3, True)  # 3.4× beside the first
+    assert rows[2].passed is True  # (70 - 56) / 5 = 2.8
+    assert report.http_cells(rows[1])[8] == "5.0"
+    rows[2].floor_p95 = 4.0
+    verdicts.judge_http(rows)
+    assert rows[2].passed is False  # (70 - 56) / 4 = 3.5
+
+
 def test_errors_fail_a_scenario_within_its_ratio():
     rows = [http_row("whoami", 4.0, 1_600, None), http_row("list", 8.0, 500, 10, errors=3)]
     verdicts.judge_http(rows)
@@ -47,7 +61,7 @@ def test_without_a_floor_a_scenario_with_a_target_fails_and_prints_no_ratio():
     rows = [http_row("list", 8.0, 500, 10)]
     verdicts.judge_http(rows)
     assert (rows[0].p95_ratio, rows[0].passed) == (None, False)
-    assert report.http_cells(rows[0])[8] == "—"
+    assert report.http_cells(rows[0])[9] == "—"
 
 
 def test_ratio_of_nothing_is_none():
@@ -102,9 +116,9 @@ def test_ratio_formatting():
 def test_http_row_cells():
     rows = [http_row("whoami", 4.0, 1_600, None), http_row("list", 12.0, 400, 10)]
     verdicts.judge_http(rows)
-    assert report.http_cells(rows[0]) == ["whoami", "op", "1,000", "1,600", "100%", "2.0", "4.0", "6.0", "1.0×",
-                                          "(floor)", "—", "0.00"]
-    assert report.http_cells(rows[1], bold=True)[4:] == ["25%", "6.0", "12.0", "18.0", "3.0×", "≤ 10×",
+    assert report.http_cells(rows[0]) == ["whoami", "op", "1,000", "1,600", "100%", "2.0", "4.0", "6.0", "",
+                                          "1.0×", "(floor)", "—", "0.00"]
+    assert report.http_cells(rows[1], bold=True)[4:] == ["25%", "6.0", "12.0", "18.0", "", "3.0×", "≤ 10×",
                                                          "**PASS**", "0.00"]
     header, rule, floor, listing = report.table(rows).splitlines()
     assert header.startswith("scenario  operation  requests  req/s  × floor req/s  p50 ms")
