@@ -176,7 +176,7 @@ def test_markdown_rows_have_as_many_cells_as_their_headers():
     lines = [line for line in text.splitlines() if line.startswith("|")]
     http, jobs = lines[:2 + len(rows)], lines[2 + len(rows):]
     assert len(jobs) == 3
-    assert {line.count("|") for line in http} == {14}
+    assert {line.count("|") for line in http} == {15}
     assert {line.count("|") for line in jobs} == {10}
 
 
