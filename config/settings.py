@@ -185,6 +185,7 @@ SOCIAL_JWKS_MIN_SECONDS = int(os.environ.get("SOCIAL_JWKS_MIN_SECONDS", "60"))
 SOCIAL_JWKS_MAX_SECONDS = int(os.environ.get("SOCIAL_JWKS_MAX_SECONDS", str(24 * 3600)))
 SOCIAL_JWKS_DEFAULT_SECONDS = int(os.environ.get("SOCIAL_JWKS_DEFAULT_SECONDS", "3600"))  # no max-age given
 # An unknown key id refetches the keys at most once per this many seconds per URL.
+SOCIAL_JWKS_LOCAL_SECONDS = float(os.environ.get("SOCIAL_JWKS_LOCAL_SECONDS", "10"))  # per process, before Redis
 SOCIAL_JWKS_REFRESH_SECONDS = int(os.environ.get("SOCIAL_JWKS_REFRESH_SECONDS", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [

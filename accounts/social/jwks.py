@@ -6,13 +6,16 @@
 - A token naming a ``kid`` the cached keys lack (the provider rotated its keys) refetches them, at most
   once per SOCIAL_JWKS_REFRESH_SECONDS per URL (``facct:jwksr:<hash>``, SET NX): a flood of made-up kids
   costs the provider one request per window, and the token is refused when the kid is still unknown.
-- Parsed keys are kept per process by the cached text, so a sign-in with a cached JWKS costs one GET.
+- Parsed keys are kept per process by the cached text, and used for SOCIAL_JWKS_LOCAL_SECONDS (10) without
+  asking Redis again: a sign-in with a known kid costs no round trip; a key the provider withdrew is
+  still accepted by a process for at most that long after Redis's copy changed.
 """
 
 import hashlib
 import json
 import re
 import threading
+import time
 
 import jwt
 from django.conf import settings
@@ -25,6 +28,9 @@ MAX_AGE = re.compile(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 _parsed: dict[str, tuple[str, dict]] = {}  # url -> (cached text, {kid: key})
 _lock = threading.Lock()
+# url -> (monotonic time until which the keys are used without asking Redis, {kid: key}): a sign-in with
+# a known kid then costs no round trip; a kid not among them asks Redis (and maybe the provider) at once.
+_recent: dict[str, tuple[float, dict]] = {}
 
 
 def _names(url: str) -> tuple[str, str]:
@@ -81,12 +87,16 @@ def signing_key(provider: str, url: str, setting: str, kid):
     provider has no such key (even after the refresh, or when a refresh was made too recently)."""
     if not isinstance(kid, str) or not kid or len(kid) > 200:
         raise token_invalid(f"The {provider} token names no signing key.")
+    recent = _recent.get(url)
+    if recent is not None and time.monotonic() < recent[0] and kid in recent[1]:
+        return recent[1][kid]
     cache_key, refresh_key = _names(url)
     text = keyspace.connection().get(cache_key)
     fetched = text is None
     if fetched:
         text = _fetch(provider, url, setting)
     keys = _keys_of(url, text)
+    _recent[url] = (time.monotonic() + settings.SOCIAL_JWKS_LOCAL_SECONDS, keys)
     if kid in keys:
         return keys[kid]
     if not fetched and keyspace.connection().set(refresh_key, "1", nx=True,

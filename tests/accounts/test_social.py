@@ -32,6 +32,7 @@ def provider(settings):
         settings.FACEBOOK_GRAPH_URL = stand_in.url + "/graph"
         settings.SOCIAL_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
         settings.SOCIAL_TIMEOUT_SECONDS = 1.0
+        settings.SOCIAL_JWKS_LOCAL_SECONDS = 0  # every sign-in reads Redis's copy (one test turns it on)
         stand_in.facebook_apps[FB_APP] = FB_SECRET
         yield stand_in
 
@@ -133,6 +134,20 @@ def test_an_unknown_kid_refetches_the_keys_once(storefront, provider, social, se
         assert_error(google(storefront, google_token(provider, kid="made-up", key=new_key())), 401,
                      "does not publish")
     assert provider.hits["/google/certs"] == 3
+
+
+def test_a_process_keeps_the_keys_a_few_seconds_without_asking_redis(storefront, provider, social, settings):
+    settings.SOCIAL_JWKS_LOCAL_SECONDS = 30
+    assert google(storefront, google_token(provider)).status_code == 200
+    for key in keyspace.connection().scan_iter(match=keyspace.PREFIX + "jwks*"):
+        keyspace.connection().delete(key)  # Redis's copy gone: the process still knows the key
+    storefront.client.cookies.clear()
+    assert google(storefront, google_token(provider)).status_code == 200
+    assert provider.hits["/google/certs"] == 1
+    provider.rotate()  # a kid the process does not know: Redis, then the provider, are asked at once
+    storefront.client.cookies.clear()
+    assert google(storefront, google_token(provider)).status_code == 200
+    assert provider.hits["/google/certs"] == 2
 
 
 def test_the_jwks_cache_follows_max_age(storefront, provider, social, settings):
