@@ -14,13 +14,12 @@ A refused URL is a ``DownloadError`` naming ``setting``; no answer at all (refus
 timeout, TLS failure) is ``Unreachable``.
 """
 
-import ssl
 from dataclasses import dataclass, field
 
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
+from urllib3 import Timeout
 from urllib3 import exceptions as urllib3_errors
 
-from core.files.downloads import vet_url
+from core.files.downloads import connection_pool, vet_url
 
 USER_AGENT = "fynd-customers/1.0"
 
@@ -46,12 +45,7 @@ def request(method: str, url: str, *, headers: dict | None = None, body: bytes |
     limit = Timeout(connect=connect_timeout, total=timeout)
     last_error = "no address"
     for address in target.addresses:
-        if target.scheme == "https":
-            pool = HTTPSConnectionPool(address, target.port, maxsize=1, server_hostname=target.host,
-                                       assert_hostname=target.host, cert_reqs="CERT_REQUIRED",
-                                       ssl_context=ssl.create_default_context())
-        else:
-            pool = HTTPConnectionPool(address, target.port, maxsize=1)
+        pool = connection_pool(target, address)
         try:
             response = pool.urlopen(method, target.request_target, body=body, headers=sent_headers, redirect=False,
                                     retries=False, assert_same_host=False, timeout=limit, preload_content=False)

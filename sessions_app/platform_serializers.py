@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.settings import api_settings
 
+from core.api.fields import WholeNumber
 from core.ids import new_object_id
 from sessions_app.platform_document import APPLE, READ_ONLY_KEYS, SESSION_MAX, SOCIAL_PROVIDERS
 
@@ -71,27 +72,6 @@ class Colour(Text):
     def __init__(self, **kwargs):
         super().__init__(max_length=None, allow_blank=False, **kwargs)
         self.validators.append(RegexValidator(COLOUR, COLOUR_MESSAGE))
-
-
-class WholeNumber(serializers.IntegerField):
-    """A JSON number without a fraction (1.0 is 1) between ``minimum`` and ``maximum``."""
-
-    default_error_messages = {"invalid": "must be a number.", "null": "must be a number.",
-                              "not_whole": "must be a whole number."}
-
-    def __init__(self, minimum, maximum, **kwargs):
-        between = f"must be between {minimum} and {maximum}."
-        super().__init__(min_value=minimum, max_value=maximum, required=False,
-                         error_messages={"min_value": between, "max_value": between}, **kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, (int, float)):
-            self.fail("invalid")
-        if isinstance(data, float):
-            if not data.is_integer():
-                self.fail("not_whole")
-            data = int(data)
-        return data
 
 
 class Choice(serializers.ChoiceField):

@@ -9,6 +9,29 @@ from core.api.errors import ValidationFailed
 from core.ids import is_object_id
 
 
+class WholeNumber(serializers.IntegerField):
+    """A JSON number without a fraction (1.0 is 1; "60", true and 1.5 are refused) between ``minimum`` and
+    ``maximum``; ``unit`` names what is counted in the messages (e.g. "seconds")."""
+
+    default_error_messages = {"invalid": "must be a number.", "null": "must be a number.",
+                              "not_whole": "must be a whole number."}
+
+    def __init__(self, minimum, maximum, *, unit: str = "", **kwargs):
+        between = f"must be between {minimum} and {maximum}{' ' + unit if unit else ''}."
+        kwargs.setdefault("required", False)
+        super().__init__(min_value=minimum, max_value=maximum,
+                         error_messages={"min_value": between, "max_value": between}, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        if isinstance(data, float):
+            if not data.is_integer():
+                self.fail("not_whole")
+            data = int(data)
+        return data
+
+
 class StrictCharField(serializers.CharField):
     default_error_messages = {"invalid": "Must be a string."}
 

@@ -155,17 +155,22 @@ def _remaining(deadline: float, field: str) -> float:
     return left
 
 
+def connection_pool(target: _Target, address: str):
+    """A one-connection pool to the vetted ``address`` of ``target``; over https the certificate and SNI
+    are checked against the URL's host name, not the address."""
+    if target.scheme == "https":
+        return HTTPSConnectionPool(address, target.port, maxsize=1, server_hostname=target.host,
+                                   assert_hostname=target.host, cert_reqs="CERT_REQUIRED",
+                                   ssl_context=ssl.create_default_context())
+    return HTTPConnectionPool(address, target.port, maxsize=1)
+
+
 def _open(target: _Target, field: str, deadline: float):
     """GET from the first vetted address that accepts a connection; (response, pool)."""
     headers = {"Host": target.host_header, "User-Agent": "fynd-customers/1.0", "Accept-Encoding": "identity"}
     for address in target.addresses:
         left = _remaining(deadline, field)
-        if target.scheme == "https":
-            pool = HTTPSConnectionPool(address, target.port, maxsize=1, server_hostname=target.host,
-                                       assert_hostname=target.host, cert_reqs="CERT_REQUIRED",
-                                       ssl_context=ssl.create_default_context())
-        else:
-            pool = HTTPConnectionPool(address, target.port, maxsize=1)
+        pool = connection_pool(target, address)
         try:
             response = pool.urlopen(
                 "GET", target.request_target, headers=headers, redirect=False, retries=False,
