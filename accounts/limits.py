@@ -102,31 +102,32 @@ def check(action: str, *, ip: str, identifier: str | None = None) -> None:
     _hit_all(_counters(action, ip, identifier))
 
 
-def hit_with_customer_locks(scope: str, key: str, limit: int, window_seconds: int, *, application_id: str,
-                            customer_id: str | None, policy: dict) -> datetime | None:
-    """``hit`` and ``lockout.customer_locked_until`` in one round trip: RateLimited when over the limit, else
-    the end of the customer's own lock (either kind), or None."""
-    locks = [] if customer_id is None or not _policy(policy)[0] else [
-        lockout._customer(kind, application_id, customer_id, "cl") for kind in LOCKOUT_KINDS]
-    wait_ms, locked_ms = keyspace.script(_HIT_AND_LOCKS)(keys=[_counter(scope, key), *locks],
-                                                         args=[1, limit, window_seconds])
-    if wait_ms:
-        raise RateLimited(wait_ms / 1000)
-    return _until(locked_ms) if locked_ms > 0 else None
-
-
-def admit(action: str, *, ip: str, identifier: str, kind: str, application_id: str, customer_id: str | None,
-          policy: dict) -> datetime | None:
-    """``check`` and ``lockout.locked_until`` in one round trip (the sign-in paths): RateLimited when over
-    the limit, else the end of the lock that refuses this attempt, or None."""
-    counters = _counters(action, ip, identifier)
-    locks = lockout.lock_keys(kind, application_id, customer_id, identifier, ip) if _policy(policy)[0] else []
+def _hit_checking_locks(counters: list[tuple[str, int, int]], locks: list[str]) -> datetime | None:
+    """Counts the rate-limit ``counters`` and reads the ``locks`` in one script: RateLimited when a counter is
+    over its limit, else the end of the longest lock, or None."""
     wait_ms, locked_ms = keyspace.script(_HIT_AND_LOCKS)(
         keys=[c[0] for c in counters] + locks,
         args=[len(counters), *(v for _, limit, window in counters for v in (limit, window))])
     if wait_ms:
         raise RateLimited(wait_ms / 1000)
     return _until(locked_ms) if locked_ms > 0 else None
+
+
+def hit_with_customer_locks(scope: str, key: str, limit: int, window_seconds: int, *, application_id: str,
+                            customer_id: str | None, policy: dict) -> datetime | None:
+    """``hit`` and ``lockout.customer_locked_until`` in one round trip: RateLimited when over the limit, else
+    the end of the customer's own lock (either kind), or None."""
+    locks = lockout.customer_lock_keys(application_id, customer_id) \
+        if customer_id is not None and _policy(policy)[0] else []
+    return _hit_checking_locks([(_counter(scope, key), limit, window_seconds)], locks)
+
+
+def admit(action: str, *, ip: str, identifier: str, kind: str, application_id: str, customer_id: str | None,
+          policy: dict) -> datetime | None:
+    """``check`` and ``lockout.locked_until`` in one round trip (the sign-in paths): RateLimited when over
+    the limit, else the end of the lock that refuses this attempt, or None."""
+    locks = lockout.lock_keys(kind, application_id, customer_id, identifier, ip) if _policy(policy)[0] else []
+    return _hit_checking_locks(_counters(action, ip, identifier), locks)
 
 
 def client_ip(request) -> str:
@@ -267,22 +268,18 @@ class Lockout:
         One round trip and no hashing: check it first."""
         if not _policy(policy)[0]:
             return None
-        pipe = keyspace.connection().pipeline(transaction=False)
-        for key in self.lock_keys(kind, application_id, customer_id, identifier, ip):
-            pipe.pttl(key)
-        longest = max(pipe.execute())
-        return _until(longest) if longest > 0 else None
+        return _longest_lock(self.lock_keys(kind, application_id, customer_id, identifier, ip))
+
+    def customer_lock_keys(self, application_id: str, customer_id: str) -> list[str]:
+        """The customer's own locks (from everywhere), one per kind."""
+        return [self._customer(kind, application_id, customer_id, "cl") for kind in LOCKOUT_KINDS]
 
     def customer_locked_until(self, application_id: str, customer_id: str, policy: dict) -> datetime | None:
         """The end of the customer's own lock of any kind (from everywhere), or None: what refuses a sign-in
         that has no secret to count (social sign-in)."""
         if not _policy(policy)[0]:
             return None
-        pipe = keyspace.connection().pipeline(transaction=False)
-        for kind in LOCKOUT_KINDS:
-            pipe.pttl(self._customer(kind, application_id, customer_id, "cl"))
-        longest = max(pipe.execute())
-        return _until(longest) if longest > 0 else None
+        return _longest_lock(self.customer_lock_keys(application_id, customer_id))
 
     def state(self, application_id: str, customer_id: str) -> dict:
         """For the admin page: {"locked", "locked_until", "locks": {kind: until | None},
@@ -317,6 +314,15 @@ class Lockout:
                 for kind in LOCKOUT_KINDS for part in ("cn", "cl")]
         lifted = keyspace.script(_UNLOCK)(keys=[*keys, self._index(application_id, customer_id)])
         return bool(lifted)
+
+
+def _longest_lock(keys: list[str]) -> datetime | None:
+    """The end of the longest of these locks (one pipelined round trip), or None."""
+    pipe = keyspace.connection().pipeline(transaction=False)
+    for key in keys:
+        pipe.pttl(key)
+    longest = max(pipe.execute())
+    return _until(longest) if longest > 0 else None
 
 
 lockout = Lockout()

@@ -291,8 +291,7 @@ def _check_code(visit: Visit, contact: Contact | None, purpose: str, request_id:
                                            data={"kind": "otp", "ip": visit.ip})
         raise
     found = contact or _contact_of_target(target)
-    if counted is None:  # no live code was found by its request id, yet one was right: a new lookup
-        customer = find_customer(visit.application, found)
+    # ``counted`` is known here: without a contact, a right code is one code_target found (random request ids)
     return found, customer
 
 
