@@ -19,12 +19,14 @@ page shows and lifts them.
 """
 
 import ipaddress
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from django.conf import settings
 from rest_framework import exceptions
 
 from accounts import keyspace
+from core.api.errors import ServiceError
 
 LOCKOUT_KINDS = ("password", "otp")
 
@@ -43,40 +45,78 @@ class RateLimited(exceptions.Throttled):
         return self.wait
 
 
-# KEYS: counters; ARGV: limit and window (s) for each key in turn. Returns the longest wait (ms) among
-# the counters over their limit, 0 when none is.
-_HIT = """
-local wait = 0
-for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  if n == 1 or redis.call('PTTL', key) < 0 then redis.call('EXPIRE', key, ARGV[2 * i]) end
-  if n > tonumber(ARGV[2 * i - 1]) then wait = math.max(wait, redis.call('PTTL', key)) end
+# A Lua function that scripts begin with: counts the rate-limit counters KEYS[k ..] (ARGV[a]: how many,
+# ARGV[a + 1]: how many lock keys follow them, then limit and window of each counter) and reads the longest
+# PTTL among the lock keys after them. Returns the longest wait (ms) among counters over their limit, the
+# longest lock (ms), and the indexes of the first key and argument after its own.
+ADMISSION_LUA = """
+local function admission(k, a)
+  local counters, locks = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local wait, locked = 0, 0
+  for i = 0, counters - 1 do
+    local key = KEYS[k + i]
+    local n = redis.call('INCR', key)
+    if n == 1 or redis.call('PTTL', key) < 0 then redis.call('EXPIRE', key, ARGV[a + 3 + 2 * i]) end
+    if n > tonumber(ARGV[a + 2 + 2 * i]) then wait = math.max(wait, redis.call('PTTL', key)) end
+  end
+  for i = k + counters, k + counters + locks - 1 do locked = math.max(locked, redis.call('PTTL', KEYS[i])) end
+  return wait, locked, k + counters + locks, a + 2 + 2 * counters
 end
-return wait
 """
 
-
-# As _HIT, then the longest PTTL among the lock keys after the counters (ARGV[1]: how many counters,
-# then limit and window of each). Returns {wait ms, lock ms}: a rate limit and a lockout in one round trip.
-_HIT_AND_LOCKS = """
-local counters = tonumber(ARGV[1])
-local wait, locked = 0, 0
-for i = 1, counters do
-  local key = KEYS[i]
-  local n = redis.call('INCR', key)
-  if n == 1 or redis.call('PTTL', key) < 0 then redis.call('EXPIRE', key, ARGV[2 * i + 1]) end
-  if n > tonumber(ARGV[2 * i]) then wait = math.max(wait, redis.call('PTTL', key)) end
-end
-for i = counters + 1, #KEYS do locked = math.max(locked, redis.call('PTTL', KEYS[i])) end
+_ADMIT = ADMISSION_LUA + """
+local wait, locked = admission(1, 1)
 return {wait, locked}
 """
 
 
+class AccountLocked(ServiceError):
+    """403 ``account_locked`` while a lockout holds, with when it ends (``retry_after`` s, ``locked_until``)."""
+
+    code = "account_locked"
+    status_code = 403
+
+    def __init__(self, until: datetime):
+        seconds = max(1, int((until - datetime.now(timezone.utc)).total_seconds()))
+        super().__init__(f"Too many failed attempts: try again in {max(1, seconds // 60)} minute(s).",
+                         meta={"retry_after": seconds, "locked_until": until.isoformat()})
+        self.until = until
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Rate-limit counters to count and lock keys to read, before an attempt (``enforce``), or inside another
+    script that begins with ADMISSION_LUA (``keys`` and ``args`` first, then ``verdict`` on its answer)."""
+
+    counters: tuple[tuple[str, int, int], ...]
+    locks: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> list[str]:
+        return [c[0] for c in self.counters] + list(self.locks)
+
+    @property
+    def args(self) -> list:
+        return [len(self.counters), len(self.locks), *(v for _, limit, window in self.counters for v in (limit, window))]
+
+    def verdict(self, wait_ms: int, locked_ms: int) -> None:
+        """RateLimited when a counter is over its limit, else AccountLocked while a lock holds."""
+        if wait_ms:
+            raise RateLimited(wait_ms / 1000)
+        if locked_ms > 0:
+            raise AccountLocked(_until(locked_ms))
+
+    def enforce(self) -> None:
+        """Counts and reads in one round trip; raises as ``verdict``."""
+        if self.counters or self.locks:
+            self.verdict(*keyspace.script(_ADMIT)(keys=self.keys, args=self.args))
+
+
+NOTHING_TO_ADMIT = Admission(())
+
+
 def _hit_all(counters: list[tuple[str, int, int]]) -> None:
-    wait_ms = keyspace.script(_HIT)(keys=[c[0] for c in counters],
-                                    args=[v for _, limit, window in counters for v in (limit, window)])
-    if wait_ms:
-        raise RateLimited(wait_ms / 1000)
+    Admission(tuple(counters)).enforce()
 
 
 def _counters(action: str, ip: str, identifier: str | None) -> list[tuple[str, int, int]]:
@@ -102,32 +142,21 @@ def check(action: str, *, ip: str, identifier: str | None = None) -> None:
     _hit_all(_counters(action, ip, identifier))
 
 
-def _hit_checking_locks(counters: list[tuple[str, int, int]], locks: list[str]) -> datetime | None:
-    """Counts the rate-limit ``counters`` and reads the ``locks`` in one script: RateLimited when a counter is
-    over its limit, else the end of the longest lock, or None."""
-    wait_ms, locked_ms = keyspace.script(_HIT_AND_LOCKS)(
-        keys=[c[0] for c in counters] + locks,
-        args=[len(counters), *(v for _, limit, window in counters for v in (limit, window))])
-    if wait_ms:
-        raise RateLimited(wait_ms / 1000)
-    return _until(locked_ms) if locked_ms > 0 else None
-
-
-def hit_with_customer_locks(scope: str, key: str, limit: int, window_seconds: int, *, application_id: str,
-                            customer_id: str | None, policy: dict) -> datetime | None:
-    """``hit`` and ``lockout.customer_locked_until`` in one round trip: RateLimited when over the limit, else
-    the end of the customer's own lock (either kind), or None."""
+def customer_admission(scope: str, key: str, limit: int, window_seconds: int, *, application_id: str,
+                       customer_id: str | None, policy: dict) -> Admission:
+    """``hit``'s counter, and the customer's own locks (either kind) when a customer is named and the policy
+    is on: what admits a sign-in that has no secret to count (social sign-in, a sign-in token)."""
     locks = lockout.customer_lock_keys(application_id, customer_id) \
         if customer_id is not None and _policy(policy)[0] else []
-    return _hit_checking_locks([(_counter(scope, key), limit, window_seconds)], locks)
+    return Admission(((_counter(scope, key), limit, window_seconds),), tuple(locks))
 
 
-def admit(action: str, *, ip: str, identifier: str, kind: str, application_id: str, customer_id: str | None,
-          policy: dict) -> datetime | None:
-    """``check`` and ``lockout.locked_until`` in one round trip (the sign-in paths): RateLimited when over
-    the limit, else the end of the lock that refuses this attempt, or None."""
+def admission(action: str, *, ip: str, identifier: str, kind: str, application_id: str, customer_id: str | None,
+              policy: dict) -> Admission:
+    """``check``'s counters and the ``kind`` locks that refuse this attempt (this identifier + IP's, the
+    customer's): what admits a password or code attempt, before any hashing or comparison."""
     locks = lockout.lock_keys(kind, application_id, customer_id, identifier, ip) if _policy(policy)[0] else []
-    return _hit_checking_locks(_counters(action, ip, identifier), locks)
+    return Admission(tuple(_counters(action, ip, identifier)), tuple(locks))
 
 
 def client_ip(request) -> str:

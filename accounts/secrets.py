@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
-from accounts import keyspace
+from accounts import keyspace, limits
 from accounts.limits import RateLimited
 from core.api.errors import ServiceError
 
@@ -94,23 +94,33 @@ redis.call('SET', KEYS[3], KEYS[4], 'EX', ARGV[3])
 return {0, 0}
 """
 
-# KEYS: the code, then keys to delete when the code is right (lockout counts). ARGV: application, purpose,
-# max attempts, target ('' = any), the digest of the given code.
-# Counts one try; returns {1, target} when right (the code, its resend timer and KEYS[2..] deleted),
+# A Lua function: KEYS[k]: the code, KEYS[k + 1 ..]: keys to delete when the code is right (lockout counts).
+# ARGV[a ..]: application, purpose, max attempts, target ('' = any), the digest of the given code.
+# Counts one try; returns {1, target} when right (the code, its resend timer and the other keys deleted),
 # {2, tries} when wrong, {0} when unknown, spent or bound elsewhere. A try past the cap does not delete the
 # code: a right answer counted before it may still be on its way to using it. The comparison is Redis's
 # string equality, not constant-time: it compares HMACs keyed with SECRET_KEY, whose prefixes tell nothing.
-_USE = """
-local data = redis.call('HMGET', KEYS[1], 'application_id', 'purpose', 'target', 'digest', 'wait')
-if not data[1] or data[1] ~= ARGV[1] or data[2] ~= ARGV[2] then return {0} end
-if ARGV[4] ~= '' and data[3] ~= ARGV[4] then return {0} end
-local tries = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-if tries > tonumber(ARGV[3]) then return {0} end
-if data[4] ~= ARGV[5] then return {2, tries} end
-redis.call('DEL', KEYS[1])
-if data[5] then redis.call('DEL', data[5]) end
-for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
-return {1, data[3]}
+_USE_LUA = """
+local function use(k, a)
+  local data = redis.call('HMGET', KEYS[k], 'application_id', 'purpose', 'target', 'digest', 'wait')
+  if not data[1] or data[1] ~= ARGV[a] or data[2] ~= ARGV[a + 1] then return {0} end
+  if ARGV[a + 3] ~= '' and data[3] ~= ARGV[a + 3] then return {0} end
+  local tries = redis.call('HINCRBY', KEYS[k], 'attempts', 1)
+  if tries > tonumber(ARGV[a + 2]) then return {0} end
+  if data[4] ~= ARGV[a + 4] then return {2, tries} end
+  redis.call('DEL', KEYS[k])
+  if data[5] then redis.call('DEL', data[5]) end
+  for i = k + 1, #KEYS do redis.call('DEL', KEYS[i]) end
+  return {1, data[3]}
+end
+"""
+
+# The attempt admitted first (accounts.limits.ADMISSION_LUA: rate limits and locks) and the code used only
+# then, in one round trip: {3, wait ms, lock ms} when refused, else as use().
+_ADMIT_AND_USE = limits.ADMISSION_LUA + _USE_LUA + """
+local wait, locked, k, a = admission(1, 1)
+if wait > 0 or locked > 0 then return {3, wait, locked} end
+return use(k, a)
 """
 
 
@@ -168,17 +178,22 @@ def code_target(application_id: str, purpose: str, request_id) -> str | None:
 
 
 def check_code(application_id: str, purpose: str, request_id: str | None, code: str, target: str | None = None,
-               *, clear: list[str] = ()) -> str:
+               *, admission: limits.Admission = limits.NOTHING_TO_ADMIT, clear: list[str] = ()) -> str:
     """The code's target when ``code`` is right (the code is then used up, its resend timer ended, and the
-    keys in ``clear`` deleted, in the same round trip); CodeInvalid / CodeExpired. Without ``request_id``
-    the live code of ``target`` is meant."""
+    keys in ``clear`` deleted, in the same round trip); CodeInvalid / CodeExpired. The attempt is first
+    counted and checked by ``admission`` (RateLimited, AccountLocked), in the same script. Without
+    ``request_id`` the live code of ``target`` is meant."""
     if not request_id and target:
         request_id = current_request_id(application_id, purpose, target)
     if not isinstance(request_id, str) or not request_id or len(request_id) > 64:
+        admission.enforce()
         raise CodeExpired()
     given = _code_digest(request_id, "" if code is None else str(code))
-    found = keyspace.script(_USE)(keys=[_code_key(request_id), *clear],
-                                  args=[application_id, purpose, settings.OTP_MAX_ATTEMPTS, target or "", given])
+    found = keyspace.script(_ADMIT_AND_USE)(
+        keys=[*admission.keys, _code_key(request_id), *clear],
+        args=[*admission.args, application_id, purpose, settings.OTP_MAX_ATTEMPTS, target or "", given])
+    if found[0] == 3:
+        admission.verdict(found[1], found[2])
     if found[0] == 1:
         # A used code also ended its resend timer: signing in by code right after signing up must not wait.
         return found[1].decode() if isinstance(found[1], bytes) else found[1]

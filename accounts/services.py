@@ -75,34 +75,28 @@ def unauthorized(message: str, code: str) -> ServiceError:
 INVALID_CREDENTIALS = "Incorrect email, mobile number or password."
 
 
-def _refuse_locked(until) -> None:
-    if until is not None:
-        seconds = max(1, int((until - timezone.now()).total_seconds()))
-        raise ServiceError(f"Too many failed attempts: try again in {max(1, seconds // 60)} minute(s).",
-                           code="account_locked", status_code=403,
-                           meta={"retry_after": seconds, "locked_until": until.isoformat()})
-
-
 def refuse_if_customer_locked(visit: Visit, customer_id: str, config: dict) -> None:
     """403 ``account_locked`` while the customer is locked out from everywhere (either kind): a sign-in
     without a password or code (social) is refused like the others."""
-    _refuse_locked(limits.lockout.customer_locked_until(visit.application.id, customer_id,
-                                                        config.get("account_lockout") or {}))
+    until = limits.lockout.customer_locked_until(visit.application.id, customer_id,
+                                                 config.get("account_lockout") or {})
+    if until is not None:
+        raise limits.AccountLocked(until)
 
 
 def admit_customer(scope: str, key: str, limit: int, window: int, visit: Visit, customer_id: str | None,
                    config: dict) -> None:
     """A rate limit of ``key``, then refuse_if_customer_locked (when a customer is named): one round trip."""
-    _refuse_locked(limits.hit_with_customer_locks(scope, key, limit, window, application_id=visit.application.id,
-                                                  customer_id=customer_id,
-                                                  policy=config.get("account_lockout") or {}))
+    limits.customer_admission(scope, key, limit, window, application_id=visit.application.id,
+                              customer_id=customer_id, policy=config.get("account_lockout") or {}).enforce()
 
 
-def admit(action: str, kind: str, visit: Visit, customer_id: str | None, identifier: str, policy: dict) -> None:
-    """The rate limit of ``action``, then 403 ``account_locked`` while the ``kind`` lockout holds: one round
-    trip, before any hashing or code check."""
-    _refuse_locked(limits.admit(action, ip=visit.ip, identifier=identifier, kind=kind,
-                                application_id=visit.application.id, customer_id=customer_id, policy=policy))
+def admission(action: str, kind: str, visit: Visit, customer_id: str | None, identifier: str,
+              policy: dict) -> limits.Admission:
+    """The rate limit of ``action`` and the ``kind`` lockout (403 ``account_locked``) that admit an attempt
+    before any hashing or code check: ``.enforce()`` it, or pass it to the script that checks the secret."""
+    return limits.admission(action, ip=visit.ip, identifier=identifier, kind=kind,
+                            application_id=visit.application.id, customer_id=customer_id, policy=policy)
 
 
 # ----------------------------------------------------------------------------- config
@@ -277,12 +271,13 @@ def _check_code(visit: Visit, contact: Contact | None, purpose: str, request_id:
     if customer_id is None and counted is not None:
         customer = find_customer(visit.application, counted)
         customer_id = customer.id if customer else None
-    admit("otp_verify", "otp", visit, customer_id, identifier, policy)
+    admitting = admission("otp_verify", "otp", visit, customer_id, identifier, policy)
     if not isinstance(code, str) or not code.strip():
+        admitting.enforce()
         raise ValidationFailed("otp is required.")
-    try:  # a right code resets the lockout counts in the same round trip
+    try:  # admitted, and a right code resets the lockout counts, in the same round trip
         target = secrets.check_code(application_id, purpose, request_id or None, code.strip(),
-                                    target=contact.address if contact else None,
+                                    target=contact.address if contact else None, admission=admitting,
                                     clear=limits.lockout.count_keys("otp", application_id, customer_id, identifier,
                                                                     visit.ip))
     except secrets.CodeInvalid:
@@ -457,7 +452,7 @@ def login_with_password(visit: Visit, username, password) -> Outcome:
         raise ValidationFailed("password is required.")
     policy = config.get("account_lockout") or {}
     customer_id = find_customer_id(application, contact)  # only the id until the lockout lets it in
-    admit("login", "password", visit, customer_id, contact.address, policy)
+    admission("login", "password", visit, customer_id, contact.address, policy).enforce()
     customer, credential = _customer_and_credential(application, customer_id) if customer_id else (None, None)
     matches = passwords.check(credential, password)
     if not matches or customer is None or not customer.active:

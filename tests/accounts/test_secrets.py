@@ -233,3 +233,27 @@ def test_a_used_code_ends_its_resend_timer(app_id, settings):
         secrets.issue_code(app_id, "login", "+919876543210")
     assert secrets.check_code(app_id, "login", issued.request_id, issued.code) == "+919876543210"
     assert secrets.issue_code(app_id, "login", "+919876543210").request_id != issued.request_id
+
+
+def test_an_attempt_the_admission_refuses_never_touches_the_code(app_id):
+    """The rate limit and the lockout are checked in the script that uses the code, before it: a refused
+    attempt neither counts a try nor uses a right code."""
+    from accounts import limits
+
+    issued = secrets.issue_code(app_id, "login", MOBILE)
+    lock = keyspace.key("lk", "test", app_id)
+    keyspace.connection().set(lock, "1", px=60_000)
+    counter = keyspace.key("rl", "test", app_id)
+    locked = limits.Admission(((counter, 10, 60),), (lock,))
+    with pytest.raises(limits.AccountLocked) as refused:
+        secrets.check_code(app_id, "login", issued.request_id, issued.code, admission=locked)
+    assert 55 <= refused.value.meta["retry_after"] <= 60 and refused.value.status_code == 403
+    assert keyspace.connection().hget(keyspace.key("otp", "r", issued.request_id), "attempts") == "0"
+    assert keyspace.connection().get(counter) == "1"  # the attempt itself was counted by the rate limit
+    over = limits.Admission(((counter, 1, 60),))
+    with pytest.raises(limits.RateLimited):
+        secrets.check_code(app_id, "login", issued.request_id, wrong(issued.code), admission=over)
+    assert keyspace.connection().hget(keyspace.key("otp", "r", issued.request_id), "attempts") == "0"
+    keyspace.connection().delete(lock)
+    admitted = limits.Admission(((keyspace.key("rl", "test2", app_id), 1, 60),), (lock,))
+    assert secrets.check_code(app_id, "login", issued.request_id, issued.code, admission=admitted) == MOBILE
