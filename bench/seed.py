@@ -155,20 +155,24 @@ TABLES = (CUSTOMERS.table, EMAILS.table, PHONES.table)
 # Every table whose foreign key points at a customer, and the column: the database checks those keys
 # rather than cascading, so their rows go first (credentials, identities, attribute values, …).
 # With an application_id column of their own, they are deleted by it (indexed); else through the customers.
-_REFERENCING = """
-SELECT c.conrelid::regclass::text, a.attname,
-       EXISTS (SELECT 1 FROM pg_attribute x WHERE x.attrelid = c.conrelid AND x.attname = 'application_id'
-               AND NOT x.attisdropped)
-FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-WHERE c.contype = 'f' AND c.confrelid = 'users_customer'::regclass AND array_length(c.conkey, 1) = 1
-"""
+def _referencing() -> list[tuple[str, str, bool]]:
+    """(table, column, whether it has application_id) of every model pointing at customers, with or without a
+    database constraint."""
+    from users.models import Customer
+
+    tables = []
+    for relation in Customer._meta.related_objects:
+        model, field = relation.related_model, relation.field
+        if field.concrete:
+            has_application = any(f.column == "application_id" for f in model._meta.concrete_fields)
+            tables.append((model._meta.db_table, field.column, has_application))
+    return tables
 
 
 def delete_customers(cur, app_id: str) -> None:
     """Delete an application's customers and every row that points at them (the delete trigger keeps the
     count right)."""
-    cur.execute(_REFERENCING)
-    for table, column, by_application in cur.fetchall():
+    for table, column, by_application in _referencing():
         if by_application:
             cur.execute(f"DELETE FROM {table} WHERE application_id = %s", [app_id])
         else:

@@ -373,3 +373,22 @@ def test_malformed_or_too_costly_hashes_are_refused_with_a_reason(bad, reason):
         legacy_hashes.recognise(bad)
     assert reason.lower() in caught.value.reason.lower()
     assert bad not in caught.value.reason or not bad
+
+
+def test_a_purged_customer_takes_its_moved_in_hash_and_identities_along(application):
+    """Credentials have no database constraint of their own (an import writes a million): deleting the
+    customer through the services still deletes them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from users import services
+
+    hashed = bcrypt.hashpw(b"Moved-in-1", bcrypt.gensalt(rounds=4)).decode()
+    customer = create_customer(application, {"phone_number": "9876500001", "password_hash": hashed}, ACTOR)
+    kept = create_customer(application, {"phone_number": "9876500002", "password_hash": hashed}, ACTOR)
+    assert Credential.objects.filter(customer_id__in=[customer.id, kept.id]).count() == 2
+    services.archive_customer(application, customer.id, ACTOR, reason="test")
+    Customer.objects.filter(id=customer.id).update(restore_until=timezone.now() - timedelta(seconds=1))
+    assert services.purge_archived_customers() == 1
+    assert list(Credential.objects.values_list("customer_id", flat=True)) == [kept.id]
