@@ -106,6 +106,10 @@ class Admission:
         if locked_ms > 0:
             raise AccountLocked(_until(locked_ms))
 
+    def __add__(self, other: "Admission") -> "Admission":
+        """Both admissions' counters and locks, checked together (one round trip)."""
+        return Admission(self.counters + other.counters, self.locks + other.locks)
+
     def enforce(self) -> None:
         """Counts and reads in one round trip; raises as ``verdict``."""
         if self.counters or self.locks:
@@ -113,10 +117,6 @@ class Admission:
 
 
 NOTHING_TO_ADMIT = Admission(())
-
-
-def _hit_all(counters: list[tuple[str, int, int]]) -> None:
-    Admission(tuple(counters)).enforce()
 
 
 def _counters(action: str, ip: str, identifier: str | None) -> list[tuple[str, int, int]]:
@@ -133,13 +133,18 @@ def _counter(scope: str, key: str) -> str:
 
 def hit(scope: str, key: str, limit: int, window_seconds: int) -> None:
     """Counts one request of ``key`` in ``scope``; RateLimited once more than ``limit`` in the window."""
-    _hit_all([(_counter(scope, key), limit, window_seconds)])
+    Admission(((_counter(scope, key), limit, window_seconds),)).enforce()
+
+
+def rate_admission(action: str, *, ip: str, identifier: str | None = None) -> Admission:
+    """The rate limit of ``action`` (a key of settings.RATE_LIMITS): per client IP and, when given, per
+    identifier (email or phone, normalised)."""
+    return Admission(tuple(_counters(action, ip, identifier)))
 
 
 def check(action: str, *, ip: str, identifier: str | None = None) -> None:
-    """The views' rate limit for ``action`` (a key of settings.RATE_LIMITS): per client IP and, when
-    given, per identifier (email or phone, normalised), both counted in one round trip."""
-    _hit_all(_counters(action, ip, identifier))
+    """``rate_admission`` enforced: both counted in one round trip."""
+    rate_admission(action, ip=ip, identifier=identifier).enforce()
 
 
 def customer_admission(scope: str, key: str, limit: int, window_seconds: int, *, application_id: str,

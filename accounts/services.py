@@ -85,10 +85,12 @@ def refuse_if_customer_locked(visit: Visit, customer_id: str, config: dict) -> N
 
 
 def admit_customer(scope: str, key: str, limit: int, window: int, visit: Visit, customer_id: str | None,
-                   config: dict) -> None:
-    """A rate limit of ``key``, then refuse_if_customer_locked (when a customer is named): one round trip."""
-    limits.customer_admission(scope, key, limit, window, application_id=visit.application.id,
-                              customer_id=customer_id, policy=config.get("account_lockout") or {}).enforce()
+                   config: dict, *, along: limits.Admission = limits.NOTHING_TO_ADMIT) -> None:
+    """A rate limit of ``key``, then refuse_if_customer_locked (when a customer is named), and ``along``
+    counted with them: one round trip."""
+    (limits.customer_admission(scope, key, limit, window, application_id=visit.application.id,
+                               customer_id=customer_id, policy=config.get("account_lockout") or {})
+     + along).enforce()
 
 
 def admission(action: str, kind: str, visit: Visit, customer_id: str | None, identifier: str,

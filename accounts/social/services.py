@@ -24,10 +24,11 @@ from django.db import transaction
 from accounts import limits, secrets
 from accounts import services as account_services
 from accounts.services import Contact, Outcome, Visit, forbidden
+from accounts.social import http as social_http
 from accounts.social import providers
 from accounts.social.providers import Identity
 from core.actors import Actor
-from core.api.errors import ValidationFailed
+from core.api.errors import ServiceError, ValidationFailed
 from users import events
 from users import services as customer_services
 from users.contacts import normalize_email
@@ -41,10 +42,18 @@ def login(visit: Visit, provider: str, credentials: dict) -> Outcome:
     config = account_services.config_of(visit.application)
     account_services.require_active(config)
     providers.require_enabled(config, provider)
-    limits.check("social", ip=visit.ip)  # before asking the provider: a flood stops here
-    identity = providers.verify(provider, credentials, config)
-    return sign_in_with(visit, provider, identity, config=config,
-                        names=_names_from_client(provider, credentials))
+    per_ip = limits.rate_admission("social", ip=visit.ip)
+    # Counted before asking the provider (a flood stops there); a token checked locally (a Google or Apple
+    # JWT against cached keys) is counted after: with the account's own limit when good, alone when not.
+    with social_http.guarded_calls(per_ip.enforce) as guard:
+        try:
+            identity = providers.verify(provider, credentials, config)
+        except ServiceError:
+            if not guard.done:
+                per_ip.enforce()
+            raise
+    return sign_in_with(visit, provider, identity, config=config, names=_names_from_client(provider, credentials),
+                        along=limits.NOTHING_TO_ADMIT if guard.done else per_ip)
 
 
 def _names_from_client(provider: str, credentials: dict) -> dict:
@@ -63,15 +72,16 @@ def _actor(customer) -> Actor:
 
 
 def sign_in_with(visit: Visit, provider: str, identity: Identity, *, config: dict | None = None,
-                 names: dict | None = None) -> Outcome:
-    """Sign in (or up) the customer the provider's ``identity`` belongs to (see the module docstring)."""
+                 names: dict | None = None, along: limits.Admission = limits.NOTHING_TO_ADMIT) -> Outcome:
+    """Sign in (or up) the customer the provider's ``identity`` belongs to (see the module docstring);
+    ``along``: a rate limit still to count, with the account's."""
     application = visit.application
     config = config or account_services.config_of(application)
     owner = customer_by_identity(application.id, provider, identity.subject)
     _per_ip, per_identity, window = settings.RATE_LIMITS["social"]
     # the provider account's rate limit and its customer's lockout, in one round trip
     account_services.admit_customer("social:id", f"{application.id}:{provider}:{identity.subject}", per_identity,
-                                    window, visit, owner.id if owner is not None else None, config)
+                                    window, visit, owner.id if owner is not None else None, config, along=along)
     if owner is not None:
         return _sign_in_existing(visit, provider, owner, config)
 

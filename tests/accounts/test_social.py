@@ -382,6 +382,35 @@ def test_facebook_debug_token_then_me(storefront, provider, social, application)
     assert_error(storefront.post(FACEBOOK_PATH, {"oauth2": {"access_token": "EAAB-good"}}), 502, "app id or secret")
 
 
+# ----------------------------------------------------------------------------- rate limits
+
+def test_one_address_is_limited_before_the_provider_is_asked_and_for_tokens_checked_here(
+        storefront, provider, social, settings):
+    """Per client IP: every attempt counts, good or bad, checked here (Google ID tokens) or by the provider
+    (Facebook); once over, the provider is not asked again."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "social": (3, 30, 900)}
+    assert_error(google(storefront, google_token(provider, aud="someone-else")), 401, "another app")
+    assert google(storefront, google_token(provider, sub="g-1")).status_code == 200
+    provider.facebook_tokens["EAAB-good"] = {"app_id": FB_APP, "user_id": "fb-1", "me": {"id": "fb-1"}}
+    assert storefront.post(FACEBOOK_PATH, {"oauth2": {"access_token": "EAAB-good"}}).status_code == 200
+    asked = len(provider.requests)
+    limited = storefront.post(FACEBOOK_PATH, {"oauth2": {"access_token": "EAAB-good"}})
+    assert_error(limited, 429, code="rate_limited")
+    assert int(limited["Retry-After"]) > 0
+    assert len(provider.requests) == asked  # refused before asking Facebook
+    assert_error(google(storefront, google_token(provider, sub="g-1")), 429, code="rate_limited")
+    assert_error(google(storefront, "not-a-token"), 429, code="rate_limited")
+
+
+def test_one_provider_account_is_limited_from_any_address(storefront, provider, social, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "social": (100, 2, 900)}
+    token = google_token(provider, sub="g-7")
+    for n in range(2):
+        assert google(storefront, token).status_code == 200
+    assert_error(google(storefront, token), 429, code="rate_limited")
+    assert google(storefront, google_token(provider, sub="g-8", email="other@example.com")).status_code == 200
+
+
 # ----------------------------------------------------------------------------- the guarded client
 
 def test_outbound_refuses_private_hosts_and_reads_at_most_max_bytes(provider):
