@@ -27,6 +27,7 @@ from rest_framework import exceptions
 
 from accounts import keyspace
 from core.api.errors import ServiceError
+from sessions_app import store
 
 LOCKOUT_KINDS = ("password", "otp")
 
@@ -67,6 +68,15 @@ end
 _ADMIT = ADMISSION_LUA + """
 local wait, locked = admission(1, 1)
 return {wait, locked}
+"""
+
+# Admitted, then a session stored (sessions_app.store.SAVE_LUA): a sign-in without a secret to check (social,
+# a sign-in token) in one round trip.
+_ADMIT_THEN_SAVE = ADMISSION_LUA + store.SAVE_LUA + """
+local wait, locked, k, a = admission(1, 1)
+if wait > 0 or locked > 0 then return {wait, locked} end
+save_session(k, a)
+return {0, 0}
 """
 
 
@@ -110,9 +120,13 @@ class Admission:
         """Both admissions' counters and locks, checked together (one round trip)."""
         return Admission(self.counters + other.counters, self.locks + other.locks)
 
-    def enforce(self) -> None:
-        """Counts and reads in one round trip; raises as ``verdict``."""
-        if self.counters or self.locks:
+    def enforce(self, *, then: store.Session | None = None) -> None:
+        """Counts and reads in one round trip; raises as ``verdict``. Admitted, the session ``then`` is stored
+        in the same round trip."""
+        if then is not None:
+            keys, args = store.save_keys_and_args(then)
+            self.verdict(*keyspace.script(_ADMIT_THEN_SAVE)(keys=self.keys + keys, args=self.args + args))
+        elif self.counters or self.locks:
             self.verdict(*keyspace.script(_ADMIT)(keys=self.keys, args=self.args))
 
 

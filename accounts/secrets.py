@@ -24,6 +24,7 @@ from django.utils.crypto import salted_hmac
 from accounts import keyspace, limits
 from accounts.limits import RateLimited
 from core.api.errors import ServiceError
+from sessions_app import store
 
 TOKEN_KINDS = ("register", "reset", "verify_email", "verify_mobile", "sign_in")
 SENDS_WINDOW_SECONDS = 3600
@@ -95,32 +96,44 @@ return {0, 0}
 """
 
 # A Lua function: KEYS[k]: the code, KEYS[k + 1 ..]: keys to delete when the code is right (lockout counts).
-# ARGV[a ..]: application, purpose, max attempts, target ('' = any), the digest of the given code.
-# Counts one try; returns {1, target} when right (the code, its resend timer and the other keys deleted),
-# {2, tries} when wrong, {0} when unknown, spent or bound elsewhere. A try past the cap does not delete the
-# code: a right answer counted before it may still be on its way to using it. The comparison is Redis's
-# string equality, not constant-time: it compares HMACs keyed with SECRET_KEY, whose prefixes tell nothing.
+# ARGV[a ..]: application, purpose, max attempts, target ('' = any), the digest of the given code, how many
+# keys to delete. Counts one try; returns {1, target} when right (the code, its resend timer and the other
+# keys deleted), {2, tries} when wrong, {0} when unknown, spent or bound elsewhere; then the indexes of the
+# first key and argument after its own. A try past the cap does not delete the code: a right answer counted
+# before it may still be on its way to using it. The comparison is Redis's string equality, not
+# constant-time: it compares HMACs keyed with SECRET_KEY, whose prefixes tell nothing.
 _USE_LUA = """
 local function use(k, a)
+  local n = tonumber(ARGV[a + 5])
+  local after_k, after_a = k + 1 + n, a + 6
   local data = redis.call('HMGET', KEYS[k], 'application_id', 'purpose', 'target', 'digest', 'wait')
-  if not data[1] or data[1] ~= ARGV[a] or data[2] ~= ARGV[a + 1] then return {0} end
-  if ARGV[a + 3] ~= '' and data[3] ~= ARGV[a + 3] then return {0} end
+  if not data[1] or data[1] ~= ARGV[a] or data[2] ~= ARGV[a + 1] then return {0}, after_k, after_a end
+  if ARGV[a + 3] ~= '' and data[3] ~= ARGV[a + 3] then return {0}, after_k, after_a end
   local tries = redis.call('HINCRBY', KEYS[k], 'attempts', 1)
-  if tries > tonumber(ARGV[a + 2]) then return {0} end
-  if data[4] ~= ARGV[a + 4] then return {2, tries} end
+  if tries > tonumber(ARGV[a + 2]) then return {0}, after_k, after_a end
+  if data[4] ~= ARGV[a + 4] then return {2, tries}, after_k, after_a end
   redis.call('DEL', KEYS[k])
   if data[5] then redis.call('DEL', data[5]) end
-  for i = k + 1, #KEYS do redis.call('DEL', KEYS[i]) end
-  return {1, data[3]}
+  for i = k + 1, k + n do redis.call('DEL', KEYS[i]) end
+  return {1, data[3]}, after_k, after_a
 end
 """
 
 # The attempt admitted first (accounts.limits.ADMISSION_LUA: rate limits and locks) and the code used only
-# then, in one round trip: {3, wait ms, lock ms} when refused, else as use().
+# then, in one round trip: {3, wait ms, lock ms} when refused, else as use(). With a session after them
+# (sessions_app.store.SAVE_LUA), the session is stored when the code is right: a sign-in in one round trip.
 _ADMIT_AND_USE = limits.ADMISSION_LUA + _USE_LUA + """
 local wait, locked, k, a = admission(1, 1)
 if wait > 0 or locked > 0 then return {3, wait, locked} end
-return use(k, a)
+local result = use(k, a)
+return result
+"""
+_ADMIT_USE_AND_SAVE = limits.ADMISSION_LUA + _USE_LUA + store.SAVE_LUA + """
+local wait, locked, k, a = admission(1, 1)
+if wait > 0 or locked > 0 then return {3, wait, locked} end
+local result, after_k, after_a = use(k, a)
+if result[1] == 1 then save_session(after_k, after_a) end
+return result
 """
 
 
@@ -178,20 +191,25 @@ def code_target(application_id: str, purpose: str, request_id) -> str | None:
 
 
 def check_code(application_id: str, purpose: str, request_id: str | None, code: str, target: str | None = None,
-               *, admission: limits.Admission = limits.NOTHING_TO_ADMIT, clear: list[str] = ()) -> str:
-    """The code's target when ``code`` is right (the code is then used up, its resend timer ended, and the
-    keys in ``clear`` deleted, in the same round trip); CodeInvalid / CodeExpired. The attempt is first
-    counted and checked by ``admission`` (RateLimited, AccountLocked), in the same script. Without
-    ``request_id`` the live code of ``target`` is meant."""
+               *, admission: limits.Admission = limits.NOTHING_TO_ADMIT, clear: list[str] = (),
+               then: store.Session | None = None) -> str:
+    """The code's target when ``code`` is right (the code is then used up, its resend timer ended, the keys
+    in ``clear`` deleted and the session ``then`` stored, in the same round trip); CodeInvalid /
+    CodeExpired. The attempt is first counted and checked by ``admission`` (RateLimited, AccountLocked), in
+    the same script. Without ``request_id`` the live code of ``target`` is meant."""
     if not request_id and target:
         request_id = current_request_id(application_id, purpose, target)
     if not isinstance(request_id, str) or not request_id or len(request_id) > 64:
         admission.enforce()
         raise CodeExpired()
     given = _code_digest(request_id, "" if code is None else str(code))
-    found = keyspace.script(_ADMIT_AND_USE)(
-        keys=[*admission.keys, _code_key(request_id), *clear],
-        args=[*admission.args, application_id, purpose, settings.OTP_MAX_ATTEMPTS, target or "", given])
+    keys = [*admission.keys, _code_key(request_id), *clear]
+    args = [*admission.args, application_id, purpose, settings.OTP_MAX_ATTEMPTS, target or "", given, len(clear)]
+    if then is None:
+        found = keyspace.script(_ADMIT_AND_USE)(keys=keys, args=args)
+    else:
+        session_keys, session_args = store.save_keys_and_args(then)
+        found = keyspace.script(_ADMIT_USE_AND_SAVE)(keys=keys + session_keys, args=args + session_args)
     if found[0] == 3:
         admission.verdict(found[1], found[2])
     if found[0] == 1:

@@ -22,6 +22,7 @@ from core.actors import Actor
 from core.api.errors import ServiceError, ValidationFailed
 from core.tenancy.models import Application
 from sessions_app import services as session_services
+from sessions_app import store as session_store
 from sessions_app.platform_config import stored_value
 from users import events
 from users import services as customer_services
@@ -85,12 +86,13 @@ def refuse_if_customer_locked(visit: Visit, customer_id: str, config: dict) -> N
 
 
 def admit_customer(scope: str, key: str, limit: int, window: int, visit: Visit, customer_id: str | None,
-                   config: dict, *, along: limits.Admission = limits.NOTHING_TO_ADMIT) -> None:
+                   config: dict, *, along: limits.Admission = limits.NOTHING_TO_ADMIT,
+                   then: session_store.Session | None = None) -> None:
     """A rate limit of ``key``, then refuse_if_customer_locked (when a customer is named), and ``along``
-    counted with them: one round trip."""
+    counted with them; admitted, the session ``then`` (new_session's) is stored: one round trip."""
     (limits.customer_admission(scope, key, limit, window, application_id=visit.application.id,
                                customer_id=customer_id, policy=config.get("account_lockout") or {})
-     + along).enforce()
+     + along).enforce(then=then)
 
 
 def admission(action: str, kind: str, visit: Visit, customer_id: str | None, identifier: str,
@@ -179,14 +181,26 @@ def find_customer(application, contact: Contact) -> Customer | None:
 
 # ----------------------------------------------------------------------------- sessions
 
+def new_session(visit: Visit, customer: Customer, config: dict | None) -> session_store.Session:
+    """The session a sign-in of ``customer`` makes (createUserSession's rules, the platform config's
+    session_config), not stored yet: the script that admits the sign-in stores it (sign_in's ``stored``)."""
+    return session_services.new_session(visit.application, customer.id, ip=visit.ip, user_agent=visit.user_agent,
+                                        customer=customer,
+                                        session_config=config.get("session_config") if config else None)
+
+
 def sign_in(visit: Visit, customer: Customer, method: str, *, reload: bool = True,
-            config: dict | None = None) -> SignedIn:
+            config: dict | None = None, stored: session_store.Session | None = None) -> SignedIn:
     """A session as createUserSession makes it (the platform config's session_config), and one audit event
-    naming it. ``reload`` False: ``customer`` (with its contacts) is already as the answer must show it."""
+    naming it. ``reload`` False: ``customer`` (with its contacts) is already as the answer must show it.
+    ``stored``: new_session's session, already stored by the script that admitted the sign-in."""
     actor = _customer_actor(customer)
-    session, cookie = session_services.create_session(
-        visit.application, customer.id, ip=visit.ip, user_agent=visit.user_agent, actor=actor, audit=False,
-        customer=customer, session_config=config.get("session_config") if config else None)
+    if stored is None:
+        session, cookie = session_services.create_session(
+            visit.application, customer.id, ip=visit.ip, user_agent=visit.user_agent, actor=actor, audit=False,
+            customer=customer, session_config=config.get("session_config") if config else None)
+    else:
+        session, cookie = stored, session_store.sign(stored.session_id)
     customer_services.record_event(customer.id, visit.application.id, events.SIGNED_IN, actor,
                                    data={"method": method, "ip": visit.ip, "session_id": session.session_id,
                                          "max_age": session.max_age})
@@ -259,9 +273,11 @@ def check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: 
 
 
 def _check_code(visit: Visit, contact: Contact | None, purpose: str, request_id: str | None, code, *,
-                customer_id: str | None, config: dict | None) -> tuple[Contact, Customer | None]:
+                customer_id: str | None, config: dict | None,
+                sign_in_found: bool = False) -> tuple[Contact, Customer | None, session_store.Session | None]:
     """check_code, and (when the caller named no customer) the live customer the contact belongs to, loaded
-    with its contacts (None: nobody's)."""
+    with its contacts (None: nobody's); with ``sign_in_found``, the session of that customer (when active)
+    stored by the script that used the code (None when no one was signed in)."""
     policy = (config or config_of(visit.application)).get("account_lockout") or {}
     application_id = visit.application.id
     counted = contact
@@ -277,9 +293,11 @@ def _check_code(visit: Visit, contact: Contact | None, purpose: str, request_id:
     if not isinstance(code, str) or not code.strip():
         admitting.enforce()
         raise ValidationFailed("otp is required.")
-    try:  # admitted, and a right code resets the lockout counts, in the same round trip
+    session = new_session(visit, customer, config) if sign_in_found and customer is not None and customer.active \
+        else None
+    try:  # admitted, a right code resets the lockout counts (and stores the session), in the same round trip
         target = secrets.check_code(application_id, purpose, request_id or None, code.strip(),
-                                    target=contact.address if contact else None, admission=admitting,
+                                    target=contact.address if contact else None, admission=admitting, then=session,
                                     clear=limits.lockout.count_keys("otp", application_id, customer_id, identifier,
                                                                     visit.ip))
     except secrets.CodeInvalid:
@@ -289,7 +307,7 @@ def _check_code(visit: Visit, contact: Contact | None, purpose: str, request_id:
         raise
     found = contact or _contact_of_target(target)
     # ``counted`` is known here: without a contact, a right code is one code_target found (random request ids)
-    return found, customer
+    return found, customer, session
 
 
 def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, contact: Contact | None = None,
@@ -299,7 +317,8 @@ def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, co
     registerWithForm; a registration waiting for this verification (its ``register_token``) goes on."""
     config = config_of(visit.application)
     require_active(config)
-    proven, customer = _check_code(visit, contact, "login", request_id, code, customer_id=None, config=config)
+    proven, customer, session = _check_code(visit, contact, "login", request_id, code, customer_id=None,
+                                            config=config, sign_in_found=not register_token)
     if register_token:
         return _continue_registration(visit, config, register_token, proven)
     if customer is None:
@@ -315,7 +334,7 @@ def verify_sign_in_code(visit: Visit, *, code, request_id: str | None = None, co
     if not already:
         customer_services.mark_verified(visit.application, customer.id, email=proven.email, phone=proven.phone,
                                         actor=_customer_actor(customer))
-    signed = sign_in(visit, customer, "otp", reload=not already, config=config)
+    signed = sign_in(visit, customer, "otp", reload=not already, config=config, stored=session)
     return Outcome({"user_exists": True}, signed)
 
 

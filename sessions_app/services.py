@@ -32,6 +32,19 @@ def create_session(application, customer_id: str, *, max_age: int | None = None,
     caller records the event itself (a storefront sign-in records one ``account.signed_in`` naming the
     session, not two events). A caller that has just read the customer (of this application) and the
     platform config passes them (``customer``, ``session_config``) instead of having them read again."""
+    session = new_session(application, customer_id, max_age=max_age, domain=domain, ip=ip, user_agent=user_agent,
+                          customer=customer, session_config=session_config)
+    store.save(session)
+    if audit:
+        record_event(session.customer_id, application.id, events.SESSION_CREATED, actor,
+                     data={"session_id": session.session_id, "max_age": session.max_age, "domain": session.domain})
+    return session, store.sign(session.session_id)
+
+
+def new_session(application, customer_id: str, *, max_age: int | None = None, domain: str = "", ip: str = "",
+                user_agent: str = "", customer=None, session_config: dict | None = None) -> store.Session:
+    """create_session's checks and session, not stored yet: a caller that stores it in its own script
+    (store.SAVE_LUA, e.g. with the code that signs the customer in) records the event itself."""
     if customer is None or customer.id != customer_id or customer.application_id != application.id:
         customer = get_customer(application, customer_id)
     if customer.archived:
@@ -46,15 +59,8 @@ def create_session(application, customer_id: str, *, max_age: int | None = None,
         max_age = default_lifetime
     if isinstance(max_age, bool) or not isinstance(max_age, int) or not 0 < max_age <= MAX_SESSION_SECONDS:
         raise ValidationFailed(f"max_age must be a whole number of seconds between 1 and {MAX_SESSION_SECONDS}.")
-    session = store.create(
-        application_id=application.id, customer_id=customer.id, max_age=max_age,
-        rolling=rolling, domain=domain[:253], ip=ip[:64],
-        user_agent=user_agent[:512],
-    )
-    if audit:
-        record_event(customer.id, application.id, events.SESSION_CREATED, actor,
-                     data={"session_id": session.session_id, "max_age": max_age, "domain": session.domain})
-    return session, store.sign(session.session_id)
+    return store.new(application_id=application.id, customer_id=customer.id, max_age=max_age, rolling=rolling,
+                     domain=domain[:253], ip=ip[:64], user_agent=user_agent[:512])
 
 
 def end_session(application, customer_id: str, session_id: str, reason: str, actor: Actor) -> str:

@@ -116,16 +116,28 @@ class Session:
             return None
 
 
-# Writes the session hash with its TTL, indexes it under the customer, prunes expired members and keeps
-# the index alive as long as its latest session. One round trip, atomic.
-_SAVE = """
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
-local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-if last[2] then redis.call('EXPIREAT', KEYS[2], math.ceil(tonumber(last[2])) + 1) end
+# A Lua function: writes the session hash with its TTL, indexes it under the customer, prunes expired members
+# and keeps the index alive as long as its latest session. KEYS[k], KEYS[k + 1]: the session and the index;
+# ARGV[a ..]: session id, max age, expires at, now, how many hash items follow, the items. Returns the
+# indexes of the first key and argument after its own, so that other scripts can store a session as their
+# last step (accounts: a sign-in admitted, its code used and its session stored in one round trip).
+SAVE_LUA = """
+local function save_session(k, a)
+  local n = tonumber(ARGV[a + 4])
+  redis.call('DEL', KEYS[k])
+  redis.call('HSET', KEYS[k], unpack(ARGV, a + 5, a + 4 + n))
+  redis.call('EXPIRE', KEYS[k], tonumber(ARGV[a + 1]))
+  redis.call('ZADD', KEYS[k + 1], ARGV[a + 2], ARGV[a])
+  redis.call('ZREMRANGEBYSCORE', KEYS[k + 1], '-inf', '(' .. ARGV[a + 3])
+  local last = redis.call('ZRANGE', KEYS[k + 1], -1, -1, 'WITHSCORES')
+  if last[2] then redis.call('EXPIREAT', KEYS[k + 1], math.ceil(tonumber(last[2])) + 1) end
+  return k + 2, a + 5 + n
+end
+"""
+
+# One round trip, atomic.
+_SAVE = SAVE_LUA + """
+save_session(1, 1)
 return 1
 """
 
@@ -152,24 +164,35 @@ def _script(name: str, source: str):
     return cached[1]
 
 
-def create(*, application_id: str, customer_id: str, max_age: int, rolling: bool, domain: str = "",
-           ip: str = "", user_agent: str = "") -> Session:
+def new(*, application_id: str, customer_id: str, max_age: int, rolling: bool, domain: str = "", ip: str = "",
+        user_agent: str = "") -> Session:
+    """A session starting now, not stored yet (``save``, or a script ending with SAVE_LUA's save_session)."""
     now = time.time()
-    session = Session(
+    return Session(
         session_id=new_session_id(), application_id=application_id, customer_id=customer_id, domain=domain,
         ip=ip, user_agent=user_agent, created_at=now, expires_at=now + max_age, max_age=max_age, rolling=rolling,
     )
-    _save(session, now)
+
+
+def create(*, application_id: str, customer_id: str, max_age: int, rolling: bool, domain: str = "",
+           ip: str = "", user_agent: str = "") -> Session:
+    session = new(application_id=application_id, customer_id=customer_id, max_age=max_age, rolling=rolling,
+                  domain=domain, ip=ip, user_agent=user_agent)
+    save(session)
     return session
 
 
-def _save(session: Session, now: float, client=None) -> None:
+def save_keys_and_args(session: Session, now: float | None = None) -> tuple[list[str], list]:
+    """What SAVE_LUA's save_session reads: its two keys and its arguments."""
     flat = [item for pair in session.as_hash().items() for item in pair]
-    _script("save", _SAVE)(
-        keys=[session_key(session.session_id), index_key(session.application_id, session.customer_id)],
-        args=[session.session_id, session.max_age, repr(session.expires_at), repr(now), *flat],
-        client=client,
-    )
+    now = session.created_at if now is None else now
+    return ([session_key(session.session_id), index_key(session.application_id, session.customer_id)],
+            [session.session_id, session.max_age, repr(session.expires_at), repr(now), len(flat), *flat])
+
+
+def save(session: Session, now: float | None = None, client=None) -> None:
+    keys, args = save_keys_and_args(session, now)
+    _script("save", _SAVE)(keys=keys, args=args, client=client)
 
 
 def save_many(sessions: list[Session]) -> None:
@@ -177,7 +200,7 @@ def save_many(sessions: list[Session]) -> None:
     pipe = connection().pipeline(transaction=False)
     now = time.time()
     for session in sessions:
-        _save(session, now, client=pipe)
+        save(session, now, client=pipe)
     pipe.execute()
 
 

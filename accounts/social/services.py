@@ -79,11 +79,14 @@ def sign_in_with(visit: Visit, provider: str, identity: Identity, *, config: dic
     config = config or account_services.config_of(application)
     owner = customer_by_identity(application.id, provider, identity.subject)
     _per_ip, per_identity, window = settings.RATE_LIMITS["social"]
-    # the provider account's rate limit and its customer's lockout, in one round trip
+    # the provider account's rate limit and its customer's lockout, and the session of an owner who may sign
+    # in, in one round trip
+    session = account_services.new_session(visit, owner, config) if _may_sign_in(owner) else None
     account_services.admit_customer("social:id", f"{application.id}:{provider}:{identity.subject}", per_identity,
-                                    window, visit, owner.id if owner is not None else None, config, along=along)
+                                    window, visit, owner.id if owner is not None else None, config, along=along,
+                                    then=session)
     if owner is not None:
-        return _sign_in_existing(visit, provider, owner, config)
+        return _sign_in_existing(visit, provider, owner, config, stored=session)
 
     email = _verified_email(identity)
     if email:
@@ -120,13 +123,18 @@ def _verified_email(identity: Identity) -> str:
         return ""
 
 
-def _sign_in_existing(visit: Visit, provider: str, customer, config: dict) -> Outcome:
-    """The customer's lockout was checked by the caller (with the rate limit, or before linking)."""
-    if customer is None or customer.archived or not customer.active:
+def _may_sign_in(customer) -> bool:
+    return customer is not None and not customer.archived and customer.active
+
+
+def _sign_in_existing(visit: Visit, provider: str, customer, config: dict, *, stored=None) -> Outcome:
+    """The customer's lockout was checked by the caller (with the rate limit, or before linking); ``stored``:
+    the session the caller stored when it admitted the sign-in."""
+    if not _may_sign_in(customer):
         raise forbidden("This account cannot sign in.", "account_unavailable")
     # Like a one-time code sign-in, not like a password: the provider proved who this is, and the sign-in does
     # not wait for the verification of the contacts it did not prove.
-    signed = account_services.sign_in(visit, customer, provider, reload=False, config=config)
+    signed = account_services.sign_in(visit, customer, provider, reload=False, config=config, stored=stored)
     return Outcome({"user_exists": True}, signed)
 
 

@@ -257,3 +257,32 @@ def test_an_attempt_the_admission_refuses_never_touches_the_code(app_id):
     keyspace.connection().delete(lock)
     admitted = limits.Admission(((keyspace.key("rl", "test2", app_id), 1, 60),), (lock,))
     assert secrets.check_code(app_id, "login", issued.request_id, issued.code, admission=admitted) == MOBILE
+
+
+def test_a_session_given_to_the_code_check_is_stored_only_by_a_right_admitted_code(app_id):
+    """verifyMobileOTP's sign-in: admitted, code used and session stored in one script — never a session
+    for a wrong code or a refused attempt."""
+    from accounts import limits
+    from sessions_app import store
+
+    def session():
+        return store.new(application_id=app_id, customer_id="c" * 24, max_age=600, rolling=False)
+
+    issued = secrets.issue_code(app_id, "login", MOBILE)
+    wrong_try = session()
+    with pytest.raises(CodeInvalid):
+        secrets.check_code(app_id, "login", issued.request_id, wrong(issued.code), then=wrong_try)
+    lock = keyspace.key("lk", "test", app_id)
+    keyspace.connection().set(lock, "1", px=60_000)
+    refused = session()
+    with pytest.raises(limits.AccountLocked):
+        secrets.check_code(app_id, "login", issued.request_id, issued.code, then=refused,
+                           admission=limits.Admission((), (lock,)))
+    assert store.get(wrong_try.session_id) is None and store.get(refused.session_id) is None
+    keyspace.connection().delete(lock)
+    right = session()
+    assert secrets.check_code(app_id, "login", issued.request_id, issued.code, then=right,
+                              admission=limits.Admission((), (lock,))) == MOBILE
+    stored = store.get(right.session_id)
+    assert stored is not None and stored.customer_id == "c" * 24 and 595 <= stored.expire_in <= 600
+    assert right.session_id in store.connection().zrange(store.index_key(app_id, "c" * 24), 0, -1)
