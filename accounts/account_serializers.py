@@ -3,6 +3,7 @@ every string optional and may be blank; accounts/account.py says what each flow 
 
 from rest_framework import serializers
 
+from accounts.secrets import MAX_REQUEST_ID
 from accounts.serializers import text
 
 
@@ -30,7 +31,7 @@ class DeleteUserSerializer(serializers.Serializer):
     user_id = text(max_length=64)
     reason = text(max_length=1000)
     reason_id = text(max_length=100)
-    request_id = text(max_length=200)
+    request_id = text(max_length=MAX_REQUEST_ID)
     otp = text(max_length=12)
 
 

@@ -4,6 +4,7 @@ they need."""
 
 from rest_framework import serializers
 
+from accounts.secrets import MAX_REQUEST_ID
 from accounts.serializers import SendEmailOtpSerializer, SendMobileOtpSerializer, text
 
 
@@ -63,7 +64,7 @@ class EntityOtpVerifySerializer(serializers.Serializer):
     """verifyOTPonPrimary / verifyOTPForUpdate: VerifyOtpRequestSchema (request_id) or
     VerifyEmailOtpRequestSchema (email)."""
 
-    request_id = text(max_length=200)
+    request_id = text(max_length=MAX_REQUEST_ID)
     email = text()
     action = text(max_length=20)
     register_token = text(max_length=200)

@@ -4,6 +4,7 @@ accepted and not checked (no captcha is verified, see docs/accounts.md)."""
 
 from rest_framework import serializers
 
+from accounts.secrets import MAX_REQUEST_ID
 from accounts.serializers import text
 
 
@@ -47,5 +48,5 @@ class VerifyForgotEmailOtpSerializer(serializers.Serializer):
 
 
 class VerifyForgotMobileOtpSerializer(serializers.Serializer):
-    request_id = text(max_length=200)
+    request_id = text(max_length=MAX_REQUEST_ID)
     otp = text(max_length=12)

@@ -1,7 +1,7 @@
 """One-time codes (OTP) and single-use tokens (register, reset and verification links), in Redis.
 
-Codes (``facct:otp:…``): a code of OTP_LENGTH digits lives OTP_TTL_SECONDS under a random request id,
-bound to (application, purpose, target), stored only as an HMAC of (request id, code) keyed with
+Codes (``facct:otp:…``): a code of OTP_LENGTH digits lives OTP_TTL_SECONDS under its request id (a random
+nonce and the target sealed with a key derived from SECRET_KEY), bound to (application, purpose, target), stored only as an HMAC of (request id, code) keyed with
 SECRET_KEY. It allows OTP_MAX_ATTEMPTS tries (each try is counted *before* the comparison, so parallel
 guesses cannot exceed the cap); the right one consumes it. A new code for the same (application,
 purpose, target) replaces the previous one; a resend timer and a cap of sends per hour per
@@ -13,10 +13,16 @@ SHA-256 of the token, with the JSON data bound to the application, for ``ttl`` s
 deletes it in the same command (GETDEL): single use even under concurrent requests.
 """
 
+import base64
+import functools
 import hashlib
 import json
+import os
 import secrets
 from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
@@ -150,9 +156,28 @@ def new_code(length: int | None = None) -> str:
     return f"{secrets.randbelow(10 ** length):0{length}d}"
 
 
+MAX_REQUEST_ID = 512  # a sealed email address of 254 characters is 376
+
+
+@functools.lru_cache(maxsize=4)
+def _request_id_cipher(secret_key: str) -> AESGCM:
+    return AESGCM(salted_hmac("accounts.secrets.request_id", "aes-256-gcm", secret=secret_key,
+                              algorithm="sha256").digest())
+
+
+def _request_id(application_id: str, purpose: str, target: str) -> str:
+    """A new request id: the target sealed (AES-256-GCM, a key derived from SECRET_KEY, bound to the
+    application and purpose) under a random nonce. verifyMobileOTP names only the request id; its target is
+    read from it without a round trip, and nobody else can read it (a phone number in a log stays unknown)."""
+    nonce = os.urandom(12)
+    sealed = _request_id_cipher(settings.SECRET_KEY).encrypt(nonce, target.encode(),
+                                                              f"{application_id}\x1f{purpose}".encode())
+    return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+
+
 def issue_code(application_id: str, purpose: str, target: str) -> IssuedCode:
     """A fresh code for ``target``; raises ResendTooSoon / TooManySends (429 with Retry-After)."""
-    request_id = secrets.token_hex(16)
+    request_id = _request_id(application_id, purpose, target)
     code = new_code()
     per_target = keyspace.digest(application_id, purpose, target)
     status, wait_ms = keyspace.script(_ISSUE)(
@@ -181,13 +206,17 @@ def current_request_id(application_id: str, purpose: str, target: str) -> str | 
 
 
 def code_target(application_id: str, purpose: str, request_id) -> str | None:
-    """Where the live code ``request_id`` of this application and purpose went (nothing counted); None when
-    there is no such code. verifyMobileOTP names only the request id: the lockout counts by the mobile."""
-    if not isinstance(request_id, str) or not request_id or len(request_id) > 64:
+    """Where the code ``request_id`` of this application and purpose was sent, read from the request id (no
+    round trip; the code may be used up or expired since); None for anything else than such a request id.
+    verifyMobileOTP names only the request id: the lockout counts by the mobile."""
+    if not isinstance(request_id, str) or not request_id or len(request_id) > MAX_REQUEST_ID:
         return None
-    found = keyspace.connection().hmget(_code_key(request_id), "application_id", "purpose", "target")
-    values = [v.decode() if isinstance(v, bytes) else v for v in found]
-    return values[2] if values[0] == application_id and values[1] == purpose else None
+    try:
+        raw = base64.urlsafe_b64decode(request_id + "=" * (-len(request_id) % 4))
+        return _request_id_cipher(settings.SECRET_KEY).decrypt(
+            raw[:12], raw[12:], f"{application_id}\x1f{purpose}".encode()).decode()
+    except (ValueError, InvalidTag, UnicodeDecodeError):
+        return None
 
 
 def check_code(application_id: str, purpose: str, request_id: str | None, code: str, target: str | None = None,
@@ -199,7 +228,7 @@ def check_code(application_id: str, purpose: str, request_id: str | None, code: 
     the same script. Without ``request_id`` the live code of ``target`` is meant."""
     if not request_id and target:
         request_id = current_request_id(application_id, purpose, target)
-    if not isinstance(request_id, str) or not request_id or len(request_id) > 64:
+    if not isinstance(request_id, str) or not request_id or len(request_id) > MAX_REQUEST_ID:
         admission.enforce()
         raise CodeExpired()
     given = _code_digest(request_id, "" if code is None else str(code))

@@ -4,6 +4,8 @@ need)."""
 
 from rest_framework import serializers
 
+from accounts.secrets import MAX_REQUEST_ID
+
 
 def text(**kwargs):
     return serializers.CharField(required=False, allow_blank=True, max_length=kwargs.pop("max_length", 320), **kwargs)
@@ -47,7 +49,7 @@ class SendEmailOtpSerializer(serializers.Serializer):
 
 
 class VerifyMobileOtpSerializer(serializers.Serializer):
-    request_id = text(max_length=200)
+    request_id = text(max_length=MAX_REQUEST_ID)
     register_token = text(max_length=200)
     otp = text(max_length=12)
 

@@ -286,3 +286,17 @@ def test_a_session_given_to_the_code_check_is_stored_only_by_a_right_admitted_co
     stored = store.get(right.session_id)
     assert stored is not None and stored.customer_id == "c" * 24 and 595 <= stored.expire_in <= 600
     assert right.session_id in store.connection().zrange(store.index_key(app_id, "c" * 24), 0, -1)
+
+
+def test_a_request_id_seals_its_target_for_its_application_and_purpose(app_id):
+    issued = secrets.issue_code(app_id, "login", MOBILE)
+    assert MOBILE not in issued.request_id and "919999999999" not in issued.request_id
+    assert secrets.code_target(app_id, "login", issued.request_id) == MOBILE
+    assert secrets.code_target(app_id, "forgot", issued.request_id) is None
+    assert secrets.code_target(uuid.uuid4().hex[:24], "login", issued.request_id) is None
+    tampered = issued.request_id[:-2] + ("AA" if issued.request_id[-2:] != "AA" else "BB")
+    for bad in (tampered, "nope", "", None, "x" * 600, "!!!!"):
+        assert secrets.code_target(app_id, "login", bad) is None
+    long_email = "a" * 64 + "@" + "b" * 180 + ".com"
+    sealed = secrets.issue_code(app_id, "login", long_email).request_id
+    assert len(sealed) <= secrets.MAX_REQUEST_ID and secrets.code_target(app_id, "login", sealed) == long_email
