@@ -33,7 +33,7 @@ class Row:
     rps_share: float | None = None
     passed: bool | None = None
     target_extra_ms: float = 0.0  # allowed on top of the ratio × the floor's p95
-    floor_p95: float | None = None  # the floor measured right after this scenario (the verdict's reference)
+    floor_p95: float | None = None  # the mean of the floors measured right before and after it (the reference)
     floor_rps: float | None = None
 
 
@@ -175,9 +175,9 @@ def job_markdown(rows: list[JobRow]) -> list[str]:
 def markdown(rows: list[Row], *, seed_lines: list[str], context: list[str], extra: list[str],
              job_rows: list[JobRow] = ()) -> str:
     out = ["## Figures of the last run", "", *context, "", "### Seeding", "", *seed_lines, "", "### HTTP load", "",
-           "Beside the framework floor (`whoami`, same server, same load, same run), measured again right after "
-           "each scenario (`floor p95 ms`): req/s as a share of that floor's, p95 as a multiple of its p95 (the "
-           "verdict).", "",
+           "Beside the framework floor (`whoami`, same server, same load, same run), measured right before and "
+           "right after each scenario (`floor p95 ms`: the mean of the two): req/s as a share of that floor's, p95 "
+           "as a multiple of its p95 (the verdict).", "",
            "| scenario | operation | what is sent | requests | req/s | × floor req/s | p50 ms | p95 ms | p99 ms "
            "| floor p95 ms | p95 × floor | target | result | other CPU |",
            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]
