@@ -174,14 +174,6 @@ def new(*, application_id: str, customer_id: str, max_age: int, rolling: bool, d
     )
 
 
-def create(*, application_id: str, customer_id: str, max_age: int, rolling: bool, domain: str = "",
-           ip: str = "", user_agent: str = "") -> Session:
-    session = new(application_id=application_id, customer_id=customer_id, max_age=max_age, rolling=rolling,
-                  domain=domain, ip=ip, user_agent=user_agent)
-    save(session)
-    return session
-
-
 def save_keys_and_args(session: Session, now: float | None = None) -> tuple[list[str], list]:
     """What SAVE_LUA's save_session reads: its two keys and its arguments."""
     flat = [item for pair in session.as_hash().items() for item in pair]

@@ -6,10 +6,11 @@
 A value may be bytes, or a ``Path`` streamed from disk in 1 MiB blocks (a million-row file).
 """
 
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from tests.local_http import serving
 
 
 @contextmanager
@@ -32,11 +33,5 @@ def serve_files(files: dict[str, bytes | Path]):
             else:
                 self.wfile.write(body or b"")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as url:
+        yield url

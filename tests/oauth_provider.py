@@ -19,11 +19,13 @@ import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.local_http import serving
 
 JWKS_PATHS = ("/google/certs", "/apple/keys")
 
@@ -147,16 +149,6 @@ def oauth_provider():
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up waiting (the timeout tests)
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        block_on_close = False
-
-    server = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    provider.url = f"http://localhost:{server.server_address[1]}"
-    try:
+    with serving(Handler) as url:
+        provider.url = url
         yield provider
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -353,8 +353,17 @@ class ActorTypeFilter(admin.SimpleListFilter):
         return queryset.filter(actor_type=self.value()) if self.value() else queryset
 
 
+class CustomerLinkMixin:
+    """``customer_link``: the row's customer (``customer_id``), linked to the customer's admin page."""
+
+    @admin.display(description="customer", ordering="customer_id")
+    def customer_link(self, obj):
+        url = reverse(f"{self.admin_site.name}:users_customer_change", args=[obj.customer_id])
+        return format_html('<a href="{}">{}</a>', url, obj.customer_id)
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(CustomerLinkMixin, ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     """Read-only: services write the trail, nobody edits it."""
 
     company_field = "application__company"
@@ -380,14 +389,9 @@ class AuditEventAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAd
         # Exact / prefix lookups that the indexes (or a small scan of the company's rows) serve.
         return queryset.filter(Q(action__startswith=term.lower()) | Q(request_id=term)), False
 
-    @admin.display(description="customer", ordering="customer_id")
-    def customer_link(self, obj):
-        url = reverse(f"{self.admin_site.name}:users_customer_change", args=[obj.customer_id])
-        return format_html('<a href="{}">{}</a>', url, obj.customer_id)
-
 
 @admin.register(LinkedIdentity)
-class LinkedIdentityAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
+class LinkedIdentityAdmin(CustomerLinkMixin, ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     """Social sign-in identities (read-only); "Unlink" goes through users.services.unlink_identity (audited):
     that provider account then no longer signs in to the customer."""
 
@@ -410,11 +414,6 @@ class LinkedIdentityAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.Mod
 
     def has_manage_permission(self, request):
         return request.user.has_perm("users.change_customer")
-
-    @admin.display(description="customer", ordering="customer_id")
-    def customer_link(self, obj):
-        url = reverse(f"{self.admin_site.name}:users_customer_change", args=[obj.customer_id])
-        return format_html('<a href="{}">{}</a>', url, obj.customer_id)
 
     @admin.action(description="Unlink selected identities", permissions=["manage"])
     def unlink_identities(self, request, queryset):

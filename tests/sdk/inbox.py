@@ -9,12 +9,12 @@ the request that sent it is missing for the script.
 """
 
 import json
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 from tests.delivery import real_delivery
+from tests.local_http import serving
 
 
 class Inbox:
@@ -47,15 +47,9 @@ def _serve(inbox: Inbox):
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    inbox.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(Handler, host="127.0.0.1") as url:
+        inbox.url = url
         yield inbox
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @contextmanager
