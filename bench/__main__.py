@@ -231,9 +231,7 @@ def main(argv=None) -> int:
                     last_floor[:] = [row]
                     return row
                 after = measure(server, floor_scenario, token, Path(workdir), args, use_wrk, watch)
-                floors = [*last_floor, after]
-                row.floor_p95 = sum(f.p95 for f in floors) / len(floors)
-                row.floor_rps = sum(f.rps for f in floors) / len(floors)
+                row.floor_p95, row.floor_rps = verdicts.floor_beside([*last_floor, after])
                 last_floor[:] = [after]
                 return row
 

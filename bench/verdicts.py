@@ -52,6 +52,12 @@ def ratio(value: float, reference: float) -> float | None:
     return value / reference if reference and reference > 0 else None
 
 
+def floor_beside(floors: list) -> tuple[float, float]:
+    """(p95, req/s) of the floor beside a scenario: the mean of the floor runs right before and right after
+    it (one of them for the first scenario); back-to-back floors swung by 30 % on this machine."""
+    return sum(f.p95 for f in floors) / len(floors), sum(f.rps for f in floors) / len(floors)
+
+
 def http_ratios(p95_ms: float, rps: float, floor_p95_ms: float, floor_rps: float) -> tuple[float | None, float | None]:
     """(p95 as a multiple of the floor's p95, req/s as a share of the floor's req/s)."""
     return ratio(p95_ms, floor_p95_ms), ratio(rps, floor_rps)

@@ -51,6 +51,16 @@ def test_the_floor_measured_beside_a_scenario_is_its_reference():
     assert rows[2].passed is False  # (70 - 56) / 4 = 3.5
 
 
+def test_the_floor_beside_a_scenario_is_the_mean_of_the_runs_before_and_after_it():
+    before, after = http_row("whoami", 3.5, 1_974, None), http_row("whoami", 5.3, 1_355, None)
+    assert verdicts.floor_beside([before, after]) == pytest.approx((4.4, 1_664.5))
+    assert verdicts.floor_beside([after]) == (5.3, 1_355)
+    verify = http_row("verify_otp", 12.3, 500, 3)
+    verify.floor_p95, verify.floor_rps = verdicts.floor_beside([before, after])
+    verdicts.judge_http([before, verify])
+    assert verify.passed is True  # 12.3 / 4.4 = 2.8; beside the slower floor alone 2.3, the faster 3.5
+
+
 def test_errors_fail_a_scenario_within_its_ratio():
     rows = [http_row("whoami", 4.0, 1_600, None), http_row("list", 8.0, 500, 10, errors=3)]
     verdicts.judge_http(rows)
