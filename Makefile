@@ -35,6 +35,8 @@ test: install-test
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || $(MAKE) --no-print-directory chromium
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
+	@echo "The raw-SQL packages again with client-side parameters (DB_PREPARED_STATEMENTS=0, an external database's default):"
+	DB_PREPARED_STATEMENTS=0 $(PY) -m pytest -q tests/users tests/accounts tests/groups tests/attributes
 
 chromium:
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \

@@ -306,9 +306,15 @@ class Lockout:
             keys.append(self._customer(kind, application_id, customer_id, "cl"))
         return keys
 
-    def succeeded(self, kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str) -> None:
-        """A right password or code: both of the kind's counts start again."""
-        keyspace.connection().delete(*self.count_keys(kind, application_id, customer_id, identifier, ip))
+    def succeeded(self, kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str, *,
+                  then: store.Session | None = None) -> None:
+        """A right password or code: both of the kind's counts start again. ``then``: a new session of the
+        sign-in, stored in the same round trip."""
+        keys = self.count_keys(kind, application_id, customer_id, identifier, ip)
+        if then is None:
+            keyspace.connection().delete(*keys)
+        else:
+            store.save(then, clear=keys)
 
     def locked_until(self, kind: str, application_id: str, customer_id: str | None, identifier: str, ip: str,
                      policy: dict) -> datetime | None:

@@ -28,7 +28,7 @@ from users import events
 from users import services as customer_services
 from users.contacts import Phone, normalize_email, parse_phone
 from users.models import Customer
-from users.selectors import (customer_and_extras, customer_by_contact, customer_id_by_contact,
+from users.selectors import (customer_and_extras_by_contact, customer_by_contact, customer_id_by_contact,
                              customer_with_contacts)
 
 REGISTER_TOKEN_SECONDS = 30 * 60  # a verified contact waiting for registerWithForm
@@ -450,9 +450,10 @@ _CREDENTIAL_COLUMNS = [f"(SELECT {column} FROM {Credential._meta.db_table} WHERE
                        for column in ("password", "password_changed_at")]
 
 
-def _customer_and_credential(application, customer_id: str) -> tuple[Customer | None, Credential | None]:
-    """The customer (with its contacts) and their password, in one query."""
-    customer, (password, changed_at) = customer_and_extras(application.id, customer_id, _CREDENTIAL_COLUMNS)
+def _customer_and_credential(application, contact: Contact) -> tuple[Customer | None, Credential | None]:
+    """The live customer with this contact (with its contacts) and their password, in one query."""
+    customer, (password, changed_at) = customer_and_extras_by_contact(
+        application, email=contact.email, phone=contact.phone, extra=_CREDENTIAL_COLUMNS)
     if customer is None or password is None:
         return customer, None
     credential = Credential(customer_id=customer.id, password=password, password_changed_at=changed_at)
@@ -472,9 +473,9 @@ def login_with_password(visit: Visit, username, password) -> Outcome:
     if not isinstance(password, str) or not password:
         raise ValidationFailed("password is required.")
     policy = config.get("account_lockout") or {}
-    customer_id = find_customer_id(application, contact)  # only the id until the lockout lets it in
+    customer, credential = _customer_and_credential(application, contact)
+    customer_id = customer.id if customer else None
     admission("login", "password", visit, customer_id, contact.address, policy).enforce()
-    customer, credential = _customer_and_credential(application, customer_id) if customer_id else (None, None)
     matches = passwords.check(credential, password)
     if not matches or customer is None or not customer.active:
         just_locked = limits.lockout.failed("password", application.id, customer_id, contact.address, visit.ip,
@@ -486,17 +487,21 @@ def login_with_password(visit: Visit, username, password) -> Outcome:
                 customer_services.record_event(customer.id, application.id, events.LOCKED_OUT, visit.actor,
                                                data={"kind": "password", "ip": visit.ip})
         raise unauthorized(INVALID_CREDENTIALS, "invalid_credentials")
-    limits.lockout.succeeded("password", application.id, customer.id, contact.address, visit.ip)
+    counted = ("password", application.id, customer.id, contact.address, visit.ip)
     settings_ = config.get("password_settings") or {}
     if passwords.expired(credential, settings_.get("expiry") or {}):
+        limits.lockout.succeeded(*counted)
         token = secrets.issue_token("reset", application.id, {"customer_id": customer.id}, RESET_TOKEN_SECONDS)
         raise ServiceError("The password has expired: choose a new one with resetForgotPassword (code = meta.code).",
                            code="password_expired", status_code=403, meta={"code": token})
     missing = _unverified_hard_contacts(customer, config.get("required_fields") or {})
     if missing:
+        limits.lockout.succeeded(*counted)
         raise forbidden(f"Verify your {' and '.join(missing)} first: sign in with a one-time code.",
                         "contact_not_verified")
-    return Outcome({}, sign_in(visit, customer, "password", reload=False, config=config))
+    session = new_session(visit, customer, config)
+    limits.lockout.succeeded(*counted, then=session)  # the counts reset and the session stored: one round trip
+    return Outcome({}, sign_in(visit, customer, "password", reload=False, config=config, stored=session))
 
 
 def has_password(customer: Customer) -> bool:

@@ -338,7 +338,7 @@ def _change_membership(cursor, group_id: str, mode: str, *, with_removes: bool, 
     else:
         removed = 0
     cursor.execute(f"INSERT INTO {_MEMBERSHIP} (group_id, customer_id) "
-                   f"SELECT %(group)s, a.customer_id FROM ({to_add}) a WHERE NOT EXISTS "
+                   f"SELECT %(group)s::varchar, a.customer_id FROM ({to_add}) a WHERE NOT EXISTS "
                    f"(SELECT FROM {_MEMBERSHIP} m WHERE m.group_id = %(group)s AND m.customer_id = a.customer_id) "
                    "ORDER BY a.customer_id ON CONFLICT DO NOTHING", g)
     added = cursor.rowcount

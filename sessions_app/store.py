@@ -135,9 +135,10 @@ local function save_session(k, a)
 end
 """
 
-# One round trip, atomic.
+# One round trip, atomic; KEYS after the session's two: deleted with it (a sign-in's failure counts).
 _SAVE = SAVE_LUA + """
 save_session(1, 1)
+if #KEYS > 2 then redis.call('DEL', unpack(KEYS, 3)) end
 return 1
 """
 
@@ -182,9 +183,10 @@ def save_keys_and_args(session: Session, now: float | None = None) -> tuple[list
             [session.session_id, session.max_age, repr(session.expires_at), repr(now), len(flat), *flat])
 
 
-def save(session: Session, now: float | None = None, client=None) -> None:
+def save(session: Session, now: float | None = None, client=None, *, clear: list[str] = ()) -> None:
+    """Stores the session; ``clear``: keys deleted in the same round trip."""
     keys, args = save_keys_and_args(session, now)
-    _script("save", _SAVE)(keys=keys, args=args, client=client)
+    _script("save", _SAVE)(keys=[*keys, *clear], args=args, client=client)
 
 
 def save_many(sessions: list[Session]) -> None:
