@@ -28,7 +28,7 @@ from users import events
 from users import services as customer_services
 from users.contacts import Phone, normalize_email, parse_phone
 from users.models import Customer
-from users.selectors import (customer_and_extras_by_contact, customer_by_contact, customer_id_by_contact,
+from users.selectors import (customer_and_extras, customer_by_contact, customer_id_by_contact,
                              customer_with_contacts)
 
 REGISTER_TOKEN_SECONDS = 30 * 60  # a verified contact waiting for registerWithForm
@@ -450,10 +450,9 @@ _CREDENTIAL_COLUMNS = [f"(SELECT {column} FROM {Credential._meta.db_table} WHERE
                        for column in ("password", "password_changed_at")]
 
 
-def _customer_and_credential(application, contact: Contact) -> tuple[Customer | None, Credential | None]:
-    """The live customer with this contact (with its contacts) and their password, in one query."""
-    customer, (password, changed_at) = customer_and_extras_by_contact(
-        application, email=contact.email, phone=contact.phone, extra=_CREDENTIAL_COLUMNS)
+def _customer_and_credential(application, customer_id: str) -> tuple[Customer | None, Credential | None]:
+    """The customer (with its contacts) and their password, in one query."""
+    customer, (password, changed_at) = customer_and_extras(application.id, customer_id, _CREDENTIAL_COLUMNS)
     if customer is None or password is None:
         return customer, None
     credential = Credential(customer_id=customer.id, password=password, password_changed_at=changed_at)
@@ -473,9 +472,9 @@ def login_with_password(visit: Visit, username, password) -> Outcome:
     if not isinstance(password, str) or not password:
         raise ValidationFailed("password is required.")
     policy = config.get("account_lockout") or {}
-    customer, credential = _customer_and_credential(application, contact)
-    customer_id = customer.id if customer else None
+    customer_id = find_customer_id(application, contact)  # only the id until the lockout lets it in
     admission("login", "password", visit, customer_id, contact.address, policy).enforce()
+    customer, credential = _customer_and_credential(application, customer_id) if customer_id else (None, None)
     matches = passwords.check(credential, password)
     if not matches or customer is None or not customer.active:
         just_locked = limits.lockout.failed("password", application.id, customer_id, contact.address, visit.ip,

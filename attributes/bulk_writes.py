@@ -237,7 +237,7 @@ def _insert_audit_events(cursor, application_id: str, actor, now) -> None:
     """One events.ATTRIBUTE_UPDATED per value written: the columns every event shares as parameters
     (users.customer_rows, as the import writes them), the customer and the key's payload per row."""
     shared = dict(zip(AUDIT_EVENTS.columns, AUDIT_EVENTS.row(
-        audit_values(application_id, "", events.ATTRIBUTE_UPDATED, actor, created_at=now))))
+        audit_values(application_id, "", events.ATTRIBUTE_UPDATED, actor, created_at=now, published=False))))
     select, params = [], []
     for column in AUDIT_EVENTS.columns:
         if column == "customer_id":

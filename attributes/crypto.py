@@ -16,10 +16,10 @@ import hmac
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from core.crypto import hkdf as _hkdf
 
 FERNET_INFO = b"customer-attributes/fernet/v1"
 DIGEST_INFO = b"customer-attributes/digest/v1"
@@ -27,10 +27,6 @@ DIGEST_INFO = b"customer-attributes/digest/v1"
 
 class DecryptionFailed(Exception):
     """A stored ciphertext that no configured key opens (a key was removed too early)."""
-
-
-def _hkdf(material: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material)
 
 
 @lru_cache(maxsize=8)

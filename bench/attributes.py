@@ -150,13 +150,13 @@ def copy_written_rows(conn: psycopg.Connection, path: Path, application_id: str)
                    stamp, 0] for n, c in enumerate(ids))
     index_rows = _csv([f"{n:024x}", definition, c, 0, "spring-campaign", "spring-campaign"] for n, c in enumerate(ids))
     audit = _csv([c, "attribute.updated", "", "system", "", "make bench", '{"slug": "bench_bulk", "created": true}', "",
-                  stamp, application_id] for c in ids)
+                  stamp, application_id, "f"] for c in ids)
     copies = [
         (UserAttribute, "id, application_id, definition_id, customer_id, value, ciphertext, customer_overridden, "
                         "created_by, updated_by, created_at, updated_at, version", values),
         (UserAttributeValue, "attribute_id, definition_id, customer_id, position, text_value, text_lower", index_rows),
         (AuditEvent, "customer_id, action, reason, actor_type, actor_id, actor_name, data, request_id, created_at, "
-                     "application_id", audit),
+                     "application_id, published", audit),
     ]
     seconds = 0.0
     with conn.transaction():

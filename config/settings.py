@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "attributes",
     "sessions_app",
     "accounts",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "users.tasks.purge_archived_customers",
         "schedule": float(os.environ.get("PURGE_INTERVAL_SECONDS", "3600")),
     },
+    "sequence-events": {  # the event log's numbering (users.eventlog); also what hands events to webhooks
+        "task": "users.tasks.sequence_events",
+        "schedule": float(os.environ.get("EVENT_SEQUENCE_INTERVAL_SECONDS", "0.5")),
+    },
+    "dispatch-due-webhooks": {  # retries whose time came, deliveries a dead worker had claimed (webhooks)
+        "task": "webhooks.tasks.dispatch_due",
+        "schedule": float(os.environ.get("WEBHOOK_DISPATCH_INTERVAL_SECONDS", "1")),
+    },
     "resume-stale-jobs": {
         "task": "core.jobs.tasks.resume_stale_jobs",
         "schedule": float(os.environ.get("JOB_RESUME_INTERVAL_SECONDS", "60")),
@@ -185,6 +194,19 @@ GOOGLE_TOKENINFO_URL = os.environ.get("GOOGLE_TOKENINFO_URL", "https://oauth2.go
 FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.facebook.com").rstrip("/")
 APPLE_JWKS_URL = os.environ.get("APPLE_JWKS_URL", "https://appleid.apple.com/auth/keys")
 SOCIAL_ALLOWED_HOSTS = env_list("SOCIAL_ALLOWED_HOSTS")  # provider hosts that may resolve to private addresses
+
+# --- Webhooks (docs/webhooks.md)
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")  # receiver hosts that may resolve to private addresses
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT_SECONDS", "3"))
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+WEBHOOK_MAX_RESPONSE_BYTES = int(os.environ.get("WEBHOOK_MAX_RESPONSE_BYTES", "4096"))
+WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOK_RETRY_BASE_SECONDS", "5"))
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = float(os.environ.get("WEBHOOK_RETRY_MAX_DELAY_SECONDS", "7200"))
+WEBHOOK_RETRY_WINDOW_SECONDS = float(os.environ.get("WEBHOOK_RETRY_WINDOW_SECONDS", str(25 * 3600)))
+WEBHOOK_DISABLE_AFTER_SECONDS = float(os.environ.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(5 * 24 * 3600)))
+WEBHOOK_LEASE_SECONDS = int(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
+WEBHOOK_SECRET_GRACE_SECONDS = int(os.environ.get("WEBHOOK_SECRET_GRACE_SECONDS", str(24 * 3600)))
+WEBHOOK_MAX_SUBSCRIPTIONS = int(os.environ.get("WEBHOOK_MAX_SUBSCRIPTIONS", "20"))
 SOCIAL_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("SOCIAL_CONNECT_TIMEOUT_SECONDS", "3"))
 SOCIAL_TIMEOUT_SECONDS = float(os.environ.get("SOCIAL_TIMEOUT_SECONDS", "5"))
 SOCIAL_TOKEN_LEEWAY_SECONDS = int(os.environ.get("SOCIAL_TOKEN_LEEWAY_SECONDS", "60"))  # clock skew on exp / iat
@@ -345,6 +367,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"routine_tasks": {"()": "core.logfilters.RoutineTasks"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "pgserver": {"level": "WARNING"},
+        # the worker's "Task … received" / "succeeded" lines and beat's "Sending due task" ones
+        "celery.worker.strategy": {"filters": ["routine_tasks"]},
+        "celery.app.trace": {"filters": ["routine_tasks"]},
+        "celery.beat": {"filters": ["routine_tasks"]},
+    },
 }
+QUIET_TASKS = {"users.tasks.sequence_events", "webhooks.tasks.dispatch_due"}

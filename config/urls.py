@@ -23,6 +23,7 @@ urlpatterns = [
     path(PLATFORM, include("attributes.urls")),
     path(PLATFORM, include("groups.urls")),
     path(PLATFORM, include("core.jobs.urls")),
+    path(PLATFORM, include("webhooks.urls")),
     path("files/", include("core.files.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),

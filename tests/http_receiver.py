@@ -1,5 +1,7 @@
-"""A real HTTP server on 127.0.0.1 standing in for an SMS provider: it records every request and
-answers with the given statuses in turn (the last one repeats).
+"""A real HTTP server on 127.0.0.1 standing in for an SMS provider or a webhook receiver: it records every
+request and answers with the given statuses in turn (the last one repeats). A status may be a dict
+``{"status": 429, "headers": {"Retry-After": "120"}, "delay": 2.0}``: extra headers, and seconds to wait
+before answering (a receiver that times out).
 
     with http_receiver([500, 200]) as receiver:     # receiver.url = "http://localhost:<port>"
         ...                                          # with the host allow-listed (a loopback address)
@@ -7,6 +9,7 @@ answers with the given statuses in turn (the last one repeats).
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
@@ -28,9 +31,10 @@ class Receiver:
         self.requests: list[Received] = []
         self.url = ""
 
-    def next_status(self) -> int:
+    def next_answer(self) -> dict:
         index = min(len(self.requests), len(self.statuses)) - 1
-        return self.statuses[index]
+        answer = self.statuses[index]
+        return answer if isinstance(answer, dict) else {"status": answer}
 
 
 @contextmanager
@@ -47,9 +51,13 @@ def http_receiver(statuses=(200,)):
             with lock:
                 headers = {name.lower(): value for name, value in self.headers.items()}
                 receiver.requests.append(Received("POST", self.path, headers, body))
-                status = receiver.next_status()
+                planned = receiver.next_answer()
+            time.sleep(planned.get("delay", 0))
+            status = planned["status"]
             answer = b'{"sid": "SM0001", "status": "queued"}' if status < 300 else b'{"message": "failed"}'
             self.send_response(status)
+            for name, value in planned.get("headers", {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()

@@ -40,3 +40,10 @@ SIGN_IN_TOKEN_ISSUED = "sign_in_token.issued"
 # Social sign-in (accounts/social/): a provider identity linked to / unlinked from the customer.
 IDENTITY_LINKED = "identity.linked"
 IDENTITY_UNLINKED = "identity.unlinked"
+
+# A webhook subscription that kept failing was turned off (webhooks/, docs/webhooks.md).
+WEBHOOK_DISABLED = "webhook.subscription_disabled"
+
+# Every event type above, for filters and subscriptions.
+TYPES = frozenset(value for name, value in dict(globals()).items()
+                  if name.isupper() and isinstance(value, str) and "." in value)

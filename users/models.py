@@ -163,7 +163,9 @@ class ApplicationCustomerCount(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which customer, and why. Read-only everywhere; the customer timeline's source."""
+    """Who did what to which customer, and why: the service's one event log (docs/events.md). Written in the
+    transaction of the change it describes; read-only everywhere; the customer timeline's source and the
+    events integrations pull (``sequence``) and receive by webhook."""
 
     ACTOR_API_CLIENT = "api_client"
     ACTOR_STAFF = "staff"
@@ -180,10 +182,28 @@ class AuditEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The event log: a published event gets its ``sequence`` (increasing, in the order events become
+    # visible) from users.eventlog's sequencer shortly after its transaction commits. The per-customer
+    # rows of a bulk job are timeline entries only (not published): the job's summary event stands for
+    # them. Events written before the log existed stay unpublished (the migration's default).
+    published = models.BooleanField(default=True, db_default=True)
+    version = models.PositiveSmallIntegerField(default=1, db_default=1)  # of the payload (``data``) format
+    sequence = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["application", "customer_id", "-created_at"], name="audit_customer_idx")]
+        indexes = [
+            models.Index(fields=["application", "customer_id", "-created_at"], name="audit_customer_idx"),
+            models.Index(fields=["application", "sequence"], name="event_sequence_idx",
+                         condition=Q(sequence__isnull=False)),
+            models.Index(fields=["id"], name="event_unsequenced_idx", condition=Q(sequence__isnull=True,
+                                                                                 published=True)),
+        ]
 
     def __str__(self):
         return f"{self.action} {self.customer_id}"
+
+    @property
+    def event_id(self) -> str:
+        """The event's id on the wire: 24 hex digits, its time (seconds) then its row id (see eventlog)."""
+        return f"{int(self.created_at.timestamp()):08x}{self.id:016x}"

@@ -59,3 +59,31 @@ Timeline = TypedDict("GetUserTimeline", {
                                                               "empty for a live one.")],
     "timeline": list[TimelineItem],
 })
+
+EventActor = TypedDict("EventActor", {
+    "type": Annotated[str, Schema(description="api_client, staff, customer, storefront or system.")],
+    "id": str,
+    "name": str,
+})
+Event = TypedDict("Event", {
+    "id": Annotated[str, Schema(pattern=r"^[0-9a-f]{24}$", description="The event's id (24 hex digits); the "
+                                "same in the pull API and as a webhook's webhook-id.")],
+    "type": Annotated[str, Schema(description="customer.created, account.signed_in, … (docs/events.md).")],
+    "version": Annotated[int, Schema(minimum=1, description="Of the data's format, per type.")],
+    "sequence": Annotated[int, Schema(minimum=1, description="Increasing in the order events become visible.")],
+    "occurred_at": Instant,
+    "application_id": ObjectId,
+    "company_id": str,
+    "customer_id": ObjectId | None,
+    "actor": EventActor,
+    "request_id": str,
+    "data": FreeForm,
+})
+CursorPage = TypedDict("CursorPage", {
+    "type": Literal["cursor"],
+    "next_id": Annotated[str, Schema(description="Send it as ``after`` for the events that follow; resumes "
+                                     "exactly where this page ended (also when it was the last one).")],
+    "has_next": bool,
+    "size": Annotated[int, Schema(minimum=1)],
+})
+EventList = TypedDict("EventList", {"items": list[Event], "page": CursorPage})

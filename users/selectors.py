@@ -248,6 +248,11 @@ def customer_by_contact(application, *, email: str | None = None, phone=None) ->
     return customer_and_extras_by_contact(application, email=email, phone=phone)[0]
 
 
+def customer_and_extras(application_id: str, customer_id: str, extra: list[str]) -> tuple[Customer | None, tuple]:
+    """customer_with_contacts, and the values of ``extra`` SQL expressions as customer_and_extras_by_contact."""
+    return _fetch_one("c.application_id = %s AND c.id = %s", [application_id, customer_id], list(extra))
+
+
 def customer_and_extras_by_contact(application, *, email: str | None = None, phone=None,
                                    extra: list[str] = ()) -> tuple[Customer | None, tuple]:
     """customer_by_contact, and the values of ``extra`` SQL expressions computed per customer (``c`` is the

@@ -4,6 +4,7 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.actors import Actor
 from core.api.errors import ValidationFailed
@@ -11,9 +12,9 @@ from core.api.pagination import PageRequest, page_info
 from core.api.schema import PAGE_PARAMS, Success, object_id_param, platform_answers
 from core.api.views import validated
 from core.tenancy.views import ApplicationScopedMixin
-from users import selectors, services
+from users import eventlog, selectors, services
 from users.presenters import customer_dict
-from users.schema import CustomerList, Timeline, UserObject, UserSearch
+from users.schema import CustomerList, EventList, Timeline, UserObject, UserSearch
 from users.serializers import (
     ArchiveUserSerializer,
     BlockUsersSerializer,
@@ -111,3 +112,30 @@ class CustomerViewSet(ApplicationScopedMixin, viewsets.ViewSet):
     def timeline(self, request, user_id, **kwargs):
         customer = selectors.get_customer(self.application, user_id)
         return Response(customer_timeline(customer))
+
+
+class EventLogView(ApplicationScopedMixin, APIView):
+    @extend_schema(
+        operation_id="getEvents", summary="The application's events in sequence order (the event log)",
+        parameters=[
+            OpenApiParameter("after", str, description="page.next_id of the previous page; none: from the start."),
+            OpenApiParameter("type", str, description="Only these event types, comma-separated."),
+            OpenApiParameter("user_id", {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"},
+                             description="Only the events of this customer."),
+            OpenApiParameter("since", {"type": "string", "format": "date-time"},
+                             description="Only events that occurred at or after this time."),
+            OpenApiParameter("until", {"type": "string", "format": "date-time"},
+                             description="Only events that occurred before this time."),
+            PAGE_PARAMS[1],
+        ],
+        responses=platform_answers(EventList, 400),
+    )
+    def get(self, request, **kwargs):
+        size = PageRequest.from_query(request.query_params, default_size=settings.MAX_PAGE_SIZE).size
+        after = eventlog.decode_cursor(request.query_params.get("after"))
+        events, has_next = eventlog.events_after(self.application, after, size=size, params=request.query_params)
+        last = events[-1].sequence if events else after
+        return Response({
+            "items": [eventlog.event_dict(event, self.application.company_id) for event in events],
+            "page": {"type": "cursor", "next_id": eventlog.encode_cursor(last), "has_next": has_next, "size": size},
+        })

@@ -7,8 +7,12 @@ queryset as it is; any other value filters, an empty list too ("none of these").
 unless the filter says ``strip=True``; NUL characters, which PostgreSQL refuses in a query, are a 400.
 """
 
+from datetime import datetime, time
+from datetime import timezone as dt_timezone
+
 import django_filters
 from django import forms
+from django.utils.dateparse import parse_date, parse_datetime
 
 from core.api.errors import ValidationFailed, sentence
 
@@ -104,3 +108,16 @@ def apply_filters(filterset_class: type[FilterSet], params, queryset, **kwargs):
         code = errors[0].code if errors[0].code in filterset_class.error_codes else None
         raise ValidationFailed(sentence(name, errors[0].messages[0]), code=code)
     return filterset.qs
+
+
+class InstantField(TextField):
+    """A point in time, ISO 8601 (``2026-11-30T08:00:00Z``, an offset, or a date meaning its midnight UTC)."""
+
+    def parse(self, text):
+        value = parse_datetime(text.strip())
+        if value is None:
+            day = parse_date(text.strip()) if len(text.strip()) == 10 else None
+            if day is None:
+                raise forms.ValidationError(f"must be an ISO 8601 time such as 2026-11-30T08:00:00Z, got {text[:40]!r}.")
+            value = datetime.combine(day, time.min)
+        return value if value.tzinfo else value.replace(tzinfo=dt_timezone.utc)

@@ -26,6 +26,8 @@ class Schema(dict):
     def __init__(self, **keywords):
         super().__init__(keywords)
 
+    __hash__ = object.__hash__  # so that ``Annotated[…, Schema(…)] | None`` can be spelled
+
 
 ObjectId = Annotated[str, Schema(pattern=OBJECT_ID_RE.pattern, description="A 24-character hexadecimal id.")]
 Instant = Annotated[str, Schema(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$",

@@ -11,7 +11,9 @@ from core.ids import new_object_id
 SCOPE_CUSTOMERS_READ = "application/customers/read"
 SCOPE_CUSTOMERS_WRITE = "application/customers/write"
 SCOPE_SETTINGS_WRITE = "company/settings/write"
-ALL_SCOPES = (SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, SCOPE_SETTINGS_WRITE)
+# Where an application's customer data is sent (webhook subscriptions): apart from editing customers.
+SCOPE_WEBHOOKS_WRITE = "application/webhooks/write"
+ALL_SCOPES = (SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, SCOPE_SETTINGS_WRITE, SCOPE_WEBHOOKS_WRITE)
 
 
 def hash_secret(secret: str) -> str:

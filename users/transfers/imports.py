@@ -506,7 +506,7 @@ def _write(context: _Context, plan: _Plan) -> None:
             emails.append(EMAILS.row(customer_rows.first_email(customer_id, app_id, row.email)))
         audit_rows.append(AUDIT_EVENTS.row(customer_rows.created_event(
             app_id, customer_id, actor, username=username, email=row.email, phone=row.phone, source=source,
-            created_at=at)))
+            created_at=at, published=False)))
         if row.extra:
             extra.append((customer_id, row.extra))
     for row, customer_id, add_email, add_phone in plan.updates:
@@ -533,7 +533,7 @@ def _write(context: _Context, plan: _Plan) -> None:
         if changed:
             audit_rows.append(AUDIT_EVENTS.row(customer_rows.updated_event(
                 app_id, customer_id, actor, {k: _audit_value(v) for k, v in changed.items()}, source=source,
-                created_at=now)))
+                created_at=now, published=False)))
         if row.extra:
             extra.append((customer_id, row.extra))
     _copy(customers_table, customers)

@@ -1,0 +1,292 @@
+"""Webhooks (docs/webhooks.md): subscriptions through the API, deliveries to a real local HTTP receiver that
+verifies them with the ``standardwebhooks`` library, retries, Retry-After, giving up, disabling, secret
+rotation, redelivery and the outbound guard. The worker's code (webhooks.delivery) runs in the test."""
+
+import json
+import socket
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from core.actors import Actor
+from core.tenancy.models import SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE, SCOPE_WEBHOOKS_WRITE
+from tests.helpers import assert_error
+from tests.http_receiver import http_receiver
+from users import eventlog, events
+from users.models import AuditEvent
+from webhooks import delivery, services
+from webhooks.models import Delivery, Subscription
+
+ACTOR = Actor.system("tests")
+
+
+@pytest.fixture(autouse=True)
+def local_receivers(settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["localhost"]
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS = 1
+
+
+def _subscribe(api, url, receiver_url, **fields):
+    response = api.post(url("webhooks/subscriptions"), {"url": receiver_url + "/hooks", **fields}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def _sent(subscription_id):
+    """Number the committed events, then run the worker's delivery for the subscription (as its task does)."""
+    eventlog.sequence_all()
+    return delivery.deliver_due(subscription_id)
+
+
+def _verified(request, secret) -> dict:
+    headers = {name: request.headers[name] for name in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+    return Webhook(secret).verify(request.body, headers)
+
+
+def _due_now(subscription_id):
+    Delivery.objects.filter(subscription_id=subscription_id, status=Delivery.PENDING).update(
+        next_attempt_at=timezone.now())
+
+
+def test_a_change_reaches_the_receiver_signed_the_standard_webhooks_way(api, url, create_customer, application):
+    with http_receiver([200]) as receiver:
+        created = _subscribe(api, url, receiver.url, event_types=["customer.created"], description="CRM")
+        assert created["secret"].startswith("whsec_") and created["active"] is True
+        shown = api.get(url(f"webhooks/subscriptions/{created['id']}")).json()
+        assert "secret" not in shown and shown["event_types"] == ["customer.created"]
+
+        user = create_customer(email="asha@example.com")
+        assert api.put(url(f"customers/{user['_id']}"), {"last_name": "Rao"}, format="json").status_code == 200
+        assert _sent(created["id"]) == 1  # only the type it asked for
+        [request] = receiver.requests
+        body = _verified(request, created["secret"])
+        event = AuditEvent.objects.get(customer_id=user["_id"], action=events.CUSTOMER_CREATED)
+        assert request.path == "/hooks" and request.headers["content-type"] == "application/json"
+        assert request.headers["webhook-id"] == event.event_id == body["id"]
+        assert body["type"] == "customer.created" and body["customer_id"] == user["_id"]
+        assert body["data"]["email"] == "asha@example.com" and body["sequence"] == event.__class__.objects.get(
+            pk=event.pk).sequence
+        with pytest.raises(WebhookVerificationError):
+            Webhook("whsec_" + "QUJD" * 8).verify(request.body, dict(request.headers))
+
+    log = api.get(url(f"webhooks/subscriptions/{created['id']}/deliveries")).json()
+    [item] = log["items"]
+    assert item["status"] == "succeeded" and item["event_id"] == event.event_id and item["attempts"] == 1
+    assert item["attempt_log"][0]["status_code"] == 200 and item["attempt_log"][0]["latency_ms"] >= 0
+
+
+def test_failures_are_retried_with_the_same_id_until_a_2xx(api, url, create_customer):
+    with http_receiver([500, {"status": 429, "headers": {"Retry-After": "120"}}, 204]) as receiver:
+        created = _subscribe(api, url, receiver.url)
+        create_customer()
+        started = timezone.now()
+        assert _sent(created["id"]) == 1
+        pending = Delivery.objects.get(subscription_id=created["id"])
+        assert pending.status == Delivery.PENDING and pending.last_status_code == 500
+        assert timedelta(seconds=3) <= pending.next_attempt_at - started <= timedelta(seconds=7)  # 5 s ± 25 %
+        assert delivery.deliver_due(created["id"]) == 0  # not due yet
+
+        _due_now(created["id"])
+        before = timezone.now()
+        assert delivery.deliver_due(created["id"]) == 1
+        pending.refresh_from_db()
+        assert pending.last_status_code == 429 and pending.next_attempt_at - before >= timedelta(seconds=120)
+
+        _due_now(created["id"])
+        delivery.deliver_due(created["id"])
+        pending.refresh_from_db()
+        assert pending.status == Delivery.SUCCEEDED and pending.attempts == 3
+        assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1
+        assert all(_verified(r, created["secret"])["type"] == "customer.created" for r in receiver.requests)
+    assert Subscription.objects.get(pk=created["id"]).failing_since is None
+
+
+def test_no_answer_is_retried_and_other_refusals_are_not(api, url, create_customer, settings):
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    refused = _subscribe(api, url, f"http://localhost:{port}")
+    with http_receiver([{"status": 200, "delay": 2}]) as slow, http_receiver([404]) as gone:
+        timing_out = _subscribe(api, url, slow.url)
+        not_found = _subscribe(api, url, gone.url)
+        create_customer()
+        eventlog.sequence_all()
+        for subscription in (refused, timing_out, not_found):
+            delivery.deliver_due(subscription["id"])
+    by_subscription = {d.subscription_id: d for d in Delivery.objects.all()}
+    assert by_subscription[refused["id"]].status == Delivery.PENDING
+    assert "connect" in by_subscription[refused["id"]].last_error.lower()
+    assert by_subscription[timing_out["id"]].status == Delivery.PENDING
+    assert "timed out" in by_subscription[timing_out["id"]].last_error.lower()
+    assert by_subscription[not_found["id"]].status == Delivery.FAILED
+    assert by_subscription[not_found["id"]].last_status_code == 404
+
+
+def test_the_retry_window_ends_a_delivery_and_a_failing_subscription_is_turned_off(api, url, create_customer,
+                                                                                    settings, application):
+    settings.WEBHOOK_RETRY_WINDOW_SECONDS = 0
+    settings.WEBHOOK_DISABLE_AFTER_SECONDS = 0
+    with http_receiver([503]) as receiver:
+        created = _subscribe(api, url, receiver.url)
+        create_customer()
+        _sent(created["id"])
+        first = Delivery.objects.get(subscription_id=created["id"])
+        assert first.status == Delivery.FAILED and first.attempts == 1  # the window is over: no retry
+        assert Subscription.objects.get(pk=created["id"]).failing_since is not None
+
+        create_customer()
+        _sent(created["id"])
+    subscription = Subscription.objects.get(pk=created["id"])
+    assert subscription.active is False and subscription.disabled_at and "HTTP 503" in subscription.disabled_reason
+    disabled = AuditEvent.objects.get(application_id=application.id, action=events.WEBHOOK_DISABLED)
+    assert disabled.published and disabled.data["subscription_id"] == created["id"]
+    shown = api.get(url(f"webhooks/subscriptions/{created['id']}")).json()
+    assert shown["active"] is False and shown["disabled_reason"]
+
+    # a disabled subscription gets nothing queued; turned on again, it starts afresh
+    create_customer()
+    eventlog.sequence_all()
+    assert Delivery.objects.filter(subscription_id=created["id"]).count() == 2
+    turned_on = api.put(url(f"webhooks/subscriptions/{created['id']}"), {"active": True}, format="json").json()
+    assert turned_on["active"] is True and turned_on["disabled_at"] == "" and turned_on["failing_since"] == ""
+
+
+def test_a_rotated_secret_signs_beside_the_old_one_during_the_grace_period(api, url, create_customer, settings):
+    with http_receiver([200]) as receiver:
+        created = _subscribe(api, url, receiver.url)
+        rotated = api.post(url(f"webhooks/subscriptions/{created['id']}/secret")).json()
+        assert rotated["secret"] != created["secret"] and rotated["secret"].startswith("whsec_")
+        create_customer()
+        _sent(created["id"])
+        settings.WEBHOOK_SECRET_GRACE_SECONDS = 0
+        api.post(url(f"webhooks/subscriptions/{created['id']}/secret"))  # the grace of the second one is 0 s
+        create_customer()
+        _sent(created["id"])
+    first, second = receiver.requests
+    assert len(first.headers["webhook-signature"].split(" ")) == 2
+    assert _verified(first, created["secret"]) and _verified(first, rotated["secret"])
+    with pytest.raises(WebhookVerificationError):
+        _verified(second, rotated["secret"])  # replaced, and its grace was 0 s
+
+
+def test_redelivery_of_one_event_or_of_every_failure_since_a_time(api, url, create_customer):
+    with http_receiver([404, 404, 200]) as receiver:
+        created = _subscribe(api, url, receiver.url)
+        create_customer()
+        create_customer()
+        _sent(created["id"])
+        assert Delivery.objects.filter(subscription_id=created["id"], status=Delivery.FAILED).count() == 2
+        since = (timezone.now() - timedelta(minutes=5)).isoformat()
+        answer = api.post(url(f"webhooks/subscriptions/{created['id']}/redeliver"), {"failed_since": since},
+                          format="json")
+        assert answer.json() == {"queued": 2}
+        one = receiver.requests[0].headers["webhook-id"]
+        assert api.post(url(f"webhooks/subscriptions/{created['id']}/redeliver"), {"event_id": one},
+                        format="json").json() == {"queued": 1}
+        assert delivery.deliver_due(created["id"]) == 3
+    assert [r.headers["webhook-id"] for r in receiver.requests].count(one) == 3
+    assert_error(api.post(url(f"webhooks/subscriptions/{created['id']}/redeliver"), {"event_id": "f" * 24},
+                          format="json"), 404, "event")
+    assert_error(api.post(url(f"webhooks/subscriptions/{created['id']}/redeliver"), {}, format="json"), 400)
+
+
+def test_a_paused_subscription_keeps_its_deliveries_until_resumed(api, url, create_customer):
+    with http_receiver([200]) as receiver:
+        created = _subscribe(api, url, receiver.url)
+        create_customer()
+        eventlog.sequence_all()
+        api.put(url(f"webhooks/subscriptions/{created['id']}"), {"active": False}, format="json")
+        assert delivery.deliver_due(created["id"]) == 0 and receiver.requests == []
+        api.put(url(f"webhooks/subscriptions/{created['id']}"), {"active": True}, format="json")
+        assert delivery.deliver_due(created["id"]) == 1 and len(receiver.requests) == 1
+
+
+def test_receivers_on_private_addresses_are_refused(api, url, create_customer, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = []
+    assert_error(api.post(url("webhooks/subscriptions"), {"url": "http://127.0.0.1:9/hooks"}, format="json"), 400,
+                 "url")
+    assert_error(api.post(url("webhooks/subscriptions"), {"url": "http://169.254.169.254/"}, format="json"), 400)
+    settings.WEBHOOK_ALLOWED_HOSTS = ["localhost"]
+    with http_receiver([200]) as receiver:
+        created = _subscribe(api, url, receiver.url)
+        settings.WEBHOOK_ALLOWED_HOSTS = []  # no longer allowed when it is time to send
+        create_customer()
+        _sent(created["id"])
+    assert receiver.requests == []
+    refused = Delivery.objects.get(subscription_id=created["id"])
+    assert refused.status == Delivery.FAILED and "private" in refused.last_error.lower()
+
+
+def test_bad_input_and_scopes(api, url, make_client, application):
+    assert_error(api.post(url("webhooks/subscriptions"), {"url": "ftp://example.com"}, format="json"), 400, "url")
+    assert_error(api.post(url("webhooks/subscriptions"), {"url": "http://localhost:9/h", "event_types": ["nope"]},
+                          format="json"), 400, "event_types")
+    assert_error(api.post(url("webhooks/subscriptions"), {"url": 7}, format="json"), 400, "url")
+    assert_error(api.get(url("webhooks/subscriptions/" + "a" * 24)), 404)
+    assert_error(api.get(url("webhooks/subscriptions/nope")), 400)
+
+    reader = make_client(scopes=[SCOPE_CUSTOMERS_READ])
+    customers_writer = make_client(scopes=[SCOPE_CUSTOMERS_READ, SCOPE_CUSTOMERS_WRITE])
+    assert reader.get(url("webhooks/subscriptions")).status_code == 200
+    for client in (reader, customers_writer):
+        assert client.post(url("webhooks/subscriptions"), {"url": "http://localhost:9/h"},
+                           format="json").status_code == 403
+    hooks_writer = make_client(scopes=[SCOPE_CUSTOMERS_READ, SCOPE_WEBHOOKS_WRITE])
+    assert hooks_writer.post(url("webhooks/subscriptions"), {"url": "http://localhost:9/h"},
+                             format="json").status_code == 201
+
+
+def test_an_application_never_gets_another_ones_events(api, url, other_application, application):
+    with http_receiver([200]) as receiver:
+        created = _subscribe(api, url, receiver.url)
+        other = services.create_subscription(other_application, {"url": receiver.url + "/other"}, ACTOR)
+        from users.services import record_event
+
+        record_event("a" * 24, other_application.id, events.CUSTOMER_BLOCKED, ACTOR)
+        assert _sent(created["id"]) == 0
+        assert delivery.deliver_due(other.subscription.pk) == 1
+    [request] = receiver.requests
+    assert request.path == "/other" and json.loads(request.body)["application_id"] == other_application.id
+    assert api.get(url(f"webhooks/subscriptions/{other.subscription.pk}")).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_with_the_same_id(application, tmp_path, monkeypatch,
+                                                                              settings):
+    from django.conf import settings as conf
+
+    from tests import workers
+    from users.services import record_event
+    from webhooks import tasks
+
+    settings.WEBHOOK_LEASE_SECONDS = 1
+    with http_receiver([{"status": 200, "delay": 5}, 200]) as receiver:
+        created = services.create_subscription(application, {"url": receiver.url + "/hooks"}, ACTOR)
+        queue, log = workers.private_queue(monkeypatch, "webhooks.tasks.deliver"), tmp_path / "worker.log"
+        env = workers.worker_env(conf.MEDIA_ROOT, WEBHOOK_ALLOWED_HOSTS="localhost", WEBHOOK_LEASE_SECONDS=1,
+                                 WEBHOOK_TIMEOUT_SECONDS=30)
+        first = workers.start_worker(env, queue, log)
+        try:
+            record_event("a" * 24, application.id, events.CUSTOMER_BLOCKED, ACTOR)
+            eventlog.sequence_all()  # committed: the worker is told at once
+            workers.wait_for(lambda: len(receiver.requests) == 1, "the worker to be sending", log)
+        finally:
+            workers.stop(first)  # SIGKILL while the receiver has not answered yet
+        pending = Delivery.objects.get(subscription_id=created.subscription.pk)
+        assert pending.status == Delivery.PENDING and pending.attempts == 0
+
+        second = workers.start_worker(env, queue, log)
+        try:
+            workers.wait_for(lambda: Delivery.objects.filter(pk=pending.pk, lease_until__lt=timezone.now()).exists(),
+                             "the dead worker's lease to end", log)
+            assert tasks.dispatch_due() == 1  # beat's sweep hands it to the live worker
+            workers.wait_for(lambda: Delivery.objects.get(pk=pending.pk).status == Delivery.SUCCEEDED,
+                             "the delivery by the second worker", log)
+        finally:
+            workers.stop(second)
+    first_try, second_try = receiver.requests
+    assert first_try.headers["webhook-id"] == second_try.headers["webhook-id"]
+    assert _verified(second_try, created.secret)["customer_id"] == "a" * 24

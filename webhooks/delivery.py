@@ -1,0 +1,124 @@
+"""Sending: a worker claims a subscription's due deliveries, POSTs each event (signed the Standard Webhooks
+way) through the guarded outbound client, and records what happened (services.record_outcomes).
+
+At least once: a delivery is claimed for WEBHOOK_LEASE_SECONDS; a worker killed while sending leaves it
+pending, and once the lease is over it is claimed again (beat's dispatch_due) and sent with the same
+``webhook-id``. Retries: on no answer (timeout, refused connection, TLS), a 5xx or a 429, after an
+exponential delay with jitter (a ``Retry-After`` of the receiver's is honoured), until the retry window
+(WEBHOOK_RETRY_WINDOW_SECONDS after the delivery was queued) is over. Any other answer (a 3xx, a 4xx)
+fails the delivery at once: the receiver refused this event and will not change its mind; it can be
+redelivered by hand.
+"""
+
+import json
+import random
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+from django.utils.http import parse_http_date_safe
+
+from core import outbound
+from core.files.downloads import DownloadError
+from users import eventlog
+from users.models import AuditEvent
+from webhooks import secrets, services
+from webhooks.models import Delivery, Subscription
+
+_CLAIM = (f"UPDATE {Delivery._meta.db_table} SET lease_until = statement_timestamp() + make_interval(secs => %s) "
+          f"WHERE id IN (SELECT id FROM {Delivery._meta.db_table} WHERE subscription_id = %s AND status = 'pending' "
+          "AND next_attempt_at <= statement_timestamp() AND (lease_until IS NULL OR lease_until < statement_timestamp()) "
+          "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, event_id, created_at, attempts")
+
+
+def deliver_due(subscription_id: str, *, limit: int = 100) -> int:
+    """Sends at most ``limit`` of the subscription's due deliveries; how many were tried."""
+    subscription = Subscription.objects.filter(pk=subscription_id).select_related("application").first()
+    if subscription is None or not subscription.active:
+        return 0  # a paused subscription's deliveries wait for it to be turned on again
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, [settings.WEBHOOK_LEASE_SECONDS, subscription_id, limit])
+        claimed = cursor.fetchall()
+    if not claimed:
+        return 0
+    found = AuditEvent.objects.in_bulk([row[1] for row in claimed])
+    outcomes = []
+    for delivery_id, event_id, queued_at, attempts in sorted(claimed):
+        event = found.get(event_id)
+        if event is None:  # trimmed from the log meanwhile
+            outcomes.append(_outcome(delivery_id, timezone.now(), 0, None, "the event is no longer in the log", None))
+            continue
+        outcomes.append(_send(subscription, delivery_id, event, queued_at, attempts))
+    services.record_outcomes(subscription_id, outcomes)
+    return len(claimed)
+
+
+def _send(subscription: Subscription, delivery_id: int, event: AuditEvent, queued_at: datetime,
+          attempts: int) -> services.Outcome:
+    body = json.dumps(eventlog.event_dict(event, subscription.application.company_id), separators=(",", ":"))
+    now = timezone.now()
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": event.event_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": secrets.signature(secrets.signing_secrets(subscription, now), event.event_id, now, body),
+    }
+    started = time.monotonic()
+    try:
+        answer = outbound.request(
+            "POST", subscription.url, headers=headers, body=body.encode(), setting="url",
+            allowed_hosts=settings.WEBHOOK_ALLOWED_HOSTS, connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS,
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS, max_bytes=settings.WEBHOOK_MAX_RESPONSE_BYTES)
+    except DownloadError as exc:  # the URL now resolves to a refused address: not worth retrying
+        return _outcome(delivery_id, now, _ms(started), None, str(exc), None)
+    except outbound.Unreachable as exc:
+        return _outcome(delivery_id, now, _ms(started), None, str(exc), _retry_at(now, queued_at, attempts))
+    latency = _ms(started)
+    if 200 <= answer.status < 300:
+        return _outcome(delivery_id, now, latency, answer.status, "", None, succeeded=True)
+    if answer.status == 429 or answer.status >= 500:
+        retry_after = _retry_after(answer.headers.get("retry-after"), now)
+        return _outcome(delivery_id, now, latency, answer.status, f"HTTP {answer.status}",
+                        _retry_at(now, queued_at, attempts, retry_after))
+    return _outcome(delivery_id, now, latency, answer.status, f"HTTP {answer.status}: not retried", None)
+
+
+def _outcome(delivery_id, at, latency, status, error, next_at, *, succeeded=False) -> services.Outcome:
+    return services.Outcome(delivery_id=delivery_id, attempted_at=at, latency_ms=latency, status_code=status,
+                            error=error, next_attempt_at=next_at, succeeded=succeeded)
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before try ``attempt + 1``: WEBHOOK_RETRY_BASE_SECONDS doubling per attempt, at most
+    WEBHOOK_RETRY_MAX_DELAY_SECONDS, with ±25 % jitter (receivers coming back are not hit all at once)."""
+    delay = min(settings.WEBHOOK_RETRY_MAX_DELAY_SECONDS, settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    return delay * random.uniform(0.75, 1.25)
+
+
+def _retry_at(now: datetime, queued_at: datetime, attempts: int, retry_after: float | None = None) -> datetime | None:
+    """When to try again after try ``attempts + 1`` failed; None once that is past the retry window."""
+    delay = retry_delay(attempts + 1)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    at = now + timedelta(seconds=delay)
+    return at if at <= queued_at + timedelta(seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS) else None
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """A Retry-After in seconds or as an HTTP date, bounded by WEBHOOK_RETRY_MAX_DELAY_SECONDS."""
+    if not value:
+        return None
+    value = value.strip()
+    seconds = float(value) if value.isdigit() else None
+    if seconds is None:
+        when = parse_http_date_safe(value)
+        seconds = when - now.timestamp() if when is not None else None
+    if seconds is None or seconds < 0:
+        return None
+    return min(seconds, settings.WEBHOOK_RETRY_MAX_DELAY_SECONDS)

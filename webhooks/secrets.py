@@ -1,0 +1,40 @@
+"""Signing secrets: Standard Webhooks' ``whsec_`` + base64 of 24 random bytes, shown once, stored encrypted
+(a key derived from SECRET_KEY: the service signs with them, so they cannot be hashed)."""
+
+import base64
+import secrets as random
+from datetime import datetime
+
+from standardwebhooks.webhooks import Webhook
+
+from core.crypto import secret_key_fernet
+
+PREFIX = "whsec_"
+_INFO = b"webhook-signing-secrets/v1"
+
+
+def new_secret() -> str:
+    return PREFIX + base64.b64encode(random.token_bytes(24)).decode()
+
+
+def seal(secret: str) -> str:
+    return secret_key_fernet(_INFO).encrypt(secret.encode()).decode()
+
+
+def unseal(ciphertext: str) -> str:
+    return secret_key_fernet(_INFO).decrypt(ciphertext.encode()).decode()
+
+
+def signing_secrets(subscription, now: datetime) -> list[str]:
+    """The secrets a delivery is signed with: the current one, and the previous one during its grace
+    period (a receiver that has not switched yet still verifies)."""
+    secrets_ = [unseal(subscription.secret_ciphertext)]
+    if subscription.previous_secret_ciphertext and subscription.previous_secret_until and \
+            subscription.previous_secret_until > now:
+        secrets_.append(unseal(subscription.previous_secret_ciphertext))
+    return secrets_
+
+
+def signature(secrets_: list[str], message_id: str, timestamp: datetime, body: str) -> str:
+    """The ``webhook-signature`` header: one ``v1,<base64>`` per secret, space-separated."""
+    return " ".join(Webhook(secret).sign(message_id, timestamp, body) for secret in secrets_)

@@ -1,0 +1,38 @@
+"""Reads of the webhooks app."""
+
+from django.db.models import Prefetch
+
+from core.api.errors import NotFound, ValidationFailed
+from core.api.fields import require_object_id
+from users.models import AuditEvent
+from webhooks.models import Attempt, Delivery, Subscription
+
+
+def subscriptions_of(application):
+    return Subscription.objects.filter(application=application).order_by("-created_at", "-id")
+
+
+def get_subscription(application, subscription_id: str) -> Subscription:
+    require_object_id(subscription_id, "subscription_id")
+    subscription = Subscription.objects.filter(application=application, pk=subscription_id).first()
+    if subscription is None:
+        raise NotFound(f"No webhook subscription {subscription_id} in this application.",
+                       code="subscription_not_found")
+    return subscription
+
+
+def deliveries_of(subscription: Subscription, status: str | None):
+    """The subscription's deliveries, newest first, with their attempts (newest first)."""
+    if status not in (None, "", Delivery.PENDING, Delivery.SUCCEEDED, Delivery.FAILED):
+        raise ValidationFailed("status must be one of pending, succeeded, failed.")
+    deliveries = subscription.deliveries.prefetch_related(
+        Prefetch("attempt_log", queryset=Attempt.objects.order_by("-attempted_at", "-id"))).order_by("-id")
+    return deliveries.filter(status=status) if status else deliveries
+
+
+def event_ids_of(deliveries) -> dict[int, str]:
+    """Each delivery's event row → the event's 24-hex id."""
+    rows = AuditEvent.objects.filter(id__in={d.event_id for d in deliveries}).only("id", "created_at")
+    found = {event.id: event.event_id for event in rows}
+    # an event trimmed from the log meanwhile: its row part, the time part unknown (zeros)
+    return {d.event_id: found.get(d.event_id, f"{0:08x}{d.event_id:016x}") for d in deliveries}

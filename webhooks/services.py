@@ -1,0 +1,209 @@
+"""Every write of the webhooks app (docs/webhooks.md): subscriptions (created with a secret shown once,
+changed, their secret rotated, deleted), the deliveries the event log's numbering queues, redeliveries,
+and what a delivery attempt did to its delivery and subscription."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.actors import Actor
+from core.api.errors import NotFound, ValidationFailed
+from core.files.downloads import vet_url
+from users import events
+from users.models import AuditEvent
+from users.services import record_event
+from webhooks import secrets
+from webhooks.models import Attempt, Delivery, Subscription
+
+FIELDS = ("url", "event_types", "description", "active")
+
+
+@dataclass(frozen=True)
+class Created:
+    subscription: Subscription
+    secret: str  # shown once
+
+
+def _clean(data: dict, *, partial: bool) -> dict:
+    """The fields of a subscription write, checked: the URL against the outbound guard (no private,
+    loopback or link-local address unless WEBHOOK_ALLOWED_HOSTS names the host), known event types."""
+    unknown = set(data) - set(FIELDS)
+    if unknown:
+        raise ValidationFailed(f"{sorted(unknown)[0]} is not a field of a webhook subscription.")
+    cleaned = dict(data)
+    if "url" in data or not partial:
+        url = data.get("url")
+        vet_url(url, "url", allowed_hosts=settings.WEBHOOK_ALLOWED_HOSTS)
+        cleaned["url"] = url.strip()
+    types = data.get("event_types", [] if not partial else None)
+    if types is not None:
+        if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+            raise ValidationFailed("event_types must be a list of event types (empty: all).")
+        unknown_types = [t for t in types if t not in events.TYPES]
+        if unknown_types:
+            raise ValidationFailed(f"event_types: {unknown_types[0][:60]!r} is no event type (docs/events.md).",
+                                   code="unknown_event_type")
+        cleaned["event_types"] = sorted(set(types))
+    return cleaned
+
+
+def create_subscription(application, data: dict, actor: Actor) -> Created:
+    cleaned = _clean(data, partial=False)
+    if Subscription.objects.filter(application=application).count() >= settings.WEBHOOK_MAX_SUBSCRIPTIONS:
+        raise ValidationFailed(f"An application has at most {settings.WEBHOOK_MAX_SUBSCRIPTIONS} webhook "
+                               "subscriptions.", code="too_many_subscriptions")
+    secret = secrets.new_secret()
+    subscription = Subscription.objects.create(application=application, secret_ciphertext=secrets.seal(secret),
+                                               created_by=actor.name[:200], **cleaned)
+    return Created(subscription, secret)
+
+
+def update_subscription(subscription: Subscription, data: dict, actor: Actor) -> Subscription:
+    """Changes what is given. Turning a disabled subscription on again starts it afresh (its pending
+    deliveries go out; the failure clock restarts)."""
+    cleaned = _clean(data, partial=True)
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        for name, value in cleaned.items():
+            setattr(subscription, name, value)
+        if cleaned.get("active"):
+            subscription.disabled_at, subscription.disabled_reason, subscription.failing_since = None, "", None
+        subscription.save()
+    return subscription
+
+
+def rotate_secret(subscription: Subscription, actor: Actor) -> str:
+    """A new secret (returned once); the old one keeps signing beside it for WEBHOOK_SECRET_GRACE_SECONDS."""
+    secret = secrets.new_secret()
+    with transaction.atomic():
+        subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+        subscription.previous_secret_ciphertext = subscription.secret_ciphertext
+        subscription.previous_secret_until = timezone.now() + timedelta(seconds=settings.WEBHOOK_SECRET_GRACE_SECONDS)
+        subscription.secret_ciphertext = secrets.seal(secret)
+        subscription.save(update_fields=["previous_secret_ciphertext", "previous_secret_until", "secret_ciphertext",
+                                         "updated_at"])
+    return secret
+
+
+def delete_subscription(subscription: Subscription, actor: Actor) -> None:
+    subscription.delete()  # its deliveries and their attempts with it
+
+
+# ----------------------------------------------------------------------------- deliveries
+
+_QUEUE = (f"INSERT INTO {Delivery._meta.db_table} (subscription_id, event_id, status, attempts, next_attempt_at, "
+          "last_error, created_at) "
+          f"SELECT s.id, e.id, 'pending', 0, statement_timestamp(), '', statement_timestamp() FROM {AuditEvent._meta.db_table} e "
+          f"JOIN {Subscription._meta.db_table} s ON s.application_id = e.application_id AND s.active "
+          "AND (s.event_types = '[]'::jsonb OR s.event_types ? e.action) "
+          "WHERE e.id = ANY(%s) RETURNING subscription_id")
+
+
+def queue_deliveries(event_ids: list[int]) -> None:
+    """The event log's hook (users.eventlog.on_sequenced, in the numbering's transaction): one pending
+    delivery per numbered event and active subscription that wants it; the workers are told on commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUE, [event_ids])
+        subscription_ids = sorted({row[0] for row in cursor.fetchall()})
+    if subscription_ids:
+        transaction.on_commit(lambda: _deliver_soon(subscription_ids))
+
+
+def redeliver(subscription: Subscription, *, event_id: str | None = None, failed_since: datetime | None = None,
+              actor: Actor) -> int:
+    """Queues again one event (its 24-hex id) or every event whose delivery failed since a time; how many."""
+    if (event_id is None) == (failed_since is None):
+        raise ValidationFailed("Give event_id or failed_since.")
+    if event_id is not None:
+        row_id = event_row_id(event_id)
+        if row_id is None or not AuditEvent.objects.filter(id=row_id, application_id=subscription.application_id,
+                                                            sequence__isnull=False).exists():
+            raise NotFound(f"No event {event_id} in this application.", code="event_not_found")
+        row_ids = [row_id]
+    else:
+        row_ids = list(subscription.deliveries.filter(status=Delivery.FAILED, created_at__gte=failed_since)
+                       .values_list("event_id", flat=True).distinct())
+    now = timezone.now()
+    with transaction.atomic():
+        Delivery.objects.bulk_create([Delivery(subscription=subscription, event_id=row_id, next_attempt_at=now)
+                                      for row_id in row_ids])
+        if row_ids:
+            transaction.on_commit(lambda: _deliver_soon([subscription.pk]))
+    return len(row_ids)
+
+
+def _deliver_soon(subscription_ids: list[str]) -> None:
+    from webhooks.tasks import deliver_soon  # the tasks use the services: imported when first needed
+
+    deliver_soon(subscription_ids)
+
+
+def event_row_id(event_id: str) -> int | None:
+    """The row of an event's 24-hex id (users.models.AuditEvent.event_id), or None if malformed."""
+    if not isinstance(event_id, str) or len(event_id) != 24:
+        return None
+    try:
+        return int(event_id[8:], 16)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt gave: ``status_code`` (None: no answer), ``error``, and when to try again
+    (None: never: succeeded, or given up)."""
+
+    delivery_id: int
+    attempted_at: datetime
+    latency_ms: int
+    status_code: int | None
+    error: str
+    next_attempt_at: datetime | None
+    succeeded: bool
+
+
+def record_outcomes(subscription_id: str, outcomes: list[Outcome]) -> None:
+    """Writes the attempts, moves their deliveries on, and keeps the subscription's failure clock: the first
+    failure starts it, a success stops it, and failing longer than WEBHOOK_DISABLE_AFTER_SECONDS turns the
+    subscription off (an event: webhook.subscription_disabled)."""
+    if not outcomes:
+        return
+    with transaction.atomic():
+        Attempt.objects.bulk_create([Attempt(delivery_id=o.delivery_id, attempted_at=o.attempted_at,
+                                             status_code=o.status_code, latency_ms=o.latency_ms, error=o.error[:300],
+                                             next_attempt_at=o.next_attempt_at) for o in outcomes])
+        deliveries = Delivery.objects.in_bulk([o.delivery_id for o in outcomes])
+        for o in outcomes:
+            delivery = deliveries[o.delivery_id]
+            delivery.attempts += 1
+            delivery.last_status_code, delivery.last_error, delivery.lease_until = o.status_code, o.error[:300], None
+            if o.succeeded:
+                delivery.status, delivery.finished_at = Delivery.SUCCEEDED, o.attempted_at
+            elif o.next_attempt_at is None:
+                delivery.status, delivery.finished_at = Delivery.FAILED, o.attempted_at
+            else:
+                delivery.next_attempt_at = o.next_attempt_at
+        Delivery.objects.bulk_update(deliveries.values(), ["attempts", "last_status_code", "last_error", "lease_until",
+                                                           "status", "finished_at", "next_attempt_at"])
+        subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+        last = max(outcomes, key=lambda o: o.attempted_at)
+        if last.succeeded:
+            subscription.failing_since = None
+        elif subscription.failing_since is None:
+            subscription.failing_since = min(o.attempted_at for o in outcomes if not o.succeeded)
+        elif subscription.active and \
+                last.attempted_at - subscription.failing_since > timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS):
+            _disable(subscription, last)
+        subscription.save(update_fields=["failing_since", "active", "disabled_at", "disabled_reason", "updated_at"])
+
+
+def _disable(subscription: Subscription, last: Outcome) -> None:
+    hours = settings.WEBHOOK_DISABLE_AFTER_SECONDS / 3600
+    subscription.active, subscription.disabled_at = False, last.attempted_at
+    subscription.disabled_reason = f"every delivery failed for {hours:g} hours (last: {last.error or last.status_code})"[:200]
+    record_event("", subscription.application_id, events.WEBHOOK_DISABLED, Actor.system("webhooks"),
+                 data={"subscription_id": subscription.pk, "url": subscription.url,
+                       "failing_since": subscription.failing_since.isoformat(), "reason": subscription.disabled_reason})

@@ -1,0 +1,44 @@
+"""Celery tasks of the webhooks: deliver a subscription's due deliveries; beat's sweep for retries that
+came due and deliveries whose worker died (their lease ran out)."""
+
+import time
+
+from celery import shared_task
+from django.db import connection
+
+from webhooks import delivery
+from webhooks.models import Delivery
+
+DELIVER_SECONDS = 20  # one task delivers for at most this long, then leaves the rest to the next
+
+
+@shared_task(name="webhooks.tasks.deliver", acks_late=True, ignore_result=True)
+def deliver(subscription_id: str) -> int:
+    """Sends the subscription's due deliveries, batch after batch, until none is due (or time is up)."""
+    sent, started = 0, time.monotonic()
+    while time.monotonic() - started < DELIVER_SECONDS:
+        tried = delivery.deliver_due(subscription_id)
+        sent += tried
+        if not tried:
+            break
+    return sent
+
+
+def deliver_soon(subscription_ids) -> None:
+    for subscription_id in subscription_ids:
+        deliver.delay(subscription_id)
+
+
+_DUE = (f"SELECT DISTINCT subscription_id FROM {Delivery._meta.db_table} WHERE status = 'pending' "
+        "AND next_attempt_at <= statement_timestamp() AND (lease_until IS NULL OR lease_until < statement_timestamp())")
+
+
+@shared_task(name="webhooks.tasks.dispatch_due", expires=30, ignore_result=True)
+def dispatch_due() -> int:
+    """Beat's tick: a deliver task for each subscription with a delivery due (a retry whose time came, one
+    a dead worker had claimed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DUE)
+        subscription_ids = [row[0] for row in cursor.fetchall()]
+    deliver_soon(subscription_ids)
+    return len(subscription_ids)
