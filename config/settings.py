@@ -104,7 +104,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # connection is parsed and planned once (the storefront's customer read: ~0.2 of its 0.3 ms). On by default
 # for the embedded server; for an external one only with DB_PREPARED_STATEMENTS=1, as a pooler in
 # transaction mode (PgBouncer < 1.21, or without max_prepared_statements) cannot keep them (docs/operations.md).
-DB_PREPARED_STATEMENTS = os.environ.get("DB_PREPARED_STATEMENTS", "1" if EMBEDDED_POSTGRES else "0") == "1"
+# (The embedded server is also the one `serve` and the bench hand their children as DATABASE_URL.)
+_DIRECT = EMBEDDED_POSTGRES or DATABASE_URL == embedded.database_url(VAR_DIR)
+DB_PREPARED_STATEMENTS = os.environ.get("DB_PREPARED_STATEMENTS", "1" if _DIRECT else "0") == "1"
 if DB_PREPARED_STATEMENTS:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=int(os.environ.get("DB_PREPARE_THRESHOLD", "2")))

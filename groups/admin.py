@@ -333,8 +333,8 @@ class UserGroupAdmin(ServiceAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmi
         return [f"{obj} and its membership" for obj in objs], {"customer groups": len(objs)}, perms_needed, []
 
     def delete_model(self, request, obj):
-        services.delete_group(obj.application, obj.pk)
+        services.delete_group(obj.application, obj.pk, Actor.from_request(request))
 
     def delete_queryset(self, request, queryset):
         for group in queryset.select_related("application"):
-            services.delete_group(group.application, group.pk)
+            services.delete_group(group.application, group.pk, Actor.from_request(request))

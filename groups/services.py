@@ -25,6 +25,8 @@ from core.api.errors import Conflict, NotFound, ValidationFailed
 from core.jobs.models import Job
 from groups import processing, selectors
 from groups.models import GroupMemberCount, UserGroup
+from users import events
+from users.services import record_event
 
 
 # ----------------------------------------------------------------------------- checks
@@ -80,14 +82,42 @@ def _ensure_idle(group: UserGroup) -> None:
                        "it is done.", code="group_busy", meta={"job_id": job.pk})
 
 
-def _listed_and_tags(application, group: UserGroup, data: dict) -> None:
+def _listed_and_tags(application, group: UserGroup, data: dict, actor: Actor) -> None:
+    """White / blacklists, tags, is_active. Each customer who enters or leaves a list is an event of theirs
+    (group.membership_changed): single changes; a file's changes are the job's one summary event."""
     for field in ("whitelisted_users", "blacklisted_users"):
         if field in data:
+            before = set(getattr(group, field) or [])
             setattr(group, field, _checked_users(application, data[field], field))
+            after = set(getattr(group, field))
+            for customer_id, change in [*((c, "added") for c in sorted(after - before)),
+                                        *((c, "removed") for c in sorted(before - after))]:
+                record_event(customer_id, application.id, events.GROUP_MEMBERSHIP_CHANGED, actor,
+                             data={"group_id": group.pk, "uid": group.uid, "list": field.split("_")[0],
+                                   "change": change})
     if "tags" in data:
         group.tags = data["tags"]
     if "is_active" in data:
         group.is_active = data["is_active"]
+
+
+_DESCRIBED = ("name", "description", "type", "conditions", "file_url", "tags", "is_active", "whitelisted_users",
+              "blacklisted_users")
+
+
+def _described(group: UserGroup) -> dict:
+    return {name: getattr(group, name) for name in _DESCRIBED}
+
+
+def _group_event(application, group: UserGroup, action: str, actor: Actor, *, before: dict | None = None) -> None:
+    """group.created / group.updated (``changed``: the fields that changed) / group.deleted."""
+    data = {"group_id": group.pk, "uid": group.uid, "name": group.name, "type": group.type}
+    if before is not None:
+        after = _described(group)
+        data["changed"] = sorted(name for name in _DESCRIBED if before[name] != after[name])
+        if not data["changed"]:
+            return
+    record_event("", application.id, action, actor, data=data)
 
 
 # ----------------------------------------------------------------------------- membership changes
@@ -156,9 +186,11 @@ def create_group(application, data: dict, actor: Actor, *, uploaded=None) -> Use
         type=kind, status=UserGroup.ACTIVE if kind == UserGroup.CONDITIONAL else UserGroup.PENDING,
         conditions=conditions or [], file_url=file_url or "",
         created_by={"type": actor.type, "id": actor.id, "name": actor.name})
-    _listed_and_tags(application, group, data)
+    group.save()
+    _listed_and_tags(application, group, data, actor)
     group.save()
     GroupMemberCount.objects.create(group=group)
+    _group_event(application, group, events.GROUP_CREATED, actor)
     if uploaded is not None:
         _start_change(application, group, actor, mode=processing.REPLACE, uploaded=uploaded)
     elif kind == UserGroup.BULK:
@@ -189,6 +221,7 @@ def update_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
     """updateUserGroup (PUT): name, description; a conditional group's conditions (replaced); a bulk group's
     file_url (the file becomes the whole membership, by a job). The type cannot change."""
     group = _locked(application, group_id)
+    before = _described(group)
     if data.get("type") and data["type"] != group.type:
         raise ValidationFailed(f"A group's type cannot change (this one is {group.type}); create another group.",
                                code="group_type_fixed")
@@ -206,11 +239,12 @@ def update_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
     for field in ("name", "description"):
         if field in data:
             setattr(group, field, data[field])
-    _listed_and_tags(application, group, data)
+    _listed_and_tags(application, group, data, actor)
     if file_url and group.type == UserGroup.BULK:
         group.file_url = file_url
     group.version += 1
     group.save()
+    _group_event(application, group, events.GROUP_UPDATED, actor, before=before)
     if file_url and group.type == UserGroup.BULK:
         _start_change(application, group, actor, mode=processing.REPLACE, file_url=file_url)
     return group
@@ -221,6 +255,7 @@ def patch_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
     """updateUserGroupPartially (PATCH): name, description, whitelisted_users / blacklisted_users (each list
     replaced when sent), and adds / removes from a CSV (file_url, with an action column) or JSON (user_data)."""
     group = _locked(application, group_id)
+    before = _described(group)
     file_url, user_data = data.get("file_url"), data.get("user_data")
     if file_url or user_data:
         if group.type == UserGroup.CONDITIONAL:
@@ -232,11 +267,12 @@ def patch_group(application, group_id, data: dict, actor: Actor) -> UserGroup:
     for field in ("name", "description"):
         if field in data:
             setattr(group, field, data[field])
-    _listed_and_tags(application, group, data)
+    _listed_and_tags(application, group, data, actor)
     if file_url:
         group.file_url = file_url
     group.version += 1
     group.save()
+    _group_event(application, group, events.GROUP_UPDATED, actor, before=before)
     if file_url or user_data:
         _start_change(application, group, actor, mode=processing.PATCH, file_url=file_url, user_data=user_data)
     return group
@@ -286,7 +322,8 @@ def reprocess_group(application, group_id, actor: Actor, *, enqueue: bool = True
 
 
 @transaction.atomic
-def delete_group(application, group_id) -> None:
+def delete_group(application, group_id, actor: Actor | None = None) -> None:
     """Delete a group and its membership rows. The row lock first: a file being applied commits before."""
     group = selectors.get_group(application, group_id, lock=True)
+    _group_event(application, group, events.GROUP_DELETED, actor or Actor.system("delete_group"))
     group.delete()

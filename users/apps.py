@@ -6,4 +6,8 @@ class UsersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self):
+        from core import jobs
+        from users import services
         from users.transfers import exports, imports  # noqa: F401  register the customer_import / _export jobs
+
+        jobs.on_job_ended(services.record_job_event)

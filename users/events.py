@@ -41,6 +41,18 @@ SIGN_IN_TOKEN_ISSUED = "sign_in_token.issued"
 IDENTITY_LINKED = "identity.linked"
 IDENTITY_UNLINKED = "identity.unlinked"
 
+# Customer groups (groups/): a group's own changes, and a customer entering or leaving its white / blacklist
+# (single changes; a file's changes are its job's job.completed). data: group_id, uid, …
+GROUP_CREATED = "group.created"
+GROUP_UPDATED = "group.updated"
+GROUP_DELETED = "group.deleted"
+GROUP_MEMBERSHIP_CHANGED = "group.membership_changed"
+
+# A background job ended (core.jobs): the one summary event of bulk work (imports, exports, bulk attribute
+# updates, group files), with its counts and signed links to its files (docs/events.md).
+JOB_COMPLETED = "job.completed"
+JOB_FAILED = "job.failed"
+
 # A webhook subscription that kept failing was turned off (webhooks/, docs/webhooks.md).
 WEBHOOK_DISABLED = "webhook.subscription_disabled"
 

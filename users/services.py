@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import files, jobs
 from core.actors import Actor
 from core.api.errors import Conflict, Gone, NotFound, ValidationFailed
 from core.tenancy.models import Application
@@ -37,6 +38,22 @@ def record_event(customer_id: str, application_id: str, action: str, actor: Acto
     row[_AUDIT_COLUMNS.index("data")] = json.dumps(values["data"], cls=DjangoJSONEncoder)
     with connection.cursor() as cursor:
         cursor.execute(_AUDIT_INSERT, row)
+
+
+def record_job_event(job) -> None:
+    """core.jobs' ended hook: a finished job's summary event (``job.completed``, also with row errors, or
+    ``job.failed``), in the transaction that ends it, under the actor who started it. Its links are signed
+    and expire after FILE_LINK_TTL_SECONDS, as every link to a job's file does."""
+    failed = job.status == "failed"
+    links = {key: files.signed_url(name) for key, name in (("result_file", job.result_file),
+                                                          ("error_file", job.error_file)) if name}
+    data = {"job_id": job.pk, "kind": job.kind, "status": job.status, "total": job.total,
+            "processed": job.processed, "success_count": job.success_count, "error_count": job.error_count,
+            "links": links}
+    if failed:
+        data["error"] = job.error[:500]
+    record_event("", job.application_id, events.JOB_FAILED if failed else events.JOB_COMPLETED,
+                 jobs.actor_of(job), data=data)
 
 
 # How many days an archived customer stays restorable, per application (None: the default). sessions_app

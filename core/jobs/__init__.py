@@ -47,7 +47,8 @@ Modules, each depending only on those above it: ``models`` → ``handlers`` (reg
 """
 
 from core.jobs.handlers import (  # noqa: F401
-    ChunkResult, JobHandler, NoPayload, RowError, handler_for, load_handler_modules, payload_dict, register)
+    ChunkResult, JobHandler, NoPayload, RowError, handler_for, load_handler_modules, on_job_ended, payload_dict,
+    register)
 from core.jobs.selectors import get_job, job_errors  # noqa: F401
 from core.jobs.services import actor_of, cancel_job, create_job, store_job_input, stored_input  # noqa: F401
 from core.jobs.tasks import enqueue_job, resume_stale_jobs  # noqa: F401

@@ -91,6 +91,21 @@ def handler_for(kind: str):
         raise LookupError(f"no job handler is registered for kind {kind!r}") from None
 
 
+_ended_hooks: list = []
+
+
+def on_job_ended(hook) -> None:
+    """``hook(job)`` runs when a job ends (completed, with errors, or failed), in the transaction that
+    records the end: what a hook writes (users' summary event) commits with it or not at all."""
+    if hook not in _ended_hooks:
+        _ended_hooks.append(hook)
+
+
+def job_ended(job) -> None:
+    for hook in _ended_hooks:
+        hook(job)
+
+
 def load_handler_modules() -> None:
     """Import the JOB_HANDLER_MODULES (extra handlers, e.g. the tests' in a real worker)."""
     for module in settings.JOB_HANDLER_MODULES:

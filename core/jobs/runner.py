@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from core import files
 from core.api.errors import ServiceError
-from core.jobs.handlers import ChunkResult, RowError, handler_for
+from core.jobs.handlers import ChunkResult, RowError, handler_for, job_ended
 from core.jobs.selectors import job_errors
 from core.jobs.models import Job, JobError
 
@@ -139,10 +139,12 @@ def _write_error_file(job: Job) -> None:
 
 
 def _end(job: Job, status: str) -> None:
+    """Always inside the transaction that holds the job: the ended hooks' writes commit with it."""
     now = timezone.now()
     job.status, job.lease, job.finished_at, job.heartbeat_at = status, "", now, now
     job.save(update_fields=["status", "lease", "finished_at", "heartbeat_at", "error", "error_file", "result_file",
                             "updated_at"])
+    job_ended(job)
 
 
 class _Heartbeat:

@@ -167,3 +167,48 @@ def test_numbered_events_reach_the_hooks_in_the_numbering_transaction(applicatio
     ids = eventlog.assign_sequences()
     assert len(ids) == 1 and seen == [(ids, 0)]  # the hook sees them numbered
     assert eventlog.assign_sequences() == [] and len(seen) == 1  # an empty batch calls no hook
+
+
+def test_a_finished_job_is_one_summary_event_with_counts_and_links(api, url, create_customer, application):
+    from core import jobs
+    from core.jobs.models import Job
+
+    create_customer()
+    create_customer()
+    started = api.post(url("users/jobs/export"), {"file_format": "csv"}, format="json").json()
+    jobs.run_job(started["_id"])
+    eventlog.sequence_all()
+    [event] = _pull(api, url, type="job.completed")["items"]
+    data = event["data"]
+    assert (data["job_id"], data["kind"], data["status"], data["total"], data["success_count"], data["error_count"]) \
+        == (started["_id"], "customer_export", "completed", 2, 2, 0)
+    assert event["customer_id"] is None and event["actor"]["type"] == "api_client"
+    assert api.get(data["links"]["result_file"]).status_code == 200  # a signed link that works
+
+    broken = jobs.create_job(application, "customer_import", ACTOR, payload={}, enqueue=False)  # no file: fails
+    jobs.run_job(broken.pk)
+    assert Job.objects.get(pk=broken.pk).status == "failed"
+    eventlog.sequence_all()
+    [failed] = _pull(api, url, type="job.failed")["items"]
+    assert failed["data"]["job_id"] == broken.pk and failed["data"]["kind"] == "customer_import"
+    assert "payload" in failed["data"]["error"] and failed["actor"] == {"type": "system", "id": "", "name": "tests"}
+
+
+def test_group_changes_are_events_and_a_list_change_is_the_customers(api, url, create_customer, application):
+    from attributes import services as attribute_services
+
+    asha = create_customer()
+    points = attribute_services.create_definition(application, {"name": "Points", "type": "number"}, ACTOR)
+    created = api.post(url("user_group"), {"name": "VIP", "description": "best", "type": "conditional", "conditions": [
+        {"user_attribute_definition_id": points.pk, "type": "gt", "value": 10}]}, format="json")
+    assert created.status_code in (200, 201), created.content
+    group_id = created.json()["_id"]
+    patched = api.patch(url(f"user_group/{group_id}"), {"whitelisted_users": [asha["_id"]]}, format="json")
+    assert patched.status_code == 200, patched.content
+    eventlog.sequence_all()
+    items = _pull(api, url, type="group.created,group.updated,group.membership_changed")["items"]
+    assert [e["type"] for e in items] == ["group.created", "group.membership_changed", "group.updated"]
+    assert items[0]["data"]["group_id"] == group_id and items[0]["customer_id"] is None
+    assert items[1]["customer_id"] == asha["_id"]
+    assert items[1]["data"] | {"uid": 0} == {"group_id": group_id, "uid": 0, "list": "whitelisted", "change": "added"}
+    assert items[2]["data"]["changed"] == ["whitelisted_users"]
