@@ -140,6 +140,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.dispatch_due",
         "schedule": float(os.environ.get("WEBHOOK_DISPATCH_INTERVAL_SECONDS", "1")),
     },
+    "trim-events": {  # the event log's and the delivery log's retention (EVENT_RETENTION_DAYS)
+        "task": "users.tasks.trim_events",
+        "schedule": 3600.0,
+    },
+    "trim-webhook-deliveries": {
+        "task": "webhooks.tasks.trim_deliveries",
+        "schedule": 3600.0,
+    },
     "resume-stale-jobs": {
         "task": "core.jobs.tasks.resume_stale_jobs",
         "schedule": float(os.environ.get("JOB_RESUME_INTERVAL_SECONDS", "60")),
@@ -197,7 +205,8 @@ FACEBOOK_GRAPH_URL = os.environ.get("FACEBOOK_GRAPH_URL", "https://graph.faceboo
 APPLE_JWKS_URL = os.environ.get("APPLE_JWKS_URL", "https://appleid.apple.com/auth/keys")
 SOCIAL_ALLOWED_HOSTS = env_list("SOCIAL_ALLOWED_HOSTS")  # provider hosts that may resolve to private addresses
 
-# --- Webhooks (docs/webhooks.md)
+# --- The event log (docs/events.md) and webhooks (docs/webhooks.md)
+EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "30"))
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")  # receiver hosts that may resolve to private addresses
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT_SECONDS", "3"))
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))

@@ -14,7 +14,10 @@ the numbers, or neither does: the webhooks app's deliveries).
 import base64
 import binascii
 from collections.abc import Callable
+from datetime import timedelta
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from core.api.errors import ValidationFailed
 from core.timefmt import iso
@@ -86,10 +89,27 @@ def decode_cursor(cursor: str | None) -> int:
         raise ValidationFailed("after must be a cursor from an earlier page (page.next_id).", code="invalid_cursor")
 
 
+def retention_cutoff():
+    """Events older than this are no longer served (EVENT_RETENTION_DAYS)."""
+    return timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
+
+
+def trim(batch: int = 10_000) -> int:
+    """Beat's retention: deletes the events past EVENT_RETENTION_DAYS that are about no customer (the
+    application's: config, groups, jobs, webhooks). A customer's events stay: they are their timeline and
+    audit trail, and go when the customer is purged. At most ``batch`` rows per call; how many."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_TABLE} WHERE id IN (SELECT id FROM {_TABLE} WHERE customer_id = '' "
+                       "AND created_at < %s LIMIT %s)", [retention_cutoff(), batch])
+        return cursor.rowcount
+
+
 def events_after(application, after: int, *, size: int, params=None) -> tuple[list[AuditEvent], bool]:
-    """The application's numbered events after sequence ``after``, in sequence order (at most ``size``),
-    narrowed by the query parameters ``params`` (users.filters), and whether more follow."""
-    events = AuditEvent.objects.filter(application_id=application.id, sequence__gt=after)
+    """The application's numbered events after sequence ``after`` and within the retention period, in
+    sequence order (at most ``size``), narrowed by the query parameters ``params`` (users.filters), and
+    whether more follow."""
+    events = AuditEvent.objects.filter(application_id=application.id, sequence__gt=after,
+                                       created_at__gte=retention_cutoff())
     if params:
         events = filter_events(events, params)
     page = list(events.order_by("sequence")[:size + 1])

@@ -198,6 +198,7 @@ class AuditEvent(models.Model):
                          condition=Q(sequence__isnull=False)),
             models.Index(fields=["id"], name="event_unsequenced_idx", condition=Q(sequence__isnull=True,
                                                                                  published=True)),
+            models.Index(fields=["created_at"], name="event_application_level_idx", condition=Q(customer_id="")),
         ]
 
     def __str__(self):

@@ -12,3 +12,12 @@ def purge_archived_customers() -> int:
 def sequence_events() -> int:
     """Beat's tick of the event log (users.eventlog): numbers the events committed since the last one."""
     return eventlog.sequence_all()
+
+
+@shared_task(name="users.tasks.trim_events", ignore_result=True)
+def trim_events() -> int:
+    """The event log's retention (users.eventlog.trim), a batch at a time until done."""
+    total = 0
+    while (deleted := eventlog.trim()):
+        total += deleted
+    return total

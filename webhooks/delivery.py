@@ -122,3 +122,15 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     if seconds is None or seconds < 0:
         return None
     return min(seconds, settings.WEBHOOK_RETRY_MAX_DELAY_SECONDS)
+
+
+def trim(batch: int = 10_000) -> int:
+    """Deletes finished deliveries older than EVENT_RETENTION_DAYS, with their attempts; how many."""
+    cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
+    total = 0
+    while True:
+        ids = list(Delivery.objects.filter(finished_at__lt=cutoff).values_list("id", flat=True)[:batch])
+        if not ids:
+            return total
+        Delivery.objects.filter(id__in=ids).delete()
+        total += len(ids)

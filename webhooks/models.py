@@ -62,6 +62,7 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["subscription", "-id"], name="delivery_subscription_idx"),
             models.Index(fields=["next_attempt_at"], name="delivery_due_idx", condition=Q(status="pending")),
+            models.Index(fields=["finished_at"], name="delivery_finished_idx", condition=Q(finished_at__isnull=False)),
         ]
 
     def __str__(self):

@@ -42,3 +42,9 @@ def dispatch_due() -> int:
         subscription_ids = [row[0] for row in cursor.fetchall()]
     deliver_soon(subscription_ids)
     return len(subscription_ids)
+
+
+@shared_task(name="webhooks.tasks.trim_deliveries", ignore_result=True)
+def trim_deliveries() -> int:
+    """The delivery log's retention: finished deliveries (and their attempts) older than EVENT_RETENTION_DAYS."""
+    return delivery.trim()

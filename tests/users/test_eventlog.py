@@ -212,3 +212,20 @@ def test_group_changes_are_events_and_a_list_change_is_the_customers(api, url, c
     assert items[1]["customer_id"] == asha["_id"]
     assert items[1]["data"] | {"uid": 0} == {"group_id": group_id, "uid": 0, "list": "whitelisted", "change": "added"}
     assert items[2]["data"]["changed"] == ["whitelisted_users"]
+
+
+def test_retention_serves_recent_events_and_deletes_old_application_events(api, url, create_customer, application,
+                                                                           settings):
+    user = create_customer()
+    services.record_event("", application.id, events.PLATFORM_CONFIG_UPDATED, ACTOR, data={"changed": ["login"]})
+    eventlog.sequence_all()
+    assert len(_pull(api, url)["items"]) == 2
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    AuditEvent.objects.filter(application_id=application.id).update(created_at=timezone.now() - timedelta(days=31))
+    assert _pull(api, url)["items"] == []  # past EVENT_RETENTION_DAYS (30): no longer served
+    assert eventlog.trim() == 1  # the application's event goes …
+    assert AuditEvent.objects.filter(customer_id=user["_id"]).exists()  # … the customer's stays (their timeline)
+    assert api.get(url(f"customers/{user['_id']}/timeline")).json()["timeline"]
