@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.actors import Actor
 from core.api.errors import NotFound, ValidationFailed
-from core.files.downloads import vet_url
+from core.files.downloads import DownloadError, vet_url
 from users import events
 from users.models import AuditEvent
 from users.services import record_event
@@ -36,7 +36,10 @@ def _clean(data: dict, *, partial: bool) -> dict:
     cleaned = dict(data)
     if "url" in data or not partial:
         url = data.get("url")
-        vet_url(url, "url", allowed_hosts=settings.WEBHOOK_ALLOWED_HOSTS)
+        try:
+            vet_url(url, "url", allowed_hosts=settings.WEBHOOK_ALLOWED_HOSTS)
+        except DownloadError as exc:  # the guard of file downloads, named for this field
+            raise ValidationFailed(exc.message, code="url_invalid") from None
         cleaned["url"] = url.strip()
     types = data.get("event_types", [] if not partial else None)
     if types is not None:

@@ -207,7 +207,7 @@ def test_a_paused_subscription_keeps_its_deliveries_until_resumed(api, url, crea
 def test_receivers_on_private_addresses_are_refused(api, url, create_customer, settings):
     settings.WEBHOOK_ALLOWED_HOSTS = []
     assert_error(api.post(url("webhooks/subscriptions"), {"url": "http://127.0.0.1:9/hooks"}, format="json"), 400,
-                 "url")
+                 "url", "private", code="url_invalid")
     assert_error(api.post(url("webhooks/subscriptions"), {"url": "http://169.254.169.254/"}, format="json"), 400)
     settings.WEBHOOK_ALLOWED_HOSTS = ["localhost"]
     with http_receiver([200]) as receiver:
