@@ -3,6 +3,7 @@ the order they become visible, and read in that order by ``GET …/events`` with
 
 import re
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, transaction
@@ -95,30 +96,41 @@ def test_reading_events_needs_the_read_scope(make_client, url):
     assert writer.get(url("events")).status_code == 403
 
 
-@pytest.mark.django_db(transaction=True)
-def test_an_event_that_commits_late_is_numbered_after_those_already_read(application):
-    """A transaction that wrote its event first but commits last: a reader who read the others never
-    misses it (it gets a higher number than anything read before)."""
-    written, release = threading.Event(), threading.Event()
+@contextmanager
+def open_transaction_in_a_thread(work):
+    """Runs ``work()`` in a transaction of another thread (its own connection) and keeps that transaction
+    open while the block runs; it commits when the block ends."""
+    started, release = threading.Event(), threading.Event()
 
-    def slow_change():
+    def run():
         try:
             with transaction.atomic():
-                services.record_event("c" * 24, application.id, events.CUSTOMER_BLOCKED, ACTOR)
-                written.set()
+                work()
+                started.set()
                 release.wait(10)
         finally:
             connection.close()
 
-    worker = threading.Thread(target=slow_change)
-    worker.start()
-    assert written.wait(10)
-    services.record_event("d" * 24, application.id, events.CUSTOMER_UNBLOCKED, ACTOR)  # commits at once
-    eventlog.sequence_all()
-    first = list(AuditEvent.objects.filter(application_id=application.id, sequence__isnull=False))
-    assert [e.customer_id for e in first] == ["d" * 24]
-    release.set()
-    worker.join(10)
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert started.wait(10)
+        yield
+    finally:
+        release.set()
+        thread.join(10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_that_commits_late_is_numbered_after_those_already_read(application):
+    """A transaction that wrote its event first but commits last: a reader who read the others never
+    misses it (it gets a higher number than anything read before)."""
+    with open_transaction_in_a_thread(
+            lambda: services.record_event("c" * 24, application.id, events.CUSTOMER_BLOCKED, ACTOR)):
+        services.record_event("d" * 24, application.id, events.CUSTOMER_UNBLOCKED, ACTOR)  # commits at once
+        eventlog.sequence_all()
+        first = list(AuditEvent.objects.filter(application_id=application.id, sequence__isnull=False))
+        assert [e.customer_id for e in first] == ["d" * 24]
     eventlog.sequence_all()
     late = AuditEvent.objects.get(customer_id="c" * 24)
     assert late.id < first[0].id  # it was written first …
@@ -128,23 +140,13 @@ def test_an_event_that_commits_late_is_numbered_after_those_already_read(applica
 @pytest.mark.django_db(transaction=True)
 def test_one_numbering_at_a_time(application):
     services.record_event("e" * 24, application.id, events.CUSTOMER_BLOCKED, ACTOR)
-    holding, release = threading.Event(), threading.Event()
 
     def hold_the_lock():
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [eventlog._LOCK_KEY])
-                holding.set()
-                release.wait(10)
-        finally:
-            connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [eventlog._LOCK_KEY])
 
-    holder = threading.Thread(target=hold_the_lock)
-    holder.start()
-    assert holding.wait(10)
-    assert eventlog.assign_sequences() is None  # another process is numbering
-    release.set()
-    holder.join(10)
+    with open_transaction_in_a_thread(hold_the_lock):
+        assert eventlog.assign_sequences() is None  # another process is numbering
     assert len(eventlog.assign_sequences()) == 1
 
 
