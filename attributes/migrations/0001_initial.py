@@ -6,20 +6,12 @@ import django.db.models.deletion
 import django.db.models.functions.text
 from django.db import migrations, models
 
+from core.tenancy.staff_permissions import granting
 
-def grant_staff_permissions(apps, schema_editor):
-    """Company staff created before these models existed get their permissions too (as
-    create_staff_user gives every permission of the attributes app to new staff)."""
-    from django.apps import apps as global_apps
-    from django.contrib.auth.management import create_permissions
 
-    # Permissions are made after migrations (post_migrate); make this app's now, to grant them.
-    create_permissions(global_apps.get_app_config("attributes"), verbosity=0, apps=apps)
-    Permission = apps.get_model("auth", "Permission")
-    StaffProfile = apps.get_model("core", "StaffProfile")
-    permissions = list(Permission.objects.filter(content_type__app_label="attributes"))
-    for profile in StaffProfile.objects.select_related("user"):
-        profile.user.user_permissions.add(*permissions)
+# Company staff created before these models existed get their permissions too (as create_staff_user gives
+# every permission of the attributes app to new staff).
+grant_staff_permissions = granting("attributes")
 
 
 class Migration(migrations.Migration):

@@ -163,4 +163,4 @@ def create_staff_user(*, company_id: int, username: str, password: str, email: s
 
 
 # Apps whose models company staff may see and edit in the admin (always filtered by company).
-STAFF_APPS = ("users", "customer_groups", "attributes", "sessions_app")
+STAFF_APPS = ("users", "customer_groups", "attributes", "sessions_app", "webhooks")

@@ -290,3 +290,38 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_with_the_same_id(app
     first_try, second_try = receiver.requests
     assert first_try.headers["webhook-id"] == second_try.headers["webhook-id"]
     assert _verified(second_try, created.secret)["customer_id"] == "a" * 24
+
+
+def test_staff_see_their_companys_subscriptions_and_pause_and_turn_them_on(staff_client, application,
+                                                                             foreign_application):
+    ours = services.create_subscription(application, {"url": "http://localhost:9/ours"}, ACTOR).subscription
+    theirs = services.create_subscription(foreign_application, {"url": "http://localhost:9/theirs"},
+                                          ACTOR).subscription
+    listing = staff_client.get("/admin/webhooks/subscription/").content.decode()
+    assert "/ours" in listing and "/theirs" not in listing
+    assert staff_client.get(f"/admin/webhooks/subscription/{theirs.pk}/change/").status_code == 302  # not found
+    page = staff_client.get(f"/admin/webhooks/subscription/{ours.pk}/change/").content.decode()
+    assert "the delivery log" in page and ours.secret_ciphertext not in page
+    assert staff_client.get("/admin/webhooks/subscription/add/").status_code == 403  # the API shows the secret
+
+    staff_client.post("/admin/webhooks/subscription/", {"action": "pause", "_selected_action": [ours.pk, theirs.pk]})
+    assert not Subscription.objects.get(pk=ours.pk).active and Subscription.objects.get(pk=theirs.pk).active
+    staff_client.post("/admin/webhooks/subscription/", {"action": "turn_on", "_selected_action": [ours.pk]})
+    assert Subscription.objects.get(pk=ours.pk).active
+    assert staff_client.get("/admin/webhooks/delivery/").status_code == 200
+
+
+def test_the_migration_grants_existing_staff_the_webhook_permissions(application):
+    import importlib
+
+    from django.apps import apps
+
+    from core.tenancy import services as core_services
+
+    staff = core_services.create_staff_user(company_id=559, username="oldstaff", password="Adm1n-console-pass!")
+    staff.user_permissions.remove(*staff.user_permissions.filter(content_type__app_label="webhooks"))
+    assert not type(staff).objects.get(pk=staff.pk).has_perm("webhooks.change_subscription")
+    migration = importlib.import_module("webhooks.migrations.0003_grant_staff_permissions")
+    migration.Migration.operations[0].code(apps, None)
+    staff = type(staff).objects.get(pk=staff.pk)
+    assert staff.has_perm("webhooks.change_subscription") and staff.has_perm("webhooks.view_delivery")
