@@ -36,32 +36,62 @@ class Answer:
     complete: bool = True  # False: the answer was longer than max_bytes and was cut there
 
 
+class Session:
+    """Connections kept open between requests (HTTP keep-alive) while the ``with`` block runs: a worker
+    sending a batch to one receiver connects (and shakes hands over TLS) once. Every request is vetted as
+    usual; a connection is reused only for the same scheme, host, port and vetted address."""
+
+    def __init__(self):
+        self._pools: dict = {}
+
+    def pool(self, target, address):
+        key = (target.scheme, target.host, target.port, address)
+        if key not in self._pools:
+            self._pools[key] = connection_pool(target, address)
+        return self._pools[key]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+
+
 def request(method: str, url: str, *, headers: dict | None = None, body: bytes | None = None, setting: str,
-            allowed_hosts, connect_timeout: float, timeout: float, max_bytes: int) -> Answer:
-    """One request to ``url`` (see the module docstring for the rules)."""
+            allowed_hosts, connect_timeout: float, timeout: float, max_bytes: int,
+            session: Session | None = None) -> Answer:
+    """One request to ``url`` (see the module docstring for the rules); over ``session``'s connections
+    when given."""
     target = vet_url(url, setting, allowed_hosts=list(allowed_hosts or ()))
     sent_headers = {"Host": target.host_header, "User-Agent": USER_AGENT, "Accept-Encoding": "identity",
                     **(headers or {})}
     limit = Timeout(connect=connect_timeout, total=timeout)
     last_error = "no address"
     for address in target.addresses:
-        pool = connection_pool(target, address)
+        pool = session.pool(target, address) if session is not None else connection_pool(target, address)
         try:
             response = pool.urlopen(method, target.request_target, body=body, headers=sent_headers, redirect=False,
                                     retries=False, assert_same_host=False, timeout=limit, preload_content=False)
+            data = b""
             try:
                 data = response.read(max_bytes + 1)
                 return Answer(response.status, data[:max_bytes],
                               {name.lower(): value for name, value in response.headers.items()},
                               complete=len(data) <= max_bytes)
             finally:
-                response.release_conn()
+                if len(data) <= max_bytes:
+                    response.release_conn()  # read to the end: the connection can serve the next request
+                else:
+                    response.close()  # the rest is unread: this connection is done
         except (urllib3_errors.NewConnectionError, urllib3_errors.ConnectTimeoutError) as exc:
             last_error = _reason(exc)  # try the host's next address
         except urllib3_errors.HTTPError as exc:
             raise Unreachable(f"{target.host}: {_reason(exc)}") from None
         finally:
-            pool.close()
+            if session is None:
+                pool.close()
     raise Unreachable(f"cannot connect to {target.host}: {last_error}")
 
 

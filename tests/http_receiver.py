@@ -23,6 +23,7 @@ class Received:
     path: str
     headers: dict  # names in lower case
     body: bytes
+    client_port: int = 0  # the same for requests over one kept-alive connection
 
 
 class Receiver:
@@ -43,6 +44,8 @@ def http_receiver(statuses=(200,)):
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps the connection open between requests (Content-Length is sent)
+
         def log_message(self, *args):
             pass
 
@@ -50,7 +53,7 @@ def http_receiver(statuses=(200,)):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             with lock:
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                receiver.requests.append(Received("POST", self.path, headers, body))
+                receiver.requests.append(Received("POST", self.path, headers, body, self.client_address[1]))
                 planned = receiver.next_answer()
             time.sleep(planned.get("delay", 0))
             status = planned["status"]

@@ -45,18 +45,20 @@ def deliver_due(subscription_id: str, *, limit: int = 100) -> int:
         return 0
     found = AuditEvent.objects.in_bulk([row[1] for row in claimed])
     outcomes = []
-    for delivery_id, event_id, queued_at, attempts in sorted(claimed):
-        event = found.get(event_id)
-        if event is None:  # trimmed from the log meanwhile
-            outcomes.append(_outcome(delivery_id, timezone.now(), 0, None, "the event is no longer in the log", None))
-            continue
-        outcomes.append(_send(subscription, delivery_id, event, queued_at, attempts))
+    with outbound.Session() as session:  # one kept-alive connection for the batch
+        for delivery_id, event_id, queued_at, attempts in sorted(claimed):
+            event = found.get(event_id)
+            if event is None:  # trimmed from the log meanwhile
+                outcomes.append(_outcome(delivery_id, timezone.now(), 0, None, "the event is no longer in the log",
+                                         None))
+                continue
+            outcomes.append(_send(subscription, delivery_id, event, queued_at, attempts, session))
     services.record_outcomes(subscription_id, outcomes)
     return len(claimed)
 
 
 def _send(subscription: Subscription, delivery_id: int, event: AuditEvent, queued_at: datetime,
-          attempts: int) -> services.Outcome:
+          attempts: int, session: outbound.Session) -> services.Outcome:
     body = json.dumps(eventlog.event_dict(event, subscription.application.company_id), separators=(",", ":"))
     now = timezone.now()
     headers = {
@@ -70,7 +72,7 @@ def _send(subscription: Subscription, delivery_id: int, event: AuditEvent, queue
         answer = outbound.request(
             "POST", subscription.url, headers=headers, body=body.encode(), setting="url",
             allowed_hosts=settings.WEBHOOK_ALLOWED_HOSTS, connect_timeout=settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS, max_bytes=settings.WEBHOOK_MAX_RESPONSE_BYTES)
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS, max_bytes=settings.WEBHOOK_MAX_RESPONSE_BYTES, session=session)
     except DownloadError as exc:  # the URL now resolves to a refused address: not worth retrying
         return _outcome(delivery_id, now, _ms(started), None, str(exc), None)
     except outbound.Unreachable as exc:

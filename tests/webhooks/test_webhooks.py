@@ -78,6 +78,15 @@ def test_a_change_reaches_the_receiver_signed_the_standard_webhooks_way(api, url
     assert item["attempt_log"][0]["status_code"] == 200 and item["attempt_log"][0]["latency_ms"] >= 0
 
 
+def test_a_batch_goes_over_one_kept_alive_connection(api, url, create_customer):
+    with http_receiver([200]) as receiver:
+        created = _subscribe(api, url, receiver.url)
+        for _ in range(3):
+            create_customer()
+        assert _sent(created["id"]) == 3
+    assert len(receiver.requests) == 3 and len({r.client_port for r in receiver.requests}) == 1
+
+
 def test_failures_are_retried_with_the_same_id_until_a_2xx(api, url, create_customer):
     with http_receiver([500, {"status": 429, "headers": {"Retry-After": "120"}}, 204]) as receiver:
         created = _subscribe(api, url, receiver.url)
