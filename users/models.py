@@ -206,5 +206,21 @@ class AuditEvent(models.Model):
 
     @property
     def event_id(self) -> str:
-        """The event's id on the wire: 24 hex digits, its time (seconds) then its row id (see eventlog)."""
-        return f"{int(self.created_at.timestamp()):08x}{self.id:016x}"
+        """The event's id on the wire (event_id_of)."""
+        return event_id_of(self.id, self.created_at)
+
+
+def event_id_of(row_id: int, created_at=None) -> str:
+    """An event's id on the wire: 24 hex digits, its time in seconds (zeros when unknown) then its row id."""
+    seconds = int(created_at.timestamp()) if created_at is not None else 0
+    return f"{seconds:08x}{row_id:016x}"
+
+
+def event_row_of(event_id) -> int | None:
+    """The row an event id names, or None when it is not one."""
+    if not isinstance(event_id, str) or len(event_id) != 24:
+        return None
+    try:
+        return int(event_id[8:], 16)
+    except ValueError:
+        return None

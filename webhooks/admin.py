@@ -36,9 +36,8 @@ class SubscriptionAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("active",)
     search_fields = ("url", "description")
     fields = ("application", "url", "event_types", "description", "active", "failing_since", "disabled_at",
-              "disabled_reason", "created_by", "created_at", "updated_at")
-    readonly_fields = (*fields, "delivery_log")
-    fields = (*fields, "delivery_log")
+              "disabled_reason", "created_by", "created_at", "updated_at", "delivery_log")
+    readonly_fields = fields
     actions = ["pause", "turn_on", "redeliver_failed"]
 
     @admin.display(description="deliveries")

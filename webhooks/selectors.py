@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 
 from core.api.errors import NotFound, ValidationFailed
 from core.api.fields import require_object_id
-from users.models import AuditEvent
+from users.models import AuditEvent, event_id_of
 from webhooks.models import Attempt, Delivery, Subscription
 
 
@@ -35,4 +35,4 @@ def event_ids_of(deliveries) -> dict[int, str]:
     rows = AuditEvent.objects.filter(id__in={d.event_id for d in deliveries}).only("id", "created_at")
     found = {event.id: event.event_id for event in rows}
     # an event trimmed from the log meanwhile: its row part, the time part unknown (zeros)
-    return {d.event_id: found.get(d.event_id, f"{0:08x}{d.event_id:016x}") for d in deliveries}
+    return {d.event_id: found.get(d.event_id) or event_id_of(d.event_id) for d in deliveries}

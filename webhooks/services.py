@@ -13,7 +13,7 @@ from core.actors import Actor
 from core.api.errors import NotFound, ValidationFailed
 from core.files.downloads import DownloadError, vet_url
 from users import events
-from users.models import AuditEvent
+from users.models import AuditEvent, event_row_of
 from users.services import record_event
 from webhooks import secrets
 from webhooks.models import Attempt, Delivery, Subscription
@@ -22,9 +22,11 @@ FIELDS = ("url", "event_types", "description", "active")
 
 
 @dataclass(frozen=True)
-class Created:
+class WithSecret:
+    """A subscription and its new signing secret: shown once, in the answer that created or rotated it."""
+
     subscription: Subscription
-    secret: str  # shown once
+    secret: str
 
 
 def _clean(data: dict, *, partial: bool) -> dict:
@@ -53,7 +55,7 @@ def _clean(data: dict, *, partial: bool) -> dict:
     return cleaned
 
 
-def create_subscription(application, data: dict, actor: Actor) -> Created:
+def create_subscription(application, data: dict, actor: Actor) -> WithSecret:
     cleaned = _clean(data, partial=False)
     if Subscription.objects.filter(application=application).count() >= settings.WEBHOOK_MAX_SUBSCRIPTIONS:
         raise ValidationFailed(f"An application has at most {settings.WEBHOOK_MAX_SUBSCRIPTIONS} webhook "
@@ -61,7 +63,7 @@ def create_subscription(application, data: dict, actor: Actor) -> Created:
     secret = secrets.new_secret()
     subscription = Subscription.objects.create(application=application, secret_ciphertext=secrets.seal(secret),
                                                created_by=actor.name[:200], **cleaned)
-    return Created(subscription, secret)
+    return WithSecret(subscription, secret)
 
 
 def update_subscription(subscription: Subscription, data: dict, actor: Actor) -> Subscription:
@@ -78,8 +80,9 @@ def update_subscription(subscription: Subscription, data: dict, actor: Actor) ->
     return subscription
 
 
-def rotate_secret(subscription: Subscription, actor: Actor) -> str:
-    """A new secret (returned once); the old one keeps signing beside it for WEBHOOK_SECRET_GRACE_SECONDS."""
+def rotate_secret(subscription: Subscription, actor: Actor) -> WithSecret:
+    """A new secret (returned once, with the subscription as stored); the old one keeps signing beside it
+    for WEBHOOK_SECRET_GRACE_SECONDS."""
     secret = secrets.new_secret()
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
@@ -88,7 +91,7 @@ def rotate_secret(subscription: Subscription, actor: Actor) -> str:
         subscription.secret_ciphertext = secrets.seal(secret)
         subscription.save(update_fields=["previous_secret_ciphertext", "previous_secret_until", "secret_ciphertext",
                                          "updated_at"])
-    return secret
+    return WithSecret(subscription, secret)
 
 
 def delete_subscription(subscription: Subscription, actor: Actor) -> None:
@@ -121,7 +124,7 @@ def redeliver(subscription: Subscription, *, event_id: str | None = None, failed
     if (event_id is None) == (failed_since is None):
         raise ValidationFailed("Give event_id or failed_since.")
     if event_id is not None:
-        row_id = event_row_id(event_id)
+        row_id = event_row_of(event_id)
         if row_id is None or not AuditEvent.objects.filter(id=row_id, application_id=subscription.application_id,
                                                             sequence__isnull=False).exists():
             raise NotFound(f"No event {event_id} in this application.", code="event_not_found")
@@ -142,16 +145,6 @@ def _deliver_soon(subscription_ids: list[str]) -> None:
     from webhooks.tasks import deliver_soon  # the tasks use the services: imported when first needed
 
     deliver_soon(subscription_ids)
-
-
-def event_row_id(event_id: str) -> int | None:
-    """The row of an event's 24-hex id (users.models.AuditEvent.event_id), or None if malformed."""
-    if not isinstance(event_id, str) or len(event_id) != 24:
-        return None
-    try:
-        return int(event_id[8:], 16)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,8 @@ class SecretView(ApplicationScopedMixin, APIView):
                    request=None, responses=platform_answers(WebhookSubscription, 400, 404))
     def post(self, request, subscription_id, **kwargs):
         subscription = selectors.get_subscription(self.application, subscription_id)
-        secret = services.rotate_secret(subscription, Actor.from_request(request))
-        subscription.refresh_from_db()
-        return Response(subscription_dict(subscription, secret=secret))
+        rotated = services.rotate_secret(subscription, Actor.from_request(request))
+        return Response(subscription_dict(rotated.subscription, secret=rotated.secret))
 
 
 class DeliveriesView(ApplicationScopedMixin, APIView):

@@ -334,3 +334,27 @@ def test_the_migration_grants_existing_staff_the_webhook_permissions(application
     migration.Migration.operations[0].code(apps, None)
     staff = type(staff).objects.get(pk=staff.pk)
     assert staff.has_perm("webhooks.change_subscription") and staff.has_perm("webhooks.view_delivery")
+
+
+def test_the_command_manages_subscriptions(application, capsys):
+    from django.core.management import CommandError, call_command
+
+    call_command("webhooks", "create", "--application", application.id, "--url", "http://localhost:9/cmd",
+                 "--event-type", "customer.created")
+    out = capsys.readouterr().out
+    subscription = Subscription.objects.get(application=application)
+    assert subscription.pk in out and "whsec_" in out and subscription.event_types == ["customer.created"]
+    call_command("webhooks", "rotate", "--application", application.id, subscription.pk)
+    assert "whsec_" in capsys.readouterr().out
+    assert Subscription.objects.get(pk=subscription.pk).previous_secret_ciphertext
+    call_command("webhooks", "pause", "--application", application.id, subscription.pk)
+    call_command("webhooks", "list", "--application", application.id)
+    assert "off (paused)" in capsys.readouterr().out
+    call_command("webhooks", "resume", "--application", application.id, subscription.pk)
+    assert Subscription.objects.get(pk=subscription.pk).active
+    with pytest.raises(CommandError, match="event_id or failed_since"):
+        call_command("webhooks", "redeliver", "--application", application.id, subscription.pk)
+    with pytest.raises(CommandError, match="No application"):
+        call_command("webhooks", "list", "--application", "f" * 24)
+    call_command("webhooks", "delete", "--application", application.id, subscription.pk)
+    assert not Subscription.objects.exists()

@@ -59,7 +59,8 @@ class Command(BaseCommand):
             return
         subscription = selectors.get_subscription(application, options["subscription_id"])
         if action == "rotate":
-            self.stdout.write(f"new signing secret (shown once): {services.rotate_secret(subscription, actor)}")
+            rotated = services.rotate_secret(subscription, actor)
+            self.stdout.write(f"new signing secret (shown once): {rotated.secret}")
         elif action in ("pause", "resume"):
             services.update_subscription(subscription, {"active": action == "resume"}, actor)
             self.stdout.write(f"{subscription.pk}: {'resumed' if action == 'resume' else 'paused'}")
