@@ -22,7 +22,7 @@ class DeliveryAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 
     company_field = "subscription__application__company"
     list_display = ("id", "subscription", "event_id", "status", "attempts", "last_status_code", "last_error",
-                    "next_attempt_at", "created_at", "finished_at")
+                    "next_attempt_at", "held", "created_at", "finished_at")
     list_filter = ("status",)
     search_fields = ("=subscription__id",)
     list_select_related = ("subscription",)

@@ -7,7 +7,8 @@ pending, and once the lease is over it is claimed again (beat's dispatch_due) an
 exponential delay with jitter (a ``Retry-After`` of the receiver's is honoured), until the retry window
 (WEBHOOK_RETRY_WINDOW_SECONDS after the delivery was queued) is over. Any other answer (a 3xx, a 4xx)
 fails the delivery at once: the receiver refused this event and will not change its mind; it can be
-redelivered by hand.
+redelivered by hand. No answer (or a 429) also holds the rest of the batch untried: they wait for the
+failed delivery's next try, and the first success releases them all (services.record_outcomes).
 """
 
 import json
@@ -44,28 +45,35 @@ def deliver_due(subscription_id: str, *, limit: int = 100) -> int:
     if not claimed:
         return 0
     found = AuditEvent.objects.in_bulk([row[1] for row in claimed])
-    outcomes = []
+    signer = secrets.Signer(subscription, timezone.now())
+    outcomes, held, held_until = [], [], None
     with outbound.Session() as session:  # one kept-alive connection for the batch
         for delivery_id, event_id, queued_at, attempts in sorted(claimed):
+            if held_until is not None:  # the receiver just failed to answer: the rest wait for it
+                held.append(delivery_id)
+                continue
             event = found.get(event_id)
             if event is None:  # trimmed from the log meanwhile
                 outcomes.append(_outcome(delivery_id, timezone.now(), 0, None, "the event is no longer in the log",
                                          None))
                 continue
-            outcomes.append(_send(subscription, delivery_id, event, queued_at, attempts, session))
-    services.record_outcomes(subscription_id, outcomes)
+            outcome = _send(subscription, delivery_id, event, queued_at, attempts, session, signer)
+            outcomes.append(outcome)
+            if outcome.receiver_down:
+                held_until = outcome.next_attempt_at or outcome.attempted_at + timedelta(seconds=retry_delay(1))
+    services.record_outcomes(subscription_id, outcomes, held=held, held_until=held_until)
     return len(claimed)
 
 
 def _send(subscription: Subscription, delivery_id: int, event: AuditEvent, queued_at: datetime,
-          attempts: int, session: outbound.Session) -> services.Outcome:
+          attempts: int, session: outbound.Session, signer: "secrets.Signer") -> services.Outcome:
     body = json.dumps(eventlog.event_dict(event, subscription.application.company_id), separators=(",", ":"))
     now = timezone.now()
     headers = {
         "Content-Type": "application/json",
         "webhook-id": event.event_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": secrets.signature(secrets.signing_secrets(subscription, now), event.event_id, now, body),
+        "webhook-signature": signer.signature(event.event_id, now, body),
     }
     started = time.monotonic()
     try:
@@ -76,20 +84,22 @@ def _send(subscription: Subscription, delivery_id: int, event: AuditEvent, queue
     except DownloadError as exc:  # the URL now resolves to a refused address: not worth retrying
         return _outcome(delivery_id, now, _ms(started), None, str(exc), None)
     except outbound.Unreachable as exc:
-        return _outcome(delivery_id, now, _ms(started), None, str(exc), _retry_at(now, queued_at, attempts))
+        return _outcome(delivery_id, now, _ms(started), None, str(exc), _retry_at(now, queued_at, attempts),
+                        receiver_down=True)
     latency = _ms(started)
     if 200 <= answer.status < 300:
         return _outcome(delivery_id, now, latency, answer.status, "", None, succeeded=True)
     if answer.status == 429 or answer.status >= 500:
         retry_after = _retry_after(answer.headers.get("retry-after"), now)
         return _outcome(delivery_id, now, latency, answer.status, f"HTTP {answer.status}",
-                        _retry_at(now, queued_at, attempts, retry_after))
+                        _retry_at(now, queued_at, attempts, retry_after), receiver_down=answer.status == 429)
     return _outcome(delivery_id, now, latency, answer.status, f"HTTP {answer.status}: not retried", None)
 
 
-def _outcome(delivery_id, at, latency, status, error, next_at, *, succeeded=False) -> services.Outcome:
+def _outcome(delivery_id, at, latency, status, error, next_at, *, succeeded=False,
+             receiver_down=False) -> services.Outcome:
     return services.Outcome(delivery_id=delivery_id, attempted_at=at, latency_ms=latency, status_code=status,
-                            error=error, next_attempt_at=next_at, succeeded=succeeded)
+                            error=error, next_attempt_at=next_at, succeeded=succeeded, receiver_down=receiver_down)
 
 
 def _ms(started: float) -> int:

@@ -54,6 +54,9 @@ class Delivery(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True, default="")
+    # Not sent because the receiver had just failed to answer: waits untried for the next probe, and goes
+    # out as soon as any delivery of the subscription succeeds (services.record_outcomes).
+    held = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

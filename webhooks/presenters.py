@@ -21,6 +21,7 @@ def delivery_dict(delivery: Delivery, event_id: str) -> dict:
     return {
         "id": delivery.pk, "event_id": event_id, "status": delivery.status, "attempts": delivery.attempts,
         "next_attempt_at": iso(delivery.next_attempt_at) if delivery.status == Delivery.PENDING else "",
+        "held": delivery.held,
         "last_status_code": delivery.last_status_code, "last_error": delivery.last_error,
         "created_at": iso(delivery.created_at), "finished_at": iso(delivery.finished_at),
         "attempt_log": [{"attempted_at": iso(a.attempted_at), "status_code": a.status_code, "latency_ms": a.latency_ms,

@@ -33,6 +33,7 @@ WebhookDelivery = TypedDict("WebhookDelivery", {
     "status": Literal["pending", "succeeded", "failed"],
     "attempts": Annotated[int, Schema(minimum=0)],
     "next_attempt_at": InstantOrEmpty,
+    "held": bool,
     "last_status_code": int | None,
     "last_error": str,
     "created_at": Instant,

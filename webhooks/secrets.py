@@ -35,6 +35,11 @@ def signing_secrets(subscription, now: datetime) -> list[str]:
     return secrets_
 
 
-def signature(secrets_: list[str], message_id: str, timestamp: datetime, body: str) -> str:
-    """The ``webhook-signature`` header: one ``v1,<base64>`` per secret, space-separated."""
-    return " ".join(Webhook(secret).sign(message_id, timestamp, body) for secret in secrets_)
+class Signer:
+    """Signs a batch's deliveries: the secrets unsealed once, a ``Webhook`` per secret made once."""
+
+    def __init__(self, subscription, now: datetime):
+        self._webhooks = [Webhook(secret) for secret in signing_secrets(subscription, now)]
+
+    def signature(self, message_id: str, timestamp: datetime, body: str) -> str:
+        return " ".join(webhook.sign(message_id, timestamp, body) for webhook in self._webhooks)

@@ -159,36 +159,56 @@ class Outcome:
     error: str
     next_attempt_at: datetime | None
     succeeded: bool
+    receiver_down: bool = False  # no answer, or a 429: the rest of the batch is held (not sent)
 
 
-def record_outcomes(subscription_id: str, outcomes: list[Outcome]) -> None:
+_ATTEMPTS = (f"INSERT INTO {Attempt._meta.db_table} (delivery_id, attempted_at, status_code, latency_ms, error, "
+             "next_attempt_at) SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::int[], %s::int[], %s::text[], "
+             "%s::timestamptz[])")
+_MOVE_ON = (f"UPDATE {Delivery._meta.db_table} d SET attempts = d.attempts + 1, last_status_code = o.status_code, "
+            "last_error = o.error, lease_until = NULL, held = false, "
+            f"status = CASE WHEN o.succeeded THEN '{Delivery.SUCCEEDED}' WHEN o.next_at IS NULL THEN '{Delivery.FAILED}' "
+            "ELSE d.status END, "
+            "finished_at = CASE WHEN o.succeeded OR o.next_at IS NULL THEN o.at ELSE d.finished_at END, "
+            "next_attempt_at = COALESCE(o.next_at, d.next_attempt_at) "
+            "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::boolean[]) "
+            "AS o(id, status_code, error, at, next_at, succeeded) WHERE d.id = o.id")
+_HOLD = (f"UPDATE {Delivery._meta.db_table} SET held = true, lease_until = NULL, next_attempt_at = %s "
+         "WHERE id = ANY(%s)")
+_RELEASE = (f"UPDATE {Delivery._meta.db_table} SET held = false, next_attempt_at = statement_timestamp() "
+            f"WHERE subscription_id = %s AND status = '{Delivery.PENDING}' AND held")
+
+
+def record_outcomes(subscription_id: str, outcomes: list[Outcome], *, held: list[int] = (),
+                    held_until: datetime | None = None) -> None:
     """Writes the attempts, moves their deliveries on, and keeps the subscription's failure clock: the first
     failure starts it, a success stops it, and failing longer than WEBHOOK_DISABLE_AFTER_SECONDS turns the
-    subscription off (an event: webhook.subscription_disabled)."""
+    subscription off (an event: webhook.subscription_disabled).
+
+    ``held``: deliveries of the batch that were not sent because the receiver did not answer (or asked to
+    wait, 429) just before: they wait, untried, until ``held_until`` (the failed one's next try), and a
+    success releases every held delivery of the subscription at once: a receiver back after an outage gets
+    its backlog at full speed instead of on each delivery's own retry schedule."""
     if not outcomes:
         return
-    with transaction.atomic():
-        Attempt.objects.bulk_create([Attempt(delivery_id=o.delivery_id, attempted_at=o.attempted_at,
-                                             status_code=o.status_code, latency_ms=o.latency_ms, error=o.error[:300],
-                                             next_attempt_at=o.next_attempt_at) for o in outcomes])
-        deliveries = Delivery.objects.in_bulk([o.delivery_id for o in outcomes])
-        for o in outcomes:
-            delivery = deliveries[o.delivery_id]
-            delivery.attempts += 1
-            delivery.last_status_code, delivery.last_error, delivery.lease_until = o.status_code, o.error[:300], None
-            if o.succeeded:
-                delivery.status, delivery.finished_at = Delivery.SUCCEEDED, o.attempted_at
-            elif o.next_attempt_at is None:
-                delivery.status, delivery.finished_at = Delivery.FAILED, o.attempted_at
-            else:
-                delivery.next_attempt_at = o.next_attempt_at
-        Delivery.objects.bulk_update(deliveries.values(), ["attempts", "last_status_code", "last_error", "lease_until",
-                                                           "status", "finished_at", "next_attempt_at"])
-        subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+    with transaction.atomic(), connection.cursor() as cursor:
+        errors = [o.error[:300] for o in outcomes]
+        ids = [o.delivery_id for o in outcomes]
+        cursor.execute(_ATTEMPTS, [ids, [o.attempted_at for o in outcomes], [o.status_code for o in outcomes],
+                                   [o.latency_ms for o in outcomes], errors, [o.next_attempt_at for o in outcomes]])
+        cursor.execute(_MOVE_ON, [ids, [o.status_code for o in outcomes], errors, [o.attempted_at for o in outcomes],
+                                  [o.next_attempt_at for o in outcomes], [o.succeeded for o in outcomes]])
+        if held:
+            cursor.execute(_HOLD, [held_until, list(held)])
+        if any(o.succeeded for o in outcomes):
+            cursor.execute(_RELEASE, [subscription_id])
         last = max(outcomes, key=lambda o: o.attempted_at)
         if last.succeeded:
-            subscription.failing_since = None
-        elif subscription.failing_since is None:
+            Subscription.objects.filter(pk=subscription_id, failing_since__isnull=False).update(
+                failing_since=None, updated_at=timezone.now())
+            return
+        subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+        if subscription.failing_since is None:
             subscription.failing_since = min(o.attempted_at for o in outcomes if not o.succeeded)
         elif subscription.active and \
                 last.attempted_at - subscription.failing_since > timedelta(seconds=settings.WEBHOOK_DISABLE_AFTER_SECONDS):

@@ -134,6 +134,39 @@ def test_no_answer_is_retried_and_other_refusals_are_not(api, url, create_custom
     assert by_subscription[not_found["id"]].last_status_code == 404
 
 
+def test_a_receiver_that_does_not_answer_holds_the_batch_and_its_return_releases_the_backlog(api, url,
+                                                                                               create_customer):
+    with socket.socket() as closed:  # the receiver is down: nobody listens on its port
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    created = _subscribe(api, url, f"http://localhost:{port}")
+    for _ in range(4):
+        create_customer()
+    assert _sent(created["id"]) == 4
+    deliveries = list(Delivery.objects.filter(subscription_id=created["id"]).order_by("id"))
+    probe, held = deliveries[0], deliveries[1:]
+    assert probe.attempts == 1 and probe.last_status_code is None and not probe.held
+    assert all(d.held and d.attempts == 0 and d.status == Delivery.PENDING for d in held)  # one try, not four
+    assert all(d.next_attempt_at == probe.next_attempt_at for d in held) and probe.attempt_log.count() == 1
+    assert delivery.deliver_due(created["id"]) == 0  # all wait for the probe's next try
+
+    with http_receiver([503, 200]) as receiver:  # back, first answering 503 (an answer: nothing held)
+        Subscription.objects.filter(pk=created["id"]).update(url=receiver.url + "/hooks")
+        Delivery.objects.filter(pk=probe.pk).update(next_attempt_at=timezone.now())  # the probe's time came
+        assert delivery.deliver_due(created["id"]) == 1
+        probe.refresh_from_db()
+        assert probe.last_status_code == 503 and probe.status == Delivery.PENDING
+        assert Delivery.objects.filter(held=True).count() == 3  # a 5xx releases nothing
+        create_customer()  # a new event, due now, succeeds: the held backlog goes out at once
+        eventlog.sequence_all()
+        assert delivery.deliver_due(created["id"]) == 1
+        assert not Delivery.objects.filter(held=True).exists()
+        assert delivery.deliver_due(created["id"]) == 3
+    statuses = dict(Delivery.objects.filter(subscription_id=created["id"]).values_list("id", "status"))
+    assert [statuses[d.pk] for d in held] == [Delivery.SUCCEEDED] * 3 and statuses[probe.pk] == Delivery.PENDING
+    assert len(receiver.requests) == 5 and Subscription.objects.get(pk=created["id"]).failing_since is None
+
+
 def test_the_retry_window_ends_a_delivery_and_a_failing_subscription_is_turned_off(api, url, create_customer,
                                                                                     settings, application):
     settings.WEBHOOK_RETRY_WINDOW_SECONDS = 0
