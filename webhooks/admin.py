@@ -54,6 +54,19 @@ class SubscriptionAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
     def has_manage_permission(self, request):
         return request.user.has_perm("webhooks.change_subscription")
 
+    def delete_model(self, request, obj):
+        services.delete_subscription(obj, Actor.from_request(request))
+
+    def delete_queryset(self, request, queryset):
+        for subscription in queryset:
+            services.delete_subscription(subscription, Actor.from_request(request))
+
+    def get_deleted_objects(self, objs, request):
+        """The confirmation page lists the subscriptions, not each of their (possibly millions of) deliveries."""
+        objs = list(objs)
+        perms_needed = set() if self.has_delete_permission(request) else {"webhook subscription"}
+        return [str(o) for o in objs], {"webhook subscriptions": len(objs)}, perms_needed, []
+
     def _each(self, request, queryset, verb: str, apply) -> None:
         actor, done, errors = Actor.from_request(request), 0, []
         for subscription in queryset:

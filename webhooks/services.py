@@ -95,7 +95,18 @@ def rotate_secret(subscription: Subscription, actor: Actor) -> WithSecret:
 
 
 def delete_subscription(subscription: Subscription, actor: Actor) -> None:
-    subscription.delete()  # its deliveries and their attempts with it
+    """The subscription with its deliveries and their attempts: in set-based statements (a busy
+    subscription has millions, more than one statement's parameters could list)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if Subscription.objects.select_for_update().filter(pk=subscription.pk).first() is None:
+            return  # deleted already
+        # the deliveries first: this waits for a worker recording an attempt on one of them; the attempts then,
+        # in a statement of their own that sees what that worker committed
+        cursor.execute(f"DELETE FROM {Delivery._meta.db_table} WHERE subscription_id = %s RETURNING id",
+                       [subscription.pk])
+        cursor.execute(f"DELETE FROM {Attempt._meta.db_table} WHERE delivery_id = ANY(%s)",
+                       [[row[0] for row in cursor.fetchall()]])
+        Subscription.objects.filter(pk=subscription.pk).delete()
 
 
 # ----------------------------------------------------------------------------- deliveries
@@ -164,7 +175,7 @@ class Outcome:
 
 _ATTEMPTS = (f"INSERT INTO {Attempt._meta.db_table} (delivery_id, attempted_at, status_code, latency_ms, error, "
              "next_attempt_at) SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::int[], %s::int[], %s::text[], "
-             "%s::timestamptz[])")
+             "%s::timestamptz[]) AS a(delivery_id) WHERE a.delivery_id = ANY(%s)")
 _MOVE_ON = (f"UPDATE {Delivery._meta.db_table} d SET attempts = d.attempts + 1, last_status_code = o.status_code, "
             "last_error = o.error, lease_until = NULL, held = false, "
             f"status = CASE WHEN o.succeeded THEN '{Delivery.SUCCEEDED}' WHEN o.next_at IS NULL THEN '{Delivery.FAILED}' "
@@ -172,7 +183,7 @@ _MOVE_ON = (f"UPDATE {Delivery._meta.db_table} d SET attempts = d.attempts + 1, 
             "finished_at = CASE WHEN o.succeeded OR o.next_at IS NULL THEN o.at ELSE d.finished_at END, "
             "next_attempt_at = COALESCE(o.next_at, d.next_attempt_at) "
             "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::boolean[]) "
-            "AS o(id, status_code, error, at, next_at, succeeded) WHERE d.id = o.id")
+            "AS o(id, status_code, error, at, next_at, succeeded) WHERE d.id = o.id RETURNING d.id")
 _HOLD = (f"UPDATE {Delivery._meta.db_table} SET held = true, lease_until = NULL, next_attempt_at = %s "
          "WHERE id = ANY(%s)")
 _RELEASE = (f"UPDATE {Delivery._meta.db_table} SET held = false, next_attempt_at = statement_timestamp() "
@@ -192,22 +203,30 @@ def record_outcomes(subscription_id: str, outcomes: list[Outcome], *, held: list
     if not outcomes:
         return
     with transaction.atomic(), connection.cursor() as cursor:
+        # the subscription's row first, as delete_subscription does: one writer of its deliveries' outcomes at a
+        # time (a release and another worker's hold would otherwise wait on each other's rows)
+        subscription = Subscription.objects.select_for_update().filter(pk=subscription_id).first()
+        if subscription is None:  # deleted meanwhile, its deliveries with it
+            return
         errors = [o.error[:300] for o in outcomes]
         ids = [o.delivery_id for o in outcomes]
-        cursor.execute(_ATTEMPTS, [ids, [o.attempted_at for o in outcomes], [o.status_code for o in outcomes],
-                                   [o.latency_ms for o in outcomes], errors, [o.next_attempt_at for o in outcomes]])
+        # the deliveries first (their rows locked), then the attempts of those still there: a subscription
+        # deleted meanwhile took its deliveries with it
         cursor.execute(_MOVE_ON, [ids, [o.status_code for o in outcomes], errors, [o.attempted_at for o in outcomes],
                                   [o.next_attempt_at for o in outcomes], [o.succeeded for o in outcomes]])
+        moved = [row[0] for row in cursor.fetchall()]
+        cursor.execute(_ATTEMPTS, [ids, [o.attempted_at for o in outcomes], [o.status_code for o in outcomes],
+                                   [o.latency_ms for o in outcomes], errors, [o.next_attempt_at for o in outcomes],
+                                   moved])
         if held:
             cursor.execute(_HOLD, [held_until, list(held)])
-        if any(o.succeeded for o in outcomes):
-            cursor.execute(_RELEASE, [subscription_id])
         last = max(outcomes, key=lambda o: o.attempted_at)
         if last.succeeded:
-            Subscription.objects.filter(pk=subscription_id, failing_since__isnull=False).update(
-                failing_since=None, updated_at=timezone.now())
+            if subscription.failing_since is not None:  # it was failing: what it held goes out now
+                subscription.failing_since = None
+                subscription.save(update_fields=["failing_since", "updated_at"])
+                cursor.execute(_RELEASE, [subscription_id])
             return
-        subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
         if subscription.failing_since is None:
             subscription.failing_since = min(o.attempted_at for o in outcomes if not o.succeeded)
         elif subscription.active and \

@@ -17,7 +17,7 @@ from tests.http_receiver import http_receiver
 from users import eventlog, events
 from users.models import AuditEvent
 from webhooks import delivery, services
-from webhooks.models import Delivery, Subscription
+from webhooks.models import Attempt, Delivery, Subscription
 
 ACTOR = Actor.system("tests")
 
@@ -351,6 +351,26 @@ def test_staff_see_their_companys_subscriptions_and_pause_and_turn_them_on(staff
     staff_client.post("/admin/webhooks/subscription/", {"action": "turn_on", "_selected_action": [ours.pk]})
     assert Subscription.objects.get(pk=ours.pk).active
     assert staff_client.get("/admin/webhooks/delivery/").status_code == 200
+
+    confirm = staff_client.post(f"/admin/webhooks/subscription/{ours.pk}/delete/")
+    assert confirm.status_code == 200 and "/ours" in confirm.content.decode()
+    staff_client.post(f"/admin/webhooks/subscription/{ours.pk}/delete/", {"post": "yes"})
+    assert not Subscription.objects.filter(pk=ours.pk).exists()
+
+
+def test_deleting_a_subscription_takes_its_deliveries_and_attempts(api, url, create_customer):
+    with http_receiver([500]) as receiver:
+        created = _subscribe(api, url, receiver.url)
+        kept = _subscribe(api, url, receiver.url)
+        create_customer()
+        create_customer()
+        _sent(created["id"])
+        delivery.deliver_due(kept["id"])
+    assert Attempt.objects.filter(delivery__subscription_id=created["id"]).count() == 2
+    assert api.delete(url(f"webhooks/subscriptions/{created['id']}")).status_code in (200, 204)
+    assert not Delivery.objects.filter(subscription_id=created["id"]).exists()
+    assert not Attempt.objects.filter(delivery__subscription_id=created["id"]).exists()
+    assert Attempt.objects.filter(delivery__subscription_id=kept["id"]).count() == 2  # the other one's stay
 
 
 def test_the_migration_grants_existing_staff_the_webhook_permissions(application):
