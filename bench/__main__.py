@@ -29,11 +29,13 @@ SESSION_SCENARIOS = {"logged_in_user", "create_session"}
 ATTRIBUTE_SCENARIOS = {"filter_and", "filter_or", "condition_group_users"}  # bench/attributes.py
 ACCOUNT_SCENARIOS = {"password_login", "locked_login", "send_otp", "verify_otp"}  # bench/accounts.py
 SOCIAL_SCENARIOS = {"social_login"}  # bench/social.py
-JOB_SCENARIOS = {"group_file", "import_csv", "import_csv_hashes", "export_csv", "export_xlsx", "attribute_bulk_update"}
+WEBHOOK_SCENARIOS = {"webhook_create_user", "webhook_deliveries", "webhook_backlog"}  # bench/webhooks.py
+JOB_SCENARIOS = {"group_file", "import_csv", "import_csv_hashes", "import_csv_webhook", "export_csv", "export_xlsx",
+                 "attribute_bulk_update"}
 HTTP_SCENARIOS = ({FLOOR, "search_email", "search_phone", "list", "list_q_email_prefix", "list_q_full_name",
                    "list_q_name", "list_q_json", "group_users"} | SESSION_SCENARIOS | ATTRIBUTE_SCENARIOS
                   | ACCOUNT_SCENARIOS | SOCIAL_SCENARIOS)
-ALL_SCENARIOS = HTTP_SCENARIOS | JOB_SCENARIOS
+ALL_SCENARIOS = HTTP_SCENARIOS | WEBHOOK_SCENARIOS | JOB_SCENARIOS
 
 
 def parse_args(argv):
@@ -73,13 +75,14 @@ def parse_args(argv):
 
 def wanted_scenarios(only: list[str]) -> set[str]:
     """What --only asks for, with what it needs: the floor beside any HTTP scenario, the group file (whose
-    group is the one read) beside group_users, the plain import (its reference) beside import_csv_hashes."""
+    group is the one read) beside group_users, the plain import (their reference) beside import_csv_hashes and
+    import_csv_webhook; the floor beside the webhook scenarios (their delivery rates are judged beside it)."""
     wanted = set(only) or set(ALL_SCENARIOS)
     if "group_users" in wanted:
         wanted.add("group_file")
-    if "import_csv_hashes" in wanted:
+    if wanted & {"import_csv_hashes", "import_csv_webhook"}:
         wanted.add("import_csv")
-    if wanted & HTTP_SCENARIOS:
+    if wanted & (HTTP_SCENARIOS | WEBHOOK_SCENARIOS):
         wanted.add(FLOOR)
     return wanted
 
@@ -177,7 +180,7 @@ def main(argv=None) -> int:
     tool = load.wrk_version() if use_wrk else "Python load generator (threads + http.client)"
     if not use_wrk and not args.python_load:
         log("load: wrk is not installed (apt-get install wrk); using the Python load generator")
-    rows, job_rows = [], []
+    rows, job_rows, webhook_rows = [], [], []
     server_env = dict(bench_accounts.SERVER_ENV)
     jwks_stand_in = None
     if social_sample is not None:  # a stand-in Google publishing the signing keys, in this process
@@ -237,6 +240,19 @@ def main(argv=None) -> int:
 
             for scenario in all_scenarios:
                 rows.append(measured(scenario))
+            if wanted & WEBHOOK_SCENARIOS:
+                from bench import webhooks as bench_webhooks
+
+                webhook_application = job_scenarios._fresh_import_application(BENCH_COMPANY_ID)
+                try:
+                    webhook_rows = bench_webhooks.run(
+                        wanted, server=server, token=token, company_id=BENCH_COMPANY_ID,
+                        application=webhook_application, database_url=settings.DATABASE_URL,
+                        floor_rps=lambda: measure(server, floor_scenario, token, Path(workdir), args, use_wrk,
+                                                  watch).rps,
+                        workdir=settings.VAR_DIR / "bench", connections=args.connections, use_wrk=use_wrk, log=log)
+                finally:
+                    job_scenarios.transfers.drop_customers(webhook_application)
             if wanted & JOB_SCENARIOS:
                 job_rows, group_id = job_scenarios.run(
                     wanted, database_url=settings.DATABASE_URL, application_id=BENCH_APPLICATION_ID,
@@ -259,7 +275,8 @@ def main(argv=None) -> int:
 
     verdicts.judge_http(rows)
     verdicts.judge_jobs(job_rows)
-    failures = [r.scenario for r in rows if r.passed is False] + [r.scenario for r in job_rows if not r.passed]
+    failures = ([r.scenario for r in rows if r.passed is False] + [f.key for f in webhook_rows if not f.passed]
+                + [r.scenario for r in job_rows if not r.passed])
     seed_ok = seed_passed(state_file, args.customers)
     if seed_ok is False:
         failures.append("seeding")
@@ -267,6 +284,9 @@ def main(argv=None) -> int:
     print()
     if rows:
         print(report.table(rows))
+        print()
+    if webhook_rows:
+        print(report.webhook_table(webhook_rows))
         print()
     if job_rows:
         print(report.job_table(job_rows))
@@ -289,7 +309,7 @@ def main(argv=None) -> int:
     if not args.no_docs and not args.only:
         report.write_docs(BASE_DIR / "docs" / "bench.md",
                           report.markdown(rows, seed_lines=seed_lines, context=context, extra=extra,
-                                          job_rows=job_rows))
+                                          job_rows=job_rows, webhook_rows=webhook_rows))
         log("wrote docs/bench.md")
     if failures:
         log(f"bench: targets missed: {', '.join(failures)}")

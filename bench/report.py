@@ -172,8 +172,36 @@ def job_markdown(rows: list[JobRow]) -> list[str]:
     return out + [""]
 
 
+WEBHOOK_HEADER = ["scenario", "figure", "beside", "ratio", "target", "result"]
+
+
+def webhook_target(f) -> str:
+    return f"≤ {f.at_most:g}×" if f.at_most is not None else f"≥ {f.at_least:g}×"
+
+
+def webhook_cells(f, bold: bool = False) -> list[str]:
+    return [f.key, f"{f.value:,.1f} {f.unit}", f"{f.reference} {f.reference_value:,.1f}", times(f.ratio),
+            webhook_target(f), verdict(f.passed, bold)]
+
+
+def webhook_table(rows) -> str:
+    return _aligned([WEBHOOK_HEADER] + [webhook_cells(f) for f in rows], left={0, 2})
+
+
+def webhook_markdown(rows) -> list[str]:
+    if not rows:
+        return []
+    out = ["### Events and webhooks (a real Celery worker and beat, a receiver in the bench process)", "",
+           "| scenario | what | how | figure | beside (same run) | ratio | target | result |",
+           "|---|---|---|---:|---|---:|---|---|"]
+    for f in rows:
+        cells = webhook_cells(f, bold=True)
+        out.append("| " + " | ".join([f.key, f.operation, f.description, *cells[1:]]) + " |")
+    return out + [""]
+
+
 def markdown(rows: list[Row], *, seed_lines: list[str], context: list[str], extra: list[str],
-             job_rows: list[JobRow] = ()) -> str:
+             job_rows: list[JobRow] = (), webhook_rows=()) -> str:
     out = ["## Figures of the last run", "", *context, "", "### Seeding", "", *seed_lines, "", "### HTTP load", "",
            "Beside the framework floor (`whoami`, same server, same load, same run), measured right before and "
            "right after each scenario (`floor p95 ms`: the mean of the two): req/s as a share of that floor's, p95 "
@@ -184,7 +212,7 @@ def markdown(rows: list[Row], *, seed_lines: list[str], context: list[str], extr
     for r in rows:
         cells = http_cells(r, bold=True)
         out.append("| " + " | ".join([*cells[:2], r.description, *cells[2:]]) + " |")
-    out += ["", *job_markdown(list(job_rows)), *extra]
+    out += ["", *webhook_markdown(list(webhook_rows)), *job_markdown(list(job_rows)), *extra]
     return "\n".join(out)
 
 

@@ -13,9 +13,9 @@ receiver in this process (``Receiver``: HTTP/1.1 keep-alive, every 50th signatur
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +25,6 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from bench.load import Request
@@ -44,95 +43,93 @@ class Arrival:
 class Receiver:
     """A webhook receiver on 127.0.0.1 that answers 204 and records what arrived; ``down()`` closes the
     listening socket and every open connection (a sender gets "connection refused"), ``up()`` listens on
-    the same port again."""
+    the same port again. A bare asyncio protocol in a thread of its own: the receiver stands for another
+    machine, so what it costs the bench's two CPUs is kept small (Python's http.server cost ~4 times more)."""
 
     def __init__(self, secret: str = ""):
         self.secret = secret
         self.arrivals: list[Arrival] = []
         self.bad_signatures = 0
         self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, daemon=True).start()
         self._server = None
-        self._connections: set[socket.socket] = set()
+        self._transports: set = set()
         self.port = 0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks"
 
-    def _handler(self):
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def setup(self):
-                super().setup()
-                with receiver._lock:
-                    receiver._connections.add(self.connection)
-
-            def finish(self):
-                with receiver._lock:
-                    receiver._connections.discard(self.connection)
-                try:
-                    super().finish()
-                except OSError:
-                    pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                arrived = time.time()
-                event = json.loads(body)
-                occurred = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).timestamp()
-                webhook_id = self.headers.get("webhook-id", "")
-                with receiver._lock:
-                    receiver.arrivals.append(Arrival(arrived, webhook_id, occurred))
-                    check = len(receiver.arrivals) % VERIFY_EVERY == 0
-                if check and receiver.secret and not receiver.verified(body, dict(self.headers.items())):
-                    receiver.bad_signatures += 1
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        return Handler
+    def record(self, headers: dict, body: bytes) -> None:
+        arrived = time.time()
+        event = json.loads(body)
+        occurred = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).timestamp()
+        with self._lock:
+            self.arrivals.append(Arrival(arrived, headers.get("webhook-id", ""), occurred))
+            check = len(self.arrivals) % VERIFY_EVERY == 0
+        if check and self.secret and not self.verified(body, headers):
+            self.bad_signatures += 1
 
     def verified(self, body: bytes, headers: dict) -> bool:
         from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
         try:
-            Webhook(self.secret).verify(body, {k.lower(): v for k, v in headers.items()})
+            Webhook(self.secret).verify(body, headers)
             return True
         except WebhookVerificationError:
             return False
 
+    def _protocol(self):
+        receiver = self
+
+        class Protocol(asyncio.Protocol):
+            def connection_made(self, transport):
+                self.transport, self.buffer = transport, b""
+                receiver._transports.add(transport)
+
+            def connection_lost(self, exc):
+                receiver._transports.discard(self.transport)
+
+            def data_received(self, data):
+                self.buffer += data
+                while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+                    headers = {}
+                    for line in self.buffer[:end].decode("latin-1").split("\r\n")[1:]:
+                        name, _, value = line.partition(":")
+                        headers[name.strip().lower()] = value.strip()
+                    length = int(headers.get("content-length", "0"))
+                    if len(self.buffer) < end + 4 + length:
+                        return
+                    body, self.buffer = self.buffer[end + 4:end + 4 + length], self.buffer[end + 4 + length:]
+                    receiver.record(headers, body)
+                    self.transport.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+
+        return Protocol
+
+    def _call(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
+
     def up(self) -> "Receiver":
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            block_on_close = False
-            allow_reuse_address = True
+        async def listen():
+            return await self._loop.create_server(self._protocol(), "127.0.0.1", self.port, reuse_address=True)
 
-            def handle_error(self, request, client_address):
-                pass  # connections cut by down()
-
-        self._server = Server(("127.0.0.1", self.port), self._handler())
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._server = self._call(listen())
+        self.port = self._server.sockets[0].getsockname()[1]
         return self
 
     def down(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
+
+        async def close():
+            self._server.close()
+            for transport in list(self._transports):
+                transport.abort()
+            await self._server.wait_closed()
+
+        self._call(close())
         self._server = None
-        with self._lock:
-            for conn in list(self._connections):
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def count(self) -> int:
         with self._lock:
@@ -321,13 +318,243 @@ def backlog(receiver: Receiver, database_url: str, application_id: str, rate: fl
     return figures
 
 
-def create_user_requests(company_id: int, application_id: str, count: int, run: str) -> list[Request]:
-    """createUser bodies, each a new customer (the email and mobile unique to this run)."""
+def create_user_requests(company_id: int, application_id: str, run: str, start: int, count: int) -> list[Request]:
+    """createUser bodies ``start`` … ``start + count - 1`` of a run, each a new customer (the email and the
+    mobile unique within the run; the application is emptied between runs)."""
     path = f"/service/platform/user/v1.0/company/{company_id}/application/{application_id}/customers"
+    base = int(run, 16) % 10**8
     out = []
-    for i in range(count):
+    for i in range(start, start + count):
         body = {"first_name": "Bench", "last_name": f"Webhook{i}", "gender": "female",
-                "email": f"wh.{run}.{i}@bench.example.com", "phone_number": f"9{(int(run, 16) + i) % 10**9:09d}",
+                "email": f"wh.{run}.{i}@bench.example.com", "phone_number": f"9{(base + i) % 10**9:09d}",
                 "username": f"wh_{run}_{i}"}
         out.append(Request(path, method="POST", body=json.dumps(body, separators=(",", ":"))))
     return out
+
+
+# ----------------------------------------------------------------------------- in `make bench`
+
+SCENARIOS = ("webhook_create_user", "webhook_deliveries", "webhook_backlog")
+CREATE_USER_AT_MOST = 1.1  # createUser p95 with a subscription ÷ without (issue 14)
+DELIVERIES_AT_LEAST = 0.5  # deliveries per second ÷ the floor's req/s, sustained and when draining a backlog
+COMMIT_TO_DELIVERY_P95 = 1.0  # seconds
+ROUNDS, ROUND_SECONDS = 5, 4
+SUSTAINED_SECONDS, DOWN_SECONDS = 20, 60
+WRITE_SHARE = 0.55  # events written at this share of the floor's req/s (above the target: the delivered rate is judged)
+
+
+class Subscribed:
+    """One subscription (all event types) of the application to the receiver, made and removed through the
+    services as the API does; the receiver checks signatures with its secret."""
+
+    def __init__(self, application, receiver: Receiver):
+        self.application, self.receiver, self.subscription = application, receiver, None
+
+    def __enter__(self):
+        from core.actors import Actor
+        from webhooks import services
+
+        created = services.create_subscription(self.application, {"url": self.receiver.url, "event_types": [],
+                                                                  "description": "make bench"},
+                                               Actor.system("bench"))
+        self.subscription, self.receiver.secret = created.subscription, created.secret
+        return self
+
+    def __exit__(self, *exc):
+        from core.actors import Actor
+        from webhooks import services
+
+        services.delete_subscription(self.subscription, Actor.system("bench"))
+
+
+def run(wanted: set, *, server, token: str, company_id: int, application, database_url: str, floor_rps,
+        workdir: Path, connections: int, use_wrk: bool, log) -> list[Figures]:
+    """The webhook measurements asked for; ``floor_rps()`` measures the floor now (its req/s)."""
+    from django.conf import settings
+    from django.db import connections as db_connections
+
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the receiver is on loopback (in this process, for the services)
+    receiver = Receiver().up()
+    out = []
+    try:
+        with delivery_processes(workdir, WEBHOOK_ALLOWED_HOSTS="127.0.0.1") as processes:
+            db_connections.close_all()
+            if "webhook_create_user" in wanted:
+                from bench.machine import postmaster_pid
+
+                tally = CpuTally({"web": [server.process.pid], "postgres": [postmaster_pid(
+                    Path(settings.VAR_DIR) / "pgdata")], "delivery": [p.pid for p in processes],
+                    "receiver": [os.getpid()]})
+                out.append(create_user_figures(server, token, company_id, application, receiver, workdir,
+                                               connections, use_wrk, log, tally))
+            if wanted & {"webhook_deliveries", "webhook_backlog"}:
+                floor = floor_rps()
+                rate = WRITE_SHARE * floor
+                with Subscribed(application, receiver):
+                    if "webhook_deliveries" in wanted:
+                        delivered, p95, written, arrived = sustained(receiver, database_url, application.id, rate,
+                                                                     SUSTAINED_SECONDS, log)
+                        figures = Figures(
+                            "webhook_deliveries", "deliveries to one subscription",
+                            f"events written into the log at {rate:,.0f}/s ({WRITE_SHARE:.0%} of the floor's req/s) "
+                            f"for {SUSTAINED_SECONDS} s, {written:,} in all, {arrived:,} delivered; numbered by beat, "
+                            "queued and sent by a real worker (2 processes), signed, to a receiver in the bench "
+                            f"process; commit to delivery p95 **{p95:.2f} s** (≤ {COMMIT_TO_DELIVERY_P95:g} s)",
+                            delivered, "deliveries/s", "the floor's req/s", floor, delivered / floor,
+                            at_least=DELIVERIES_AT_LEAST)
+                        figures.judge()
+                        figures.passed = figures.passed and p95 <= COMMIT_TO_DELIVERY_P95 and arrived >= written
+                        out.append(figures)
+                    if "webhook_backlog" in wanted:
+                        result = backlog(receiver, database_url, application.id, rate, DOWN_SECONDS, log)
+                        figures = Figures(
+                            "webhook_backlog", "a receiver down for a minute",
+                            f"the receiver down (connections refused) for {DOWN_SECONDS} s while events were written "
+                            f"at {rate:,.0f}/s: {result['backlog']:,} waiting; from its return (writes stopped), first "
+                            f"delivery after {result['first_delivery_after']:.1f} s, all {result['delivered']:,} "
+                            f"delivered in {result['drain_seconds']:.1f} s, {result['duplicates']:,} twice",
+                            result["drain_rate"], "deliveries/s", "the floor's req/s", floor,
+                            result["drain_rate"] / floor, at_least=DELIVERIES_AT_LEAST)
+                        figures.judge()
+                        figures.passed = figures.passed and result["delivered"] >= result["backlog"]
+                        out.append(figures)
+        if receiver.bad_signatures:
+            raise RuntimeError(f"webhooks: {receiver.bad_signatures} deliveries failed signature verification")
+    finally:
+        receiver.down()
+    return out
+
+
+class CpuTally:
+    """CPU seconds per group of processes (each a list of root pids, their children included) between
+    ``start()`` and ``stop()``: where a round's CPU went (the web workers, PostgreSQL, the delivery worker and
+    beat, this process with its receiver)."""
+
+    def __init__(self, groups: dict[str, list[int]]):
+        self.groups, self._start = groups, {}
+
+    def _now(self) -> dict[str, dict[int, float]]:
+        import psutil
+
+        from bench.machine import _tree
+
+        out = {}
+        for name, roots in self.groups.items():
+            seen = {}
+            for root in roots:
+                for proc in _tree(root) if root != os.getpid() else [psutil.Process()]:
+                    try:
+                        times = proc.cpu_times()
+                    except psutil.Error:
+                        continue
+                    seen[proc.pid] = times.user + times.system
+            out[name] = seen
+        return out
+
+    def start(self) -> None:
+        self._start = self._now()
+
+    def stop(self) -> dict[str, float]:
+        end = self._now()
+        return {name: sum(cpu - self._start.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items())
+                for name, pids in end.items()}
+
+
+def create_user_figures(server, token: str, company_id: int, application, receiver: Receiver, workdir: Path,
+                        connections: int, use_wrk: bool, log, tally: CpuTally) -> Figures:
+    """createUser in rounds of ROUND_SECONDS: without a subscription, with one, without, … (ROUNDS with);
+    each round with beside the mean of the rounds without around it; the median of those ratios."""
+    from bench import load
+
+    authorization = f"Bearer {token}"
+    run_id = uuid.uuid4().hex[:8]
+    per_round = 10_000  # more than a round can send: every request creates a new customer
+    
+    def slice_of(n: int) -> list[Request]:
+        return create_user_requests(company_id, application.id, run_id, n * per_round, per_round)
+
+    cpu = {"with": {}, "without": {}}  # CPU seconds per group, summed over the rounds, and their requests
+
+    def measured(n: int, seconds: float, kind: str = ""):
+        requests = slice_of(n)
+        path = load.write_requests(requests, workdir / "webhook-create-user.txt")
+        tally.start()
+        result = load.run(server.base_url, requests, path, authorization, seconds=seconds, connections=connections,
+                          use_wrk=use_wrk)
+        used = tally.stop()
+        if result.error_count:
+            raise RuntimeError(f"webhook_create_user: {result.errors} in round {n}")
+        if kind:
+            totals = cpu[kind]
+            totals["requests"] = totals.get("requests", 0) + result.requests
+            for name, seconds_used in used.items():
+                totals[name] = totals.get(name, 0.0) + seconds_used
+        return result
+
+    status, body = server.request("POST", slice_of(99)[0].path, body=slice_of(99)[0].body,
+                                  headers={"Authorization": authorization, "Content-Type": "application/json",
+                                           "Accept": "application/json"})
+    if status != 200 or not json.loads(body).get("user", {}).get("_id"):
+        raise RuntimeError(f"webhook_create_user: createUser answered {status}: {body[:300]!r}")
+    from bench import sessions as bench_sessions
+
+    bench_sessions.snapshot_before_measuring(log)  # not one of Redis's snapshots inside the rounds
+    measured(0, 3)  # warm-up
+    without, with_ = [measured(1, ROUND_SECONDS, "without")], []
+    for n in range(ROUNDS):
+        arrived = receiver.count()
+        with Subscribed(application, receiver):
+            result = measured(2 + 2 * n, ROUND_SECONDS, "with")
+            with_.append(result)
+            if not wait_for(receiver, arrived + result.requests, 60):  # its deliveries done before the next round
+                raise RuntimeError("webhook_create_user: the round's events were not all delivered within 60 s")
+        without.append(measured(3 + 2 * n, ROUND_SECONDS, "without"))
+    ratios = sorted(w.p95_ms / ((without[i].p95_ms + without[i + 1].p95_ms) / 2) for i, w in enumerate(with_))
+    ratio = ratios[len(ratios) // 2]
+    p95_with = sorted(w.p95_ms for w in with_)[len(with_) // 2]
+    p95_without = sorted(w.p95_ms for w in without)[len(without) // 2]
+    rounds_text = ", ".join(f"{w.p95_ms:.1f}" for w in with_)
+    log(f"webhooks: createUser p95 with a subscription {rounds_text} ms, without "
+        f"{', '.join(f'{w.p95_ms:.1f}' for w in without)} ms: ratios {', '.join(f'{r:.2f}' for r in ratios)}")
+    per_request = {kind: {name: 1000 * value / max(1, totals["requests"]) for name, value in totals.items()
+                          if name != "requests"} for kind, totals in cpu.items()}
+    spent = "; ".join(f"{kind}: " + ", ".join(f"{name} {ms:.2f}" for name, ms in groups.items())
+                      for kind, groups in per_request.items())
+    log(f"webhooks: CPU ms per createUser (during the rounds; the deliveries of a round's events may end after it) "
+        f"{spent}")
+    figures = Figures(
+        "webhook_create_user", "createUser with one subscription",
+        f"createUser (a new customer each) in {ROUND_SECONDS} s rounds, without a subscription and with one in turn "
+        f"({ROUNDS} with, {ROUNDS + 1} without; each round's events delivered before the next, by a real worker and "
+        f"beat running throughout); p95 with {rounds_text} ms, without "
+        f"{', '.join(f'{w.p95_ms:.1f}' for w in without)} ms, {sum(w.rps for w in with_) / ROUNDS:,.0f} req/s with; "
+        "the ratio is the median of each round with ÷ the mean of the two without around it; CPU ms per createUser "
+        f"during the rounds, {spent}",
+        p95_with, "ms p95", "createUser without a subscription, p95", p95_without, ratio, at_most=CREATE_USER_AT_MOST)
+    figures.judge()
+    return figures
+
+
+def import_with_subscription(application, path: Path, workdir: Path, log) -> dict:
+    """The import of ``path`` (bench/transfers.py) while the application has one subscription, the worker and
+    beat delivering: its figures, once the job's summary event has reached the receiver."""
+    from django.conf import settings
+    from django.db import connections as db_connections
+
+    from bench import transfers
+
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    receiver = Receiver().up()
+    try:
+        with delivery_processes(workdir, WEBHOOK_ALLOWED_HOSTS="127.0.0.1"):
+            with Subscribed(application, receiver):
+                db_connections.close_all()
+                time.sleep(3)  # beat and the worker's children settled: their start is not the import's
+                result = transfers.measure_import(application.id, path)
+                if not wait_for(receiver, 1, 30):
+                    raise RuntimeError("import_csv_webhook: the job's event did not reach the receiver")
+                types = receiver.count()
+    finally:
+        receiver.down()
+    log(f"webhooks: the import with a subscription sent {types} event(s) to the receiver (one summary per job)")
+    return {**result, "delivered": types}

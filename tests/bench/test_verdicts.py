@@ -208,3 +208,27 @@ def test_a_scenario_whose_right_answer_is_an_error_status_counts_only_other_erro
 
     assert bench_main.errors_of(Result, 403) == 2
     assert bench_main.errors_of(Result, 200) == 596
+
+
+def test_webhook_figures_are_judged_at_most_or_at_least_and_printed_with_their_own_header():
+    from bench.webhooks import Figures, percentile
+
+    slower = Figures("webhook_create_user", "createUser", "rounds", 44.0, "ms p95", "without, p95", 40.0, 1.1,
+                     at_most=1.1)
+    drained = Figures("webhook_backlog", "down", "60 s", 700.0, "deliveries/s", "the floor's req/s", 1_600.0,
+                      700 / 1_600, at_least=0.5)
+    unmeasured = Figures("webhook_deliveries", "sustained", "20 s", 0.0, "deliveries/s", "floor", 0.0, None,
+                         at_least=0.5)
+    for figures in (slower, drained, unmeasured):
+        figures.judge()
+    assert slower.passed is True and drained.passed is False and unmeasured.passed is False
+    text = report.markdown([], seed_lines=[], context=[], extra=[], webhook_rows=[slower, drained])
+    lines = [line for line in text.splitlines() if line.startswith("|") and "webhook_" in line]
+    assert len(lines) == 2 and {line.count("|") for line in lines} == {9}
+    assert "≥ 0.5×" in lines[1] and "**FAIL**" in lines[1] and "≤ 1.1×" in lines[0]
+    assert percentile([5, 1, 4, 2, 3], 50) == 3 and percentile([], 95) == 0.0
+
+
+def test_the_imports_beside_import_csv_bring_it_and_the_webhook_scenarios_the_floor():
+    assert bench_main.wanted_scenarios(["import_csv_webhook"]) == {"import_csv_webhook", "import_csv"}
+    assert bench_main.wanted_scenarios(["webhook_backlog"]) == {"webhook_backlog", "whoami"}
