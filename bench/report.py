@@ -51,10 +51,11 @@ class JobRow:
     references: list[Reference] = field(default_factory=list)
     targets: list[RatioTarget] = field(default_factory=list)
     judged: list[Judged] = field(default_factory=list)  # verdicts.judge_jobs, once every job of the run is in
+    problem: str = ""  # a check of what the job did that failed (it fails the row whatever its time)
 
     @property
     def passed(self) -> bool:
-        return job_passed(self.judged, self.peak_mb, self.target_mb)
+        return not self.problem and job_passed(self.judged, self.peak_mb, self.target_mb)
 
 
 def machine_facts() -> dict:

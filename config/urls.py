@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from core.api.views import healthz
 from core.tenancy.views import TokenView, WhoAmIView
+from users.job_customers import customers_csv
 
 PLATFORM = "service/platform/user/v1.0/company/<int:company_id>/application/<str:application_id>/"
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path(PLATFORM, include("groups.urls")),
     path(PLATFORM, include("core.jobs.urls")),
     path(PLATFORM, include("webhooks.urls")),
+    path("files/jobs/<str:token>/customers.csv", customers_csv, name="job-customers"),
     path("files/", include("core.files.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="api-docs"),

@@ -14,7 +14,7 @@ from core import files, jobs
 from core.actors import Actor
 from core.api.errors import Conflict, Gone, NotFound, ValidationFailed
 from core.tenancy.models import Application
-from users import customer_rows, events, hooks
+from users import customer_rows, events, hooks, job_customers
 from users.contacts import Phone, normalize_email, parse_phone
 from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.selectors import get_customer
@@ -47,6 +47,8 @@ def record_job_event(job) -> None:
     failed = job.status == "failed"
     links = {key: files.signed_url(name) for key, name in (("result_file", job.result_file),
                                                           ("error_file", job.error_file)) if name}
+    if job_customers.writes_customers(job):
+        links["customers"] = job_customers.signed_link(job)
     data = {"job_id": job.pk, "kind": job.kind, "status": job.status, "total": job.total,
             "processed": job.processed, "success_count": job.success_count, "error_count": job.error_count,
             "links": links}

@@ -35,9 +35,11 @@ def cancel_job(job: Job) -> bool:
 
 
 def actor_of(job: Job) -> Actor:
-    """Who started the job (``created_by``), as the actor its writes are recorded under."""
+    """Who started the job (``created_by``), as the actor its writes are recorded under, with the job as the
+    request id (``job-<id>``) of everything it writes: the events of one job can be found together."""
     created_by = job.created_by or {}
-    return Actor(created_by.get("type", "system"), created_by.get("id", ""), created_by.get("name", ""))
+    return Actor(created_by.get("type", "system"), created_by.get("id", ""), created_by.get("name", ""),
+                 f"job-{job.pk}")
 
 
 # ----------------------------------------------------------------------------- input files

@@ -170,6 +170,14 @@ def test_above_the_sync_limit_a_job_does_it_and_reports_through_the_jobs_api(api
     assert report["count"] == {"total": 6, "success": 5, "error": 1}
     assert report["links"]["error"]["absolute_url"].startswith("http")
     assert report["created_by"]["name"] == "test client"
+    from users.models import AuditEvent
+
+    link = AuditEvent.objects.get(action="job.completed").data["links"]["customers"]  # the customers it set
+    listed = api.get(link)
+    rows = b"".join(listed.streaming_content).decode().splitlines()
+    assert rows[0] == "customer_id,type,occurred_at"
+    assert sorted(row.split(",")[:2] for row in rows[1:]) == sorted([p, "attribute.updated"] for p in people[:5])
+    assert not AuditEvent.objects.filter(action="attribute.updated", published=True).exists()  # one summary
 
 
 @override_settings(ATTRIBUTE_BULK_SYNC_LIMIT=1)

@@ -128,6 +128,36 @@ def test_a_new_phone_of_a_customer_found_by_email_is_added_not_primary(api, url,
                                                                       ("+919876543299", False)]
 
 
+def test_the_jobs_summary_event_links_to_the_customers_it_created_or_changed(api, url, client, application):
+    from users import eventlog
+
+    untouched = create_customer(application, {"phone_number": "9876543219", "first_name": "Meera"}, ACTOR)
+    kept = create_customer(application, {"phone_number": "9876543210", "email": "asha@example.com",
+                                         "first_name": "Asha", "last_name": "Old"}, ACTOR)
+    job = run_import(api, url, csv_bytes("Asha,New,asha@example.com,,,,,,,", "Ravi,,ravi@example.com,9876543212,,,,,,"))
+    ravi = customer_by_email(application, "ravi@example.com")
+    eventlog.sequence_all()
+    summary = AuditEvent.objects.get(action="job.completed")
+    assert summary.request_id == f"job-{job.pk}" and summary.published
+    assert not AuditEvent.objects.filter(request_id=f"job-{job.pk}", customer_id=ravi.pk, published=True).exists()
+
+    answer = client.get(summary.data["links"]["customers"])  # a signed link: no credentials
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(answer.streaming_content).decode())))
+    assert sorted((r["customer_id"], r["type"]) for r in rows) == sorted([(kept.pk, "customer.updated"),
+                                                                          (ravi.pk, "customer.created")])
+    assert untouched.pk not in {r["customer_id"] for r in rows}
+
+    token = summary.data["links"]["customers"].split("/files/jobs/")[1].split("/")[0]
+    refused = client.get(f"/files/jobs/{token[:-2]}xx/customers.csv")
+    assert refused.status_code == 404 and refused.json()["code"] == "link_invalid"
+    with override_settings(FILE_LINK_TTL_SECONDS=-1):
+        from users import job_customers
+
+        expired = job_customers.signed_link(job).split("/files/")[1]
+    assert client.get(f"/files/{expired}").status_code == 404
+
+
 def test_rows_repeating_a_customer_in_one_file_apply_in_order(api, url, application):
     job = run_import(api, url, csv_bytes(
         "Asha,One,asha@example.com,9876543210,,,,,,",
