@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.http import parse_http_date_safe
 
@@ -27,7 +27,6 @@ from users import eventlog
 from users.models import AuditEvent
 from webhooks import secrets, services
 from webhooks.models import Delivery, Subscription
-from webhooks.services import NO_FLUSH_WAIT
 
 _CLAIM = (f"UPDATE {Delivery._meta.db_table} SET lease_until = statement_timestamp() + make_interval(secs => %s) "
           f"WHERE id IN (SELECT id FROM {Delivery._meta.db_table} WHERE subscription_id = %s AND status = 'pending' "
@@ -40,8 +39,7 @@ def deliver_due(subscription_id: str, *, limit: int = 100) -> int:
     subscription = Subscription.objects.filter(pk=subscription_id).select_related("application").first()
     if subscription is None or not subscription.active:
         return 0  # a paused subscription's deliveries wait for it to be turned on again
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(NO_FLUSH_WAIT)
+    with connection.cursor() as cursor:
         cursor.execute(_CLAIM, [settings.WEBHOOK_LEASE_SECONDS, subscription_id, limit])
         claimed = cursor.fetchall()
     if not claimed:

@@ -19,10 +19,6 @@ from webhooks import secrets
 from webhooks.models import Attempt, Delivery, Subscription
 
 FIELDS = ("url", "event_types", "description", "active")
-# The bookkeeping of deliveries (claims, outcomes) commits without waiting for the WAL flush: a commit the
-# server loses in a crash at worst sends a delivery again, which at-least-once allows, and the requests
-# whose own commits do wait (every API write) do not queue behind the deliveries' flushes.
-NO_FLUSH_WAIT = "SET LOCAL synchronous_commit = off"
 
 
 @dataclass(frozen=True)
@@ -209,7 +205,6 @@ def record_outcomes(subscription_id: str, outcomes: list[Outcome], *, held: list
     with transaction.atomic(), connection.cursor() as cursor:
         # the subscription's row first, as delete_subscription does: one writer of its deliveries' outcomes at a
         # time (a release and another worker's hold would otherwise wait on each other's rows)
-        cursor.execute(NO_FLUSH_WAIT)
         subscription = Subscription.objects.select_for_update().filter(pk=subscription_id).first()
         if subscription is None:  # deleted meanwhile, its deliveries with it
             return
