@@ -56,7 +56,8 @@ def _job_of(token: str) -> Job | None:
     return Job.objects.filter(pk=data["j"]).first()
 
 
-_LIST = (f"COPY (SELECT customer_id, action AS type, created_at AS occurred_at FROM {AuditEvent._meta.db_table} "
+_LIST = (f"COPY (SELECT customer_id, action AS type, to_char(created_at AT TIME ZONE 'UTC', "
+         f"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS occurred_at FROM {AuditEvent._meta.db_table} "
          "WHERE created_at >= %s AND created_at <= %s AND application_id = %s AND request_id = %s "
          "AND customer_id <> '' ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)")
 

@@ -3,6 +3,7 @@ rule, per-row errors, bad files, scopes and applications, the admin upload and m
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -147,6 +148,7 @@ def test_the_jobs_summary_event_links_to_the_customers_it_created_or_changed(api
     assert sorted((r["customer_id"], r["type"]) for r in rows) == sorted([(kept.pk, "customer.updated"),
                                                                           (ravi.pk, "customer.created")])
     assert untouched.pk not in {r["customer_id"] for r in rows}
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r["occurred_at"]) for r in rows)  # as events
 
     token = summary.data["links"]["customers"].split("/files/jobs/")[1].split("/")[0]
     refused = client.get(f"/files/jobs/{token[:-2]}xx/customers.csv")
