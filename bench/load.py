@@ -91,11 +91,13 @@ def run_wrk(base_url: str, requests_file: Path, authorization: str, *, seconds: 
     )
 
 
-def _percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
+def percentile(values: list[float], pct: float) -> float:
+    """The nearest-rank percentile of ``values`` (0 for none)."""
+    if not values:
         return 0.0
-    rank = min(len(sorted_values) - 1, max(0, int(round(pct / 100 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[rank]
+    ordered = sorted(values)
+    rank = min(len(ordered) - 1, max(0, int(round(pct / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[rank]
 
 
 def run_python(base_url: str, requests: list[Request], authorization: str, *, seconds: float,
@@ -150,8 +152,8 @@ def run_python(base_url: str, requests: list[Request], authorization: str, *, se
     elapsed = time.perf_counter() - started
     values = sorted(v for per in latencies for v in per)
     return LoadResult(
-        requests=len(values), seconds=elapsed, p50_ms=_percentile(values, 50) * 1000,
-        p95_ms=_percentile(values, 95) * 1000, p99_ms=_percentile(values, 99) * 1000,
+        requests=len(values), seconds=elapsed, p50_ms=percentile(values, 50) * 1000,
+        p95_ms=percentile(values, 95) * 1000, p99_ms=percentile(values, 99) * 1000,
         max_ms=(values[-1] * 1000 if values else 0.0), errors={k: v for k, v in errors.items() if v},
         tool="python",
     )

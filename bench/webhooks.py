@@ -23,11 +23,11 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bench.load import Request
+from bench.load import Request, percentile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERIFY_EVERY = 50  # signatures checked with the standardwebhooks library (CPU the receiver would spend)
@@ -140,13 +140,6 @@ class Receiver:
             return self.arrivals[index:]
 
 
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(pct / 100 * len(ordered) + 0.5)) - 1))]
-
-
 # ----------------------------------------------------------------------------- the worker and beat
 
 @contextmanager
@@ -256,7 +249,6 @@ class Figures:
     ratio: float | None
     at_most: float | None = None
     at_least: float | None = None
-    notes: list[str] = field(default_factory=list)
     passed: bool | None = None
 
     def judge(self) -> None:
