@@ -37,7 +37,7 @@ def test_list_sessions(application, sessions):
 def test_end_one_session(application, sessions):
     customer_id, ids = sessions
     out = json.loads(run("end_sessions", "--application-id", application.id, "--user-id", customer_id,
-                         "--session-id", ids[0], "--reason", "ticket 42", "--operator", "alice"))
+                         f"--session-id={ids[0]}", "--reason", "ticket 42", "--operator", "alice"))  # ids may start with -
     assert out == {"user_id": customer_id, "session_ids": [ids[0]]}
     assert store.get(ids[0]) is None and store.get(ids[1]) is not None
     event = AuditEvent.objects.get(customer_id=customer_id, action="session.deleted")
