@@ -49,6 +49,9 @@ def parse_args(argv):
     parser.add_argument("--seed-only", action="store_true", help="seed (or check the seed), no HTTP load")
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 12)),
                         help="measured duration per scenario (default 12)")
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 4)),
+                        help="rounds the measured duration is cut into, each between two rounds of the floor "
+                             "(default 4)")
     parser.add_argument("--warmup", type=float, default=3, help="unmeasured warm-up per scenario (default 3)")
     parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 4)),
                         help="concurrent connections (default 4)")
@@ -219,24 +222,12 @@ def main(argv=None) -> int:
                               postmaster_pid(embedded.pgdata(settings.VAR_DIR)) if embedded_pg else None])
             floor_scenario = next((s for s in all_scenarios if s.key == FLOOR), None)
 
-            last_floor = []  # the latest floor row: the one measured right before the next scenario
-
             def measured(scenario):
-                """The scenario's row, judged beside the floor measured right before and right after it (the
-                mean of the two): on this shared machine the floor of the run's start drifted by ±25 % over
-                the run, and one floor beside a scenario swung by 30 % from the next (e.g. 1,974, 1,355,
-                1,943, 1,428 req/s in turn), so one sample was not a reference either."""
+                """The scenario's row; any scenario but the floor itself is measured in rounds between rounds of
+                the floor (verdicts.Round)."""
                 bench_sessions.wait_for_persistence(log)
-                row = measure(server, scenario, token, Path(workdir), args, use_wrk, watch)
-                if floor_scenario is None:
-                    return row
-                if scenario is floor_scenario:
-                    last_floor[:] = [row]
-                    return row
-                after = measure(server, floor_scenario, token, Path(workdir), args, use_wrk, watch)
-                row.floor_p95, row.floor_rps = verdicts.floor_beside([*last_floor, after])
-                last_floor[:] = [after]
-                return row
+                floor = None if floor_scenario is None or scenario is floor_scenario else floor_scenario
+                return measure(server, scenario, token, Path(workdir), args, use_wrk, watch, floor=floor)
 
             for scenario in all_scenarios:
                 rows.append(measured(scenario))
@@ -302,8 +293,9 @@ def main(argv=None) -> int:
         + (f"{seeded_sessions.count:,} live sessions in Redis" if seeded_sessions else "no sessions seeded"),
         f"- Server: `manage.py serve --no-worker` = gunicorn, {args.workers} sync workers x {args.threads} "
         "thread(s), access log on, DEBUG off, on the same machine as the load generator",
-        f"- Load: {tool}, {args.connections} connections, 1 load thread, {args.warmup:.0f} s warm-up then "
-        f"{args.seconds:.0f} s measured per scenario, closed loop (next request as soon as the answer is in)",
+        f"- Load: {tool}, {args.connections} connections, 1 load thread, closed loop (next request as soon as the "
+        f"answer is in); per scenario {args.warmup:.0f} s warm-up, then {args.rounds} rounds of "
+        f"{args.seconds / args.rounds:.0f} s, each between two {args.seconds / args.rounds:.0f} s rounds of the floor",
     ]
     extra = []
     if not args.no_docs and not args.only:
@@ -328,8 +320,8 @@ def obtain_token(server, company_id: int, client_id: str, secret: str) -> str:
     return json.loads(body)["access_token"]
 
 
-def measure(server, scenario, token: str, workdir: Path, args, use_wrk: bool, watch):
-    from bench import load, report
+def measure(server, scenario, token: str, workdir: Path, args, use_wrk: bool, watch, floor=None):
+    from bench import load, report, verdicts
     from bench import sessions as bench_sessions
 
     authorization = scenario.authorization or f"Bearer {token}"
@@ -366,35 +358,71 @@ def measure(server, scenario, token: str, workdir: Path, args, use_wrk: bool, wa
             if scenario.refresh is not None:
                 requests = scenario.refresh()
                 load.write_requests(requests, requests_file)
+            return requests
 
         if args.warmup > 0:
             fresh()
             load.run(server.base_url, requests, requests_file, authorization, seconds=args.warmup,
                      connections=args.connections, use_wrk=use_wrk)
-        fresh()
         watch.start()
-        result = load.run(server.base_url, requests, requests_file, authorization, seconds=args.seconds,
-                          connections=args.connections, use_wrk=use_wrk)
+        if floor is None:
+            fresh()
+            result, rounds = load.run(server.base_url, requests, requests_file, authorization, seconds=args.seconds,
+                                      connections=args.connections, use_wrk=use_wrk), []
+        else:
+            result, rounds, floor_result = alternate(server, scenario, fresh, requests_file, authorization, floor,
+                                                     token, workdir, args, use_wrk)
         share = watch.stop()
         extra_ms = scenario.target_extra_ms
         if scenario.allowance is not None:
             bench_sessions.wait_for_persistence(log)  # the run's writes start a Redis snapshot: not the hash's
             extra_ms = scenario.allowance()
-        attempts.append((result, share, extra_ms))
+        attempts.append((result, share, extra_ms, rounds, floor_result if floor is not None else None))
         errors = f"  ERRORS {result.errors}" if result.errors else ""
         log(f"load: {scenario.key:<20} {result.requests:>7,} req  {result.rps:>7,.0f} req/s  p50 {result.p50_ms:6.1f}  "
             f"p95 {result.p95_ms:6.1f}  p99 {result.p99_ms:6.1f} ms  (CPUs: bench {share.ours_cores:.2f}, "
             f"others {share.foreign_cores:.2f}){errors}" + (f"  allowance {extra_ms:.1f} ms" if extra_ms else ""))
+        if rounds:
+            log(f"load: {'':<20} rounds p95 {', '.join(f'{r.p95:.1f}' for r in rounds)} ms beside the floor's "
+                f"{', '.join(f'{r.floor_p95:.1f}' for r in rounds)} ms: "
+                f"{verdicts.rounds_ratio(rounds, extra_ms):.2f}× (median)")
         if share.foreign_cores <= args.quiet_cpus * 2:
             break
-    result, share, extra_ms = min(attempts, key=lambda a: a[1].foreign_cores)
+    result, share, extra_ms, rounds, floor_result = min(attempts, key=lambda a: a[1].foreign_cores)
     description = scenario.description
     if totals and len(set(totals)) > 1:
         totals.sort()
         description += f" — item_total median {totals[len(totals) // 2]:,}, max {totals[-1]:,} (of those checked)"
     return report.Row(scenario.key, scenario.operation, description, result.requests, result.rps, result.p50_ms,
                       result.p95_ms, result.p99_ms, scenario.target_p95_ratio, foreign_cpus=share.foreign_cores,
-                      errors=errors_of(result, scenario.expected_status), target_extra_ms=extra_ms)
+                      errors=errors_of(result, scenario.expected_status), target_extra_ms=extra_ms,
+                      rounds=rounds, floor_p95=floor_result.p95_ms if floor_result else None,
+                      floor_rps=floor_result.rps if floor_result else None)
+
+
+def alternate(server, scenario, fresh, requests_file: Path, authorization: str, floor, token: str, workdir: Path,
+              args, use_wrk: bool):
+    """args.rounds rounds of the scenario, each between two rounds of the floor (floor, scenario, floor, …,
+    floor), args.seconds in all for each: (the scenario's rounds as one result, verdicts.Round per round, the
+    floor's rounds as one result). A combined result's percentiles are the medians of its rounds'."""
+    from bench import load, verdicts
+
+    seconds = args.seconds / args.rounds
+    floor_file = load.write_requests(floor.requests, workdir / f"{floor.key}-rounds.txt")
+    floor_authorization = floor.authorization or f"Bearer {token}"
+
+    def floor_round():
+        return load.run(server.base_url, floor.requests, floor_file, floor_authorization, seconds=seconds,
+                        connections=args.connections, use_wrk=use_wrk)
+
+    floors, runs = [floor_round()], []
+    for _ in range(args.rounds):
+        requests = fresh()
+        runs.append(load.run(server.base_url, requests, requests_file, authorization, seconds=seconds,
+                             connections=args.connections, use_wrk=use_wrk))
+        floors.append(floor_round())
+    rounds = verdicts.rounds_between([r.p95_ms for r in runs], [f.p95_ms for f in floors])
+    return load.combined(runs), rounds, load.combined(floors)
 
 
 def errors_of(result, expected_status: int) -> int:

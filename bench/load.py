@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bench.verdicts import median
+
 LUA_SCRIPT = Path(__file__).with_name("requests.lua")
 
 
@@ -59,6 +61,19 @@ class LoadResult:
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+
+def combined(results: list[LoadResult]) -> LoadResult:
+    """Several short runs as one: requests, seconds and errors added up; the percentiles the medians of the
+    runs' (wrk gives percentiles, not the latencies they come from)."""
+    errors: dict = {}
+    for result in results:
+        for kind, count in result.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    return LoadResult(sum(r.requests for r in results), sum(r.seconds for r in results),
+                      median([r.p50_ms for r in results]), median([r.p95_ms for r in results]),
+                      median([r.p99_ms for r in results]), max(r.max_ms for r in results), errors,
+                      results[0].tool)
 
 
 def wrk_path() -> str | None:

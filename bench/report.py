@@ -33,8 +33,9 @@ class Row:
     rps_share: float | None = None
     passed: bool | None = None
     target_extra_ms: float = 0.0  # allowed on top of the ratio × the floor's p95
-    floor_p95: float | None = None  # the mean of the floors measured right before and after it (the reference)
+    floor_p95: float | None = None  # the median of the floor rounds around it (for reading)
     floor_rps: float | None = None
+    rounds: list = field(default_factory=list)  # verdicts.Round: the scenario's rounds between floor rounds
 
 
 @dataclass
@@ -204,9 +205,10 @@ def webhook_markdown(rows) -> list[str]:
 def markdown(rows: list[Row], *, seed_lines: list[str], context: list[str], extra: list[str],
              job_rows: list[JobRow] = (), webhook_rows=()) -> str:
     out = ["## Figures of the last run", "", *context, "", "### Seeding", "", *seed_lines, "", "### HTTP load", "",
-           "Beside the framework floor (`whoami`, same server, same load, same run), measured right before and "
-           "right after each scenario (`floor p95 ms`: the mean of the two): req/s as a share of that floor's, p95 "
-           "as a multiple of its p95 (the verdict).", "",
+           "Beside the framework floor (`whoami`, same server, same load, same run): each scenario is measured in "
+           "rounds, each between two rounds of the floor. `p50`, `p95`, `p99 ms` and `floor p95 ms` are the medians "
+           "of the rounds; `p95 × floor` (the verdict) is the median of each round's p95 ÷ the mean of the floor's "
+           "p95 right before and after it; req/s as a share of the floor rounds' req/s.", "",
            "| scenario | operation | what is sent | requests | req/s | × floor req/s | p50 ms | p95 ms | p99 ms "
            "| floor p95 ms | p95 × floor | target | result | other CPU |",
            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|"]

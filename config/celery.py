@@ -2,8 +2,10 @@ import gc
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_init, worker_process_init, worker_ready
+from celery.signals import (beat_init, task_postrun, task_prerun, worker_init, worker_process_init,
+                            worker_ready)
 from django.conf import settings
+from django.db import close_old_connections
 
 from config import servers
 
@@ -27,3 +29,13 @@ def _freeze_startup_heap(**kwargs):
     # heap moved out of the collector's generations, each collection stops rescanning it (as gunicorn's
     # post_worker_init does for the web workers).
     gc.freeze()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_database_connections(**kwargs):
+    # Around each task what Django does around each request: a connection is closed when it is broken or
+    # older than CONN_MAX_AGE (DB_CONN_MAX_AGE), else kept. Celery's own Django fixup would close every
+    # connection before and after every task (settings.CELERY_DB_REUSE_MAX turns that off): beat's ticks
+    # run several tasks a second, and each new connection costs PostgreSQL a new backend process.
+    close_old_connections()

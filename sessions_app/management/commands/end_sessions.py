@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--application-id", required=True)
         parser.add_argument("--user-id", required=True, help="the customer's id")
-        parser.add_argument("--session-id", help="end only this session (default: all of them)")
+        parser.add_argument("--session-id", help="end only this session (default: all of them); write --session-id=<id>: an id may begin with '-'")
         parser.add_argument("--reason", required=True)
         parser.add_argument("--operator", default="", help="who runs the command (audit trail)")
 
