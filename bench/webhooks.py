@@ -40,6 +40,11 @@ class Arrival:
     occurred_at: float  # the event's occurred_at (its transaction's time)
 
 
+def _occurred_at(body: bytes) -> float:
+    occurred = json.loads(body)["occurred_at"]
+    return datetime.fromisoformat(occurred.replace("Z", "+00:00")).timestamp()
+
+
 class Receiver:
     """A webhook receiver on 127.0.0.1 that answers 204 and records what arrived; ``down()`` closes the
     listening socket and every open connection (a sender gets "connection refused"), ``up()`` listens on
@@ -48,7 +53,7 @@ class Receiver:
 
     def __init__(self, secret: str = ""):
         self.secret = secret
-        self.arrivals: list[Arrival] = []
+        self._raw: list[tuple[float, str, bytes]] = []  # (time.time() on arrival, webhook-id, body)
         self.bad_signatures = 0
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -62,12 +67,12 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hooks"
 
     def record(self, headers: dict, body: bytes) -> None:
+        # the body is read when the figures are computed (since()), not here: the receiver stands for another
+        # machine, and what it does while the bench measures is taken from the bench's CPUs
         arrived = time.time()
-        event = json.loads(body)
-        occurred = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).timestamp()
         with self._lock:
-            self.arrivals.append(Arrival(arrived, headers.get("webhook-id", ""), occurred))
-            check = len(self.arrivals) % VERIFY_EVERY == 0
+            self._raw.append((arrived, headers.get("webhook-id", ""), body))
+            check = len(self._raw) % VERIFY_EVERY == 0
         if check and self.secret and not self.verified(body, headers):
             self.bad_signatures += 1
 
@@ -133,11 +138,12 @@ class Receiver:
 
     def count(self) -> int:
         with self._lock:
-            return len(self.arrivals)
+            return len(self._raw)
 
     def since(self, index: int) -> list[Arrival]:
         with self._lock:
-            return self.arrivals[index:]
+            raw = self._raw[index:]
+        return [Arrival(at, webhook_id, _occurred_at(body)) for at, webhook_id, body in raw]
 
 
 # ----------------------------------------------------------------------------- the worker and beat
@@ -330,7 +336,7 @@ SCENARIOS = ("webhook_create_user", "webhook_deliveries", "webhook_backlog")
 CREATE_USER_AT_MOST = 1.1  # createUser p95 with a subscription ÷ without (issue 14)
 DELIVERIES_AT_LEAST = 0.5  # deliveries per second ÷ the floor's req/s, sustained and when draining a backlog
 COMMIT_TO_DELIVERY_P95 = 1.0  # seconds
-ROUNDS, ROUND_SECONDS = 5, 4
+ROUNDS, ROUND_SECONDS = 7, 3
 SUSTAINED_SECONDS, DOWN_SECONDS = 20, 60
 WRITE_SHARE = 0.55  # events written at this share of the floor's req/s (above the target: the delivered rate is judged)
 

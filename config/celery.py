@@ -2,6 +2,7 @@ import gc
 import os
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 from celery.signals import (beat_init, task_postrun, task_prerun, worker_init, worker_process_init,
                             worker_ready)
 from django.conf import settings
@@ -10,6 +11,18 @@ from django.db import close_old_connections
 from config import servers
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+
+class SteadyScheduler(PersistentScheduler):
+    """Celery beat's scheduler without its busy wait: the stock one sleeps until 10 ms before an entry is
+    due and then spins (``adjust``'s drift makes the wait negative), about a thousand ticks a second;
+    with the event log's twice-a-second numbering beat used 2.5 % of a CPU while idle. Here it sleeps
+    until the entry is due (a tick a few milliseconds late is nothing at these intervals)."""
+
+    def adjust(self, n, drift=0.0):
+        return n
+
 
 app = Celery("fynd_customers")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -127,6 +127,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "config.celery:SteadyScheduler"
 CELERY_DB_REUSE_MAX = 10**9  # connections kept across tasks; config/celery.py recycles them as Django does
 CELERY_BEAT_SCHEDULE = {
     "purge-archived-customers": {
