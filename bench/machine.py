@@ -18,8 +18,16 @@ import psutil
 
 
 def postmaster_pid(pgdata: Path) -> int | None:
+    return _pid_in(pgdata / "postmaster.pid")
+
+
+def redis_pid(redis_dir: Path) -> int | None:
+    return _pid_in(redis_dir / "redis.pid")
+
+
+def _pid_in(pid_file: Path) -> int | None:
     try:
-        return int((pgdata / "postmaster.pid").read_text().split()[0])
+        return int(pid_file.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
 

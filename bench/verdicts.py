@@ -66,22 +66,30 @@ class Round:
     """One round of a scenario, beside the floor: the floor's p95 is the mean of its rounds right before and
     right after this one. On this shared machine the floor's p95 swung from 2.7 to 5.7 ms within minutes
     (the host, not our processes: the other CPUs were idle), so one long run beside one floor judged the
-    host's moment as much as the scenario; the median of paired short rounds judges the scenario."""
+    host's moment as much as the scenario; the median of paired short rounds judges the scenario.
+    ``extra_ms``: an allowance measured right after this round (password sign-in: the hash's own time),
+    taken off its p95 before the ratio; None: the row's allowance."""
 
     p95: float
     floor_p95: float
+    extra_ms: float | None = None
 
 
-def rounds_between(scenario_p95s: list[float], floor_p95s: list[float]) -> list[Round]:
-    """Rounds run floor, scenario, floor, scenario, …, floor: scenario round i sits between floors i and i+1."""
+def rounds_between(scenario_p95s: list[float], floor_p95s: list[float],
+                   extras_ms: list[float] | None = None) -> list[Round]:
+    """Rounds run floor, scenario, floor, scenario, …, floor: scenario round i sits between floors i and i+1
+    (``extras_ms``: each round's own allowance, when measured per round)."""
     if len(floor_p95s) != len(scenario_p95s) + 1:
         raise ValueError("each scenario round needs a floor round before and after it")
-    return [Round(p95, (floor_p95s[i] + floor_p95s[i + 1]) / 2) for i, p95 in enumerate(scenario_p95s)]
+    extras = extras_ms or [None] * len(scenario_p95s)
+    return [Round(p95, (floor_p95s[i] + floor_p95s[i + 1]) / 2, extras[i]) for i, p95 in enumerate(scenario_p95s)]
 
 
-def rounds_ratio(rounds: Iterable[Round], extra_ms: float = 0.0) -> float | None:
-    """The median over the rounds of (p95 − the allowance) ÷ the floor's p95."""
-    ratios = [ratio(r.p95 - extra_ms, r.floor_p95) for r in rounds]
+def rounds_ratio(rounds: Iterable[Round], extra_ms: float | None = 0.0) -> float | None:
+    """The median over the rounds of (p95 − the allowance) ÷ the floor's p95; the allowance is each round's
+    own when it has one, else ``extra_ms`` (None: no allowance, the plain ratio)."""
+    ratios = [ratio(r.p95 - (0.0 if extra_ms is None else r.extra_ms if r.extra_ms is not None else extra_ms),
+                    r.floor_p95) for r in rounds]
     return median([r for r in ratios if r is not None])
 
 
@@ -102,8 +110,8 @@ def judge_http(rows: Iterable) -> None:
     rows = list(rows)
     floor = next((r for r in rows if r.scenario == FLOOR), None)
     for row in rows:
-        # the floor measured right after the scenario when there is one (the machine as the scenario had
-        # it), else the run's first floor
+        # the floor rounds around the scenario when there are some (the machine as the scenario had it),
+        # else the run's first floor
         floor_p95 = getattr(row, "floor_p95", None) or (floor.p95 if floor is not None else None)
         floor_rps = getattr(row, "floor_rps", None) or (floor.rps if floor is not None else None)
         if floor_p95 is not None:
@@ -111,7 +119,7 @@ def judge_http(rows: Iterable) -> None:
         rounds = getattr(row, "rounds", None)
         extra_ms = getattr(row, "target_extra_ms", 0)
         if rounds:
-            row.p95_ratio = rounds_ratio(rounds)
+            row.p95_ratio = rounds_ratio(rounds, None)
             judged = rounds_ratio(rounds, extra_ms)  # the allowance first, then the ratio
         else:
             judged = row.p95_ratio

@@ -221,3 +221,22 @@ def test_the_import_with_hashes_is_judged_beside_the_plain_import_of_the_run():
     alone = row("import_csv_hashes", 50.0)
     verdicts.judge_jobs([alone])
     assert alone.judged[0].passed is None  # import_csv not measured: shown, not judged
+
+
+def test_the_imports_beside_import_csv_are_judged_by_the_means_of_their_interleaved_runs():
+    def run(seconds, peak=120, delivered=1):
+        return {"status": "completed", "seconds": seconds, "peak_rss_mb": peak, "bytes": 132 * 2**20,
+                "delivered": delivered}
+
+    plain = job_scenarios.job_row("import_csv", "op", "what", 1_000_000,
+                                  job_scenarios._mean_of([run(113.6), run(130.0), run(118.4, peak=131)]), [], [])
+    assert plain.seconds == pytest.approx(120.67, abs=0.01) and plain.peak_mb == 131
+    hashes = job_scenarios.hashes_row([run(139.1), run(118.0)], 1_000_000)  # one slow run alone: 1.15x
+    webhook = job_scenarios.subscription_row([run(142.8), run(121.0)], 1_000_000)
+    verdicts.judge_jobs([plain, hashes, webhook])
+    assert hashes.judged[0].ratio == pytest.approx(128.55 / 120.67, rel=1e-3) and hashes.passed
+    assert webhook.judged[0].ratio == pytest.approx(131.9 / 120.67, rel=1e-3) and not webhook.passed
+    assert "139.1, 118.0 s" in hashes.description
+    flooded = job_scenarios.subscription_row([run(121.0), run(121.0, delivered=310_551)], 1_000_000)
+    verdicts.judge_jobs([plain, flooded])
+    assert not flooded.passed and "310,551 events delivered" in flooded.description

@@ -267,3 +267,12 @@ def test_rounds_combined_add_up_their_requests_and_take_the_median_of_their_perc
     assert (total.requests, total.seconds, total.rps) == (4_500, 9.0, 500.0)
     assert (total.p50_ms, total.p95_ms, total.p99_ms, total.max_ms) == (5.0, 9.0, 12.0, 80.0)
     assert total.errors == {"status": 3, "timeout": 1}
+
+
+def test_an_allowance_measured_with_each_round_comes_off_that_round():
+    login = http_row("password_login", 70.0, 70, 3)
+    login.target_extra_ms = 50.0  # the median of the rounds' allowances, for the table
+    login.rounds = verdicts.rounds_between([70.0, 62.0, 75.0], [5.0, 5.0, 4.0, 6.0], [58.0, 50.0, 62.0])
+    verdicts.judge_http([login])
+    assert login.passed is True  # (70-58)/5 = 2.4, (62-50)/4.5 = 2.67, (75-62)/5 = 2.6; with 50 off each: 4.0
+    assert login.p95_ratio == pytest.approx(14.0)  # 14, 13.8, 15
