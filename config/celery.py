@@ -46,7 +46,9 @@ def _freeze_startup_heap(**kwargs):
 
 @task_prerun.connect
 @task_postrun.connect
-def _recycle_database_connections(**kwargs):
+def _recycle_database_connections(sender=None, **kwargs):
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return  # run inline by the caller (task.apply()): its connection and transaction are the caller's
     # Around each task what Django does around each request: a connection is closed when it is broken or
     # older than CONN_MAX_AGE (DB_CONN_MAX_AGE), else kept. Celery's own Django fixup would close every
     # connection before and after every task (settings.CELERY_DB_REUSE_MAX turns that off): beat's ticks

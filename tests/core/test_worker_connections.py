@@ -25,16 +25,24 @@ def around_a_task():
     task_postrun.send(sender=None)
 
 
-def test_the_connection_is_kept_from_one_task_to_the_next(settings):
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = 600
+@pytest.fixture
+def max_age(monkeypatch):
+    def set_to(seconds: int) -> None:
+        monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", seconds)
+
+    return set_to
+
+
+def test_the_connection_is_kept_from_one_task_to_the_next(max_age):
+    max_age(600)
     first = backend_pid()
     for _ in range(3):
         around_a_task()
     assert backend_pid() == first
 
 
-def test_a_broken_connection_is_dropped_around_a_task(settings):
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = 600
+def test_a_broken_connection_is_dropped_around_a_task(max_age):
+    max_age(600)
     first = backend_pid()
     with pytest.raises(OperationalError), connection.cursor() as cursor:  # the server ends the session
         cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
@@ -42,9 +50,21 @@ def test_a_broken_connection_is_dropped_around_a_task(settings):
     assert backend_pid() != first
 
 
-def test_without_a_max_age_the_connection_lasts_one_task(settings):
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+def test_without_a_max_age_the_connection_lasts_one_task(max_age):
+    max_age(0)
     connection.close()
     first = backend_pid()
     around_a_task()
     assert backend_pid() != first
+
+
+def test_a_task_run_inline_leaves_the_callers_connection_and_transaction_alone(max_age):
+    from django.db import transaction
+
+    from users.tasks import purge_archived_customers
+
+    max_age(0)
+    with transaction.atomic():
+        first = backend_pid()
+        purge_archived_customers.apply()  # eager: the prerun / postrun signals are sent all the same
+        assert backend_pid() == first and connection.in_atomic_block
