@@ -462,7 +462,7 @@ def create_user_figures(server, token: str, company_id: int, application, receiv
                         connections: int, use_wrk: bool, log, tally: CpuTally) -> Figures:
     """createUser in rounds of ROUND_SECONDS: without a subscription, with one, without, … (ROUNDS with);
     each round with beside the mean of the rounds without around it; the median of those ratios."""
-    from bench import load
+    from bench import load, verdicts
 
     authorization = f"Bearer {token}"
     run_id = uuid.uuid4().hex[:8]
@@ -507,10 +507,11 @@ def create_user_figures(server, token: str, company_id: int, application, receiv
             if not wait_for(receiver, arrived + result.requests, 60):  # its deliveries done before the next round
                 raise RuntimeError("webhook_create_user: the round's events were not all delivered within 60 s")
         without.append(measured(3 + 2 * n, ROUND_SECONDS, "without"))
-    ratios = sorted(w.p95_ms / ((without[i].p95_ms + without[i + 1].p95_ms) / 2) for i, w in enumerate(with_))
-    ratio = ratios[len(ratios) // 2]
-    p95_with = sorted(w.p95_ms for w in with_)[len(with_) // 2]
-    p95_without = sorted(w.p95_ms for w in without)[len(without) // 2]
+    rounds = verdicts.rounds_between([w.p95_ms for w in with_], [w.p95_ms for w in without])
+    ratio = verdicts.rounds_ratio(rounds)
+    ratios = sorted(r.p95 / r.floor_p95 for r in rounds)
+    p95_with = verdicts.median([w.p95_ms for w in with_])
+    p95_without = verdicts.median([w.p95_ms for w in without])
     rounds_text = ", ".join(f"{w.p95_ms:.1f}" for w in with_)
     log(f"webhooks: createUser p95 with a subscription {rounds_text} ms, without "
         f"{', '.join(f'{w.p95_ms:.1f}' for w in without)} ms: ratios {', '.join(f'{r:.2f}' for r in ratios)}")

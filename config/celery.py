@@ -13,7 +13,6 @@ from config import servers
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
-
 class SteadyScheduler(PersistentScheduler):
     """Celery beat's scheduler without its busy wait: the stock one sleeps until 10 ms before an entry is
     due and then spins (``adjust``'s drift makes the wait negative), about a thousand ticks a second;
