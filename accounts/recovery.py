@@ -156,8 +156,7 @@ def send_forgot_code(visit: Visit, contact: Contact) -> Outcome:
     if customer is not None:
         issued = services.send_code(visit, contact, "forgot", name=customer.first_name)
     else:
-        limits.check("otp_send", ip=visit.ip, identifier=contact.address)
-        issued = secrets.issue_code(visit.application.id, "forgot", contact.address)
+        issued = services.issue_code(visit, contact, "forgot")
     if contact.email:
         return Outcome({"success": True, "resend_email_token": issued.request_id})
     return Outcome(services.code_fields(contact, issued))

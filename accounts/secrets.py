@@ -77,28 +77,38 @@ class IssuedCode:
     expires_in: int
 
 
-# KEYS: resend timer, sends counter, current code pointer, new code. ARGV: resend ms, sends per hour,
-# ttl s, application, purpose, target, code digest, sends window s.
+# A Lua function: KEYS[k ..]: resend timer, sends counter, current code pointer, new code. ARGV[a ..]: resend
+# ms, sends per hour, ttl s, application, purpose, target, code digest, sends window s.
 # Returns {0, 0} when issued, {1, ms} when the resend timer runs, {2, ms} when the hourly cap is reached.
-_ISSUE = """
-local wait = redis.call('PTTL', KEYS[1])
-if wait > 0 then return {1, wait} end
-local sent = tonumber(redis.call('GET', KEYS[2]) or '0')
-if sent >= tonumber(ARGV[2]) then
-  local left = redis.call('PTTL', KEYS[2])
-  if left < 0 then redis.call('EXPIRE', KEYS[2], ARGV[8]); left = tonumber(ARGV[8]) * 1000 end
-  return {2, left}
+_ISSUE_LUA = """
+local function issue(k, a)
+  local wait = redis.call('PTTL', KEYS[k])
+  if wait > 0 then return {1, wait} end
+  local sent = tonumber(redis.call('GET', KEYS[k + 1]) or '0')
+  if sent >= tonumber(ARGV[a + 1]) then
+    local left = redis.call('PTTL', KEYS[k + 1])
+    if left < 0 then redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 7]); left = tonumber(ARGV[a + 7]) * 1000 end
+    return {2, left}
+  end
+  redis.call('INCR', KEYS[k + 1])
+  if redis.call('PTTL', KEYS[k + 1]) < 0 then redis.call('EXPIRE', KEYS[k + 1], ARGV[a + 7]) end
+  if tonumber(ARGV[a]) > 0 then redis.call('SET', KEYS[k], '1', 'PX', ARGV[a]) end
+  local previous = redis.call('GET', KEYS[k + 2])
+  if previous then redis.call('DEL', previous) end
+  redis.call('HSET', KEYS[k + 3], 'application_id', ARGV[a + 3], 'purpose', ARGV[a + 4], 'target', ARGV[a + 5],
+             'digest', ARGV[a + 6], 'attempts', 0, 'wait', KEYS[k])
+  redis.call('EXPIRE', KEYS[k + 3], ARGV[a + 2])
+  redis.call('SET', KEYS[k + 2], KEYS[k + 3], 'EX', ARGV[a + 2])
+  return {0, 0}
 end
-redis.call('INCR', KEYS[2])
-if redis.call('PTTL', KEYS[2]) < 0 then redis.call('EXPIRE', KEYS[2], ARGV[8]) end
-if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
-local previous = redis.call('GET', KEYS[3])
-if previous then redis.call('DEL', previous) end
-redis.call('HSET', KEYS[4], 'application_id', ARGV[4], 'purpose', ARGV[5], 'target', ARGV[6],
-           'digest', ARGV[7], 'attempts', 0, 'wait', KEYS[1])
-redis.call('EXPIRE', KEYS[4], ARGV[3])
-redis.call('SET', KEYS[3], KEYS[4], 'EX', ARGV[3])
-return {0, 0}
+"""
+
+# The send admitted first (accounts.limits.ADMISSION_LUA: the rate limits) and the code issued only then, in
+# one round trip: {3, wait ms, lock ms} when refused, else as issue().
+_ADMIT_AND_ISSUE = limits.ADMISSION_LUA + _ISSUE_LUA + """
+local wait, locked, k, a = admission(1, 1)
+if wait > 0 or locked > 0 then return {3, wait, locked} end
+return issue(k, a)
 """
 
 # A Lua function: KEYS[k]: the code, KEYS[k + 1 ..]: keys to delete when the code is right (lockout counts).
@@ -175,23 +185,29 @@ def _request_id(application_id: str, purpose: str, target: str) -> str:
     return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
 
 
-def issue_code(application_id: str, purpose: str, target: str) -> IssuedCode:
-    """A fresh code for ``target``; raises ResendTooSoon / TooManySends (429 with Retry-After)."""
+def issue_code(application_id: str, purpose: str, target: str, *,
+               admission: limits.Admission = limits.NOTHING_TO_ADMIT) -> IssuedCode:
+    """A fresh code for ``target``; raises ResendTooSoon / TooManySends (429 with Retry-After). The send is
+    first counted and checked by ``admission`` (RateLimited), in the same round trip."""
     request_id = _request_id(application_id, purpose, target)
     code = new_code()
     per_target = keyspace.digest(application_id, purpose, target)
-    status, wait_ms = keyspace.script(_ISSUE)(
-        keys=[keyspace.key("otp", "wait", per_target),
+    found = keyspace.script(_ADMIT_AND_ISSUE)(
+        keys=[*admission.keys,
+              keyspace.key("otp", "wait", per_target),
               keyspace.key("otp", "sent", keyspace.digest(application_id, target)),
               keyspace.key("otp", "cur", per_target),
               _code_key(request_id)],
-        args=[settings.OTP_RESEND_SECONDS * 1000, settings.OTP_SENDS_PER_HOUR, settings.OTP_TTL_SECONDS,
+        args=[*admission.args,
+              settings.OTP_RESEND_SECONDS * 1000, settings.OTP_SENDS_PER_HOUR, settings.OTP_TTL_SECONDS,
               application_id, purpose, target, _code_digest(request_id, code), SENDS_WINDOW_SECONDS],
     )
-    if status == 1:
-        raise ResendTooSoon(wait_ms / 1000)
-    if status == 2:
-        raise TooManySends(wait_ms / 1000)
+    if found[0] == 3:
+        admission.verdict(found[1], found[2])
+    if found[0] == 1:
+        raise ResendTooSoon(found[1] / 1000)
+    if found[0] == 2:
+        raise TooManySends(found[1] / 1000)
     return IssuedCode(request_id=request_id, code=code, resend_timer=settings.OTP_RESEND_SECONDS,
                       expires_in=settings.OTP_TTL_SECONDS)
 

@@ -230,12 +230,18 @@ def _unverified_hard_contacts(customer: Customer, required: dict) -> list[str]:
 
 def send_code(visit: Visit, contact: Contact, purpose: str, *, name: str = "") -> secrets.IssuedCode:
     """A new one-time code for ``contact`` (resend timer, hourly cap), sent by email or SMS on a worker."""
-    limits.check("otp_send", ip=visit.ip, identifier=contact.address)
-    issued = secrets.issue_code(visit.application.id, purpose, contact.address)
+    issued = issue_code(visit, contact, purpose)
     messages.send("otp", channel=contact.channel, to=contact.address, application=visit.application,
                   context={"code": issued.code, "minutes": max(1, issued.expires_in // 60), "purpose": purpose,
                            "first_name": name})
     return issued
+
+
+def issue_code(visit: Visit, contact: Contact, purpose: str) -> secrets.IssuedCode:
+    """A new one-time code for ``contact``, not sent: the "otp_send" rate limit, the resend timer and the
+    hourly cap checked, and the code stored, in one round trip."""
+    return secrets.issue_code(visit.application.id, purpose, contact.address,
+                              admission=limits.rate_admission("otp_send", ip=visit.ip, identifier=contact.address))
 
 
 def code_fields(contact: Contact, issued: secrets.IssuedCode) -> dict:

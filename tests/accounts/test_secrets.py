@@ -259,6 +259,26 @@ def test_an_attempt_the_admission_refuses_never_touches_the_code(app_id):
     assert secrets.check_code(app_id, "login", issued.request_id, issued.code, admission=admitted) == MOBILE
 
 
+def test_a_send_the_rate_limit_refuses_issues_no_code_and_starts_no_resend_timer(app_id):
+    """sendOTPOnMobile's rate limit is counted in the script that issues the code, before it: a refused
+    send stores no code, starts no resend timer and does not count toward the hourly cap."""
+    from accounts import limits
+
+    counter = keyspace.key("rl", "send", app_id)
+    once = limits.Admission(((counter, 1, 60),))
+    issued = secrets.issue_code(app_id, "login", MOBILE, admission=once)
+    pointer = keyspace.key("otp", "cur", keyspace.digest(app_id, "login", MOBILE))
+    assert keyspace.connection().get(pointer) == keyspace.key("otp", "r", issued.request_id)
+    keyspace.connection().delete(keyspace.key("otp", "wait", keyspace.digest(app_id, "login", MOBILE)))
+    with pytest.raises(limits.RateLimited) as refused:
+        secrets.issue_code(app_id, "login", MOBILE, admission=once)
+    assert not isinstance(refused.value, ResendTooSoon) and 55 <= refused.value.retry_after <= 60
+    assert keyspace.connection().get(pointer) == keyspace.key("otp", "r", issued.request_id)  # the first code lives
+    assert keyspace.connection().get(keyspace.key("otp", "sent", keyspace.digest(app_id, MOBILE))) == "1"
+    assert keyspace.connection().get(counter) == "2"
+    assert secrets.check_code(app_id, "login", issued.request_id, issued.code) == MOBILE
+
+
 def test_a_session_given_to_the_code_check_is_stored_only_by_a_right_admitted_code(app_id):
     """verifyMobileOTP's sign-in: admitted, code used and session stored in one script — never a session
     for a wrong code or a refused attempt."""
