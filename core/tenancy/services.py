@@ -76,6 +76,41 @@ def create_api_client(*, company_id: int, name: str, scopes: list[str] | None = 
     return client, secret
 
 
+def _api_client(client_id: str) -> ApiClient:
+    client = ApiClient.objects.select_for_update().filter(client_id=client_id).first() \
+        if is_object_id(client_id) else None
+    if client is None:
+        raise ValidationFailed(f"API client {client_id} does not exist.", code="not_found")
+    return client
+
+
+def _revoke_tokens(client: ApiClient) -> int:
+    return OAuthToken.objects.filter(client=client, revoked=False).update(revoked=True)
+
+
+@transaction.atomic
+def rotate_api_client_secret(client_id: str) -> tuple[ApiClient, str]:
+    """A new secret for the client (shown once, stored hashed). The old secret stops working at once, and
+    so do the tokens issued with it: a secret is rotated because it may have leaked, and whoever held it
+    may hold tokens too. The client gets a token again with the new secret."""
+    client = _api_client(client_id)
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash = hash_secret(secret)
+    client.save(update_fields=["secret_hash"])
+    _revoke_tokens(client)
+    return client, secret
+
+
+@transaction.atomic
+def revoke_api_client(client_id: str) -> tuple[ApiClient, int]:
+    """The client turned off: no new token, and every token it holds stops working at once; how many
+    were revoked. (Turning it on again takes a new secret: rotate_api_client_secret.)"""
+    client = _api_client(client_id)
+    client.is_active = False
+    client.save(update_fields=["is_active"])
+    return client, _revoke_tokens(client)
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     access_token: str

@@ -136,6 +136,43 @@ def test_each_api_client_gets_its_own_secret(db):
     assert a["client_id"] != b["client_id"] and a["client_secret"] != b["client_secret"]
 
 
+def _client_with_token(url):
+    data = json.loads(run("create_api_client", "--company-id", "559", "--name", "Integration"))
+    token = request_token(data["client_id"], data["client_secret"]).json()
+    assert bearer_client(token["access_token"]).get(url("customers/list")).status_code == 200
+    return data, token
+
+
+def test_rotate_api_client_secret_ends_the_old_secret_and_its_tokens(application, url):
+    data, token = _client_with_token(url)
+    rotated = json.loads(run("rotate_api_client_secret", data["client_id"]))
+    assert rotated["client_id"] == data["client_id"] and rotated["client_secret"] != data["client_secret"]
+    assert ApiClient.objects.get(pk=data["client_id"]).secret_hash == hash_secret(rotated["client_secret"])
+    assert bearer_client(token["access_token"]).get(url("customers/list")).status_code == 401
+    assert request_token(data["client_id"], data["client_secret"]).status_code == 401
+    again = request_token(data["client_id"], rotated["client_secret"])
+    assert again.status_code == 200
+    assert bearer_client(again.json()["access_token"]).get(url("customers/list")).status_code == 200
+
+
+def test_revoke_api_client_stops_it_at_once(application, url):
+    data, token = _client_with_token(url)
+    revoked = json.loads(run("revoke_api_client", data["client_id"]))
+    assert revoked == {"client_id": data["client_id"], "active": False, "tokens_revoked": 2}  # access + refresh
+    assert bearer_client(token["access_token"]).get(url("customers/list")).status_code == 401
+    assert request_token(data["client_id"], data["client_secret"]).status_code == 401
+    # a new secret does not turn it on again by itself
+    rotated = json.loads(run("rotate_api_client_secret", data["client_id"]))
+    assert request_token(data["client_id"], rotated["client_secret"]).status_code == 401
+
+
+@pytest.mark.parametrize("command", ["rotate_api_client_secret", "revoke_api_client"])
+@pytest.mark.parametrize("client_id", ["0" * 24, "not-an-id"])
+def test_api_client_commands_refuse_an_unknown_client(db, command, client_id):
+    with pytest.raises(CommandError, match="does not exist"):
+        run(command, client_id)
+
+
 # =========================================================================== create_staff_user
 
 
