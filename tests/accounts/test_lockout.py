@@ -97,6 +97,19 @@ def test_staff_unlock_through_the_command_and_the_admin(storefront, member, appl
     assert attempt(storefront, PASSWORD).status_code == 200
 
 
+def test_staff_end_every_session_of_a_customer_from_the_admin(storefront, member, staff_client):
+    """The "End all sessions" action of the customer list (a lost phone): signed out everywhere at once."""
+    assert attempt(storefront, PASSWORD).status_code == 200
+    assert storefront.signed_in
+    response = staff_client.post("/admin/users/customer/", {"action": "end_sessions",
+                                                            "_selected_action": [member.id]}, follow=True)
+    assert response.status_code == 200 and b"Signed out 1 customer" in response.content
+    assert not storefront.signed_in
+    event = AuditEvent.objects.get(customer_id=member.id, action="sessions.deleted")
+    assert event.actor_type == "staff" and len(event.data["session_ids"]) == 2  # the sign-up's and this sign-in's
+    assert attempt(storefront, PASSWORD).status_code == 200  # signing in again works
+
+
 def test_sign_in_attempts_are_rate_limited_per_client(storefront, member, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": (2, 100, 60)}
     for _ in range(2):
