@@ -16,6 +16,7 @@ from core.tenancy.scoping import (
     is_active_superuser,
 )
 from core.tenancy.models import ALL_SCOPES, ApiClient, Application, Company, OAuthToken, StaffProfile
+from core.tenancy import services
 
 admin.site.site_header = "Customer management console"
 admin.site.site_title = "Customer management"
@@ -126,8 +127,13 @@ class OAuthTokenAdmin(ReadOnlyAdminMixin, SuperuserOnlyMixin, admin.ModelAdmin):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
-    list_display = ("user", "company")
+    list_display = ("user", "company", "role")
+    list_filter = ("role",)
     list_select_related = ("user", "company")
     search_fields = ("user__username", "=company__id")
     raw_id_fields = ("user",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.set_staff_role(obj.user, obj.role)  # the permissions follow the role
 

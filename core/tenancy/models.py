@@ -77,10 +77,15 @@ class OAuthToken(models.Model):
 
 
 class StaffProfile(models.Model):
-    """Ties a Django staff user to the one company whose data they may see."""
+    """Ties a Django staff user to the one company whose data they may see, with their role: ``full`` (every
+    permission of the staff apps) or ``read_only`` (their view permissions only: sees, cannot change)."""
+
+    FULL, READ_ONLY = "full", "read_only"
+    ROLES = [(FULL, "full"), (READ_ONLY, "read-only")]
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="staff")
+    role = models.CharField(max_length=10, choices=ROLES, default=FULL, db_default=FULL)
 
     def __str__(self):
         return f"{self.user} @ {self.company_id}"

@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.api.errors import ServiceError, ValidationFailed
 from core.ids import is_object_id
 from core.tenancy.models import ALL_SCOPES, ApiClient, Application, Company, OAuthToken, StaffProfile, hash_secret
+from core.tenancy import staff_permissions
 from core.tenancy.schema import TokenResponse
 
 
@@ -177,8 +178,9 @@ def refresh_access_token(client: ApiClient, refresh_token: str) -> IssuedToken:
     return issue_token(client, scopes)
 
 
-def create_staff_user(*, company_id: int, username: str, password: str, email: str = ""):
-    """A company staff user for the admin console, with the permissions its pages need."""
+def create_staff_user(*, company_id: int, username: str, password: str, email: str = "",
+                      role: str = StaffProfile.FULL):
+    """A company staff user for the admin console, with the permissions of ``role`` (staff_permissions)."""
     from django.contrib.auth.models import Permission
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
@@ -190,11 +192,27 @@ def create_staff_user(*, company_id: int, username: str, password: str, email: s
         validate_password(password, User(username=username, email=email))
     except ValidationError as exc:
         raise ValidationFailed(" ".join(exc.messages))
+    if role not in dict(StaffProfile.ROLES):
+        raise ValidationFailed(f"role must be one of {[r for r, _ in StaffProfile.ROLES]}.")
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, email=email, is_staff=True)
-        StaffProfile.objects.create(user=user, company=ensure_company(company_id))
-        user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=STAFF_APPS))
+        StaffProfile.objects.create(user=user, company=ensure_company(company_id), role=role)
+        user.user_permissions.set(staff_permissions.of_role(
+            Permission.objects.filter(content_type__app_label__in=STAFF_APPS), role))
     return user
+
+
+def set_staff_role(user, role: str) -> None:
+    """The staff user's role, and the permissions of the staff apps that go with it (staff_permissions)."""
+    from django.contrib.auth.models import Permission
+
+    if role not in dict(StaffProfile.ROLES):
+        raise ValidationFailed(f"role must be one of {[r for r, _ in StaffProfile.ROLES]}.")
+    with transaction.atomic():
+        StaffProfile.objects.filter(user=user).update(role=role)
+        staff_apps = Permission.objects.filter(content_type__app_label__in=STAFF_APPS)
+        user.user_permissions.remove(*staff_apps)
+        user.user_permissions.add(*staff_permissions.of_role(staff_apps, role))
 
 
 # Apps whose models company staff may see and edit in the admin (always filtered by company).

@@ -1,9 +1,20 @@
-"""For migrations of an app that company staff use (core.tenancy.services.STAFF_APPS): give the staff who
-exist already the permissions create_staff_user gives new staff."""
+"""The permissions of company staff: every permission of the staff apps (core.tenancy.services.STAFF_APPS)
+for the ``full`` role, only their ``view_*`` permissions for ``read_only`` (Django's admin then shows every
+page without a way to change anything, and the actions that change customers need ``change_customer``).
+``granting`` is for the migration of an app that staff use: it gives the staff who exist already the
+permissions of their role."""
+
+READ_ONLY = "read_only"  # = StaffProfile.READ_ONLY
+
+
+def of_role(permissions, role: str):
+    """``permissions`` (a queryset of auth.Permission) narrowed to what ``role`` gets."""
+    return permissions.filter(codename__startswith="view_") if role == READ_ONLY else permissions
 
 
 def granting(app_label: str):
-    """A RunPython function that grants every permission of ``app_label`` to every company staff user."""
+    """A RunPython function that grants every company staff user the permissions of ``app_label`` their
+    role gets."""
 
     def grant(apps, schema_editor):
         from django.apps import apps as global_apps
@@ -11,8 +22,9 @@ def granting(app_label: str):
 
         # Permissions are made after migrations (post_migrate); make this app's now, to grant them.
         create_permissions(global_apps.get_app_config(app_label), verbosity=0, apps=apps)
-        permissions = list(apps.get_model("auth", "Permission").objects.filter(content_type__app_label=app_label))
+        permissions = apps.get_model("auth", "Permission").objects.filter(content_type__app_label=app_label)
         for profile in apps.get_model("core", "StaffProfile").objects.select_related("user"):
-            profile.user.user_permissions.add(*permissions)
+            # a historical model from before roles has no role: its staff were all full
+            profile.user.user_permissions.add(*of_role(permissions, getattr(profile, "role", "full")))
 
     return grant

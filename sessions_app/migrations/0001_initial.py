@@ -18,7 +18,8 @@ def grant_staff_permissions(apps, schema_editor):
     permissions = list(Permission.objects.filter(content_type__app_label="sessions_app",
                                                  content_type__model="platformconfig"))
     for profile in StaffProfile.objects.select_related("user"):
-        profile.user.user_permissions.add(*permissions)
+        role = getattr(profile, "role", "full")  # staff_permissions.of_role: read-only staff only view
+        profile.user.user_permissions.add(*[p for p in permissions if role == "full" or p.codename.startswith("view_")])
 
 
 class Migration(migrations.Migration):

@@ -179,7 +179,7 @@ def test_api_client_commands_refuse_an_unknown_client(db, command, client_id):
 def test_create_staff_user(db):
     out = run("create_staff_user", "--company-id", "559", "--username", "meera", "--password", "Corr3ct-Horse-42",
               "--email", "meera@example.com")
-    assert json.loads(out) == {"username": "meera", "company_id": "559"}
+    assert json.loads(out) == {"username": "meera", "company_id": "559", "role": "full"}
     user = get_user_model().objects.get(username="meera")
     assert user.is_staff and not user.is_superuser and user.email == "meera@example.com"
     assert user.check_password("Corr3ct-Horse-42")
@@ -189,6 +189,32 @@ def test_create_staff_user(db):
     assert "users" in apps
     assert user.has_perm("users.view_customer")
     assert not user.has_perm("core.change_apiclient")
+
+
+def test_a_read_only_staff_user_gets_the_view_permissions_only(db):
+    out = run("create_staff_user", "--company-id", "559", "--username", "auditor", "--password", "Corr3ct-Horse-42",
+              "--read-only")
+    assert json.loads(out)["role"] == "read_only"
+    user = get_user_model().objects.get(username="auditor")
+    codenames = set(user.user_permissions.values_list("codename", flat=True))
+    assert codenames and all(c.startswith("view_") for c in codenames)
+    assert user.has_perm("users.view_customer") and user.has_perm("webhooks.view_subscription")
+    assert not user.has_perm("users.change_customer") and not user.has_perm("webhooks.add_subscription")
+
+
+def test_a_staff_users_role_can_change(db):
+    from core.tenancy import services
+
+    run("create_staff_user", "--company-id", "559", "--username", "meera", "--password", "Corr3ct-Horse-42",
+        "--read-only")
+    user = get_user_model().objects.get(username="meera")
+    services.set_staff_role(user, "full")
+    user = get_user_model().objects.get(username="meera")
+    assert user.staff_profile.role == "full" and user.has_perm("users.change_customer")
+    services.set_staff_role(user, "read_only")
+    user = get_user_model().objects.get(username="meera")
+    assert user.staff_profile.role == "read_only" and not user.has_perm("users.change_customer")
+    assert user.has_perm("users.view_customer")
 
 
 def test_create_staff_user_prompts_for_password(db, monkeypatch):

@@ -446,3 +446,33 @@ def test_changelist_count_from_totals_equals_real_count(client, staff, counted, 
         count, real, counted_rows = changelist_counts(client, params)
         assert count == real, params
         assert counted_rows, params  # a search or another filter: the real COUNT(*)
+
+
+# --------------------------------------------------------------------------- the read-only staff role
+
+@pytest.fixture
+def read_only_client(client, application):
+    auditor = core_services.create_staff_user(company_id=559, username="auditor559", password=PASSWORD,
+                                              role="read_only")
+    client.force_login(auditor)
+    return client
+
+
+def test_read_only_staff_see_their_company_and_change_nothing(read_only_client, customers):
+    asha, foreign = customers["asha"], customers["foreign"]
+    listing = read_only_client.get(CUSTOMERS)
+    assert listing.status_code == 200 and asha.pk in listed_ids(listing) and foreign.pk not in listed_ids(listing)
+    assert b'name="action"' not in listing.content  # no actions to choose from
+    page = read_only_client.get(f"{CUSTOMERS}{asha.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert read_only_client.get(f"{CUSTOMERS}{foreign.pk}/change/").status_code in (302, 404)
+    run_action(read_only_client, "block_customers", asha)
+    run_action(read_only_client, "end_sessions", asha)
+    assert Customer.objects.get(pk=asha.pk).active is True
+    assert not AuditEvent.objects.filter(customer_id=asha.pk, actor_type="staff").exists()
+    for add_page in ("/admin/webhooks/subscription/add/", "/admin/customer_groups/usergroup/add/",
+                     "/admin/attributes/attributedefinition/add/"):
+        assert read_only_client.get(add_page).status_code == 403, add_page
+    for readable in ("/admin/webhooks/subscription/", "/admin/customer_groups/usergroup/",
+                     "/admin/attributes/attributedefinition/", "/admin/sessions_app/platformconfig/"):
+        assert read_only_client.get(readable).status_code == 200, readable

@@ -15,12 +15,15 @@ class Command(BaseCommand):
         parser.add_argument("--username", required=True)
         parser.add_argument("--password", help="prompted for when absent")
         parser.add_argument("--email", default="")
+        parser.add_argument("--read-only", action="store_true",
+                            help="sees everything of the company in the admin console, changes nothing")
 
-    def handle(self, *args, company_id, username, password=None, email="", **options):
+    def handle(self, *args, company_id, username, password=None, email="", read_only=False, **options):
         password = password or getpass.getpass("Password: ")
         try:
             user = services.create_staff_user(company_id=company_id, username=username, password=password,
-                                              email=email)
+                                              email=email, role="read_only" if read_only else "full")
         except ServiceError as exc:
             raise CommandError(exc.message)
-        self.stdout.write(json.dumps({"username": user.username, "company_id": str(company_id)}))
+        self.stdout.write(json.dumps({"username": user.username, "company_id": str(company_id),
+                                      "role": user.staff_profile.role}))
