@@ -1,19 +1,24 @@
 """Admin console: tenancy and API access.
 
-Applications and API clients are created with ``manage.py create_application`` /
-``create_api_client`` (their token / secret is shown once there); the admin never shows a hash.
-Company staff may view their own company, its applications and API clients; only superusers change them.
+Applications are created with ``manage.py create_application`` (its token shown once there). API clients
+are issued here by staff of the full role (their company's) and superusers, or with ``manage.py
+create_api_client``: the secret is shown once, on the page right after it is made (or rotated), and never
+again; the admin never shows a hash. Company staff may view their own company, its applications and API
+clients; only superusers change companies and applications.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from core.tenancy.scoping import (
     CompanyScopedAdminMixin,
     CompanyScopedRelatedFilter,
     ReadOnlyAdminMixin,
     SuperuserWritesMixin,
+    company_scope,
     is_active_superuser,
+    manages_integrations,
 )
 from core.tenancy.models import ALL_SCOPES, ApiClient, Application, Company, OAuthToken, StaffProfile
 from core.tenancy import services
@@ -71,24 +76,26 @@ class ApplicationAdmin(SuperuserWritesMixin, CompanyScopedAdminMixin, admin.Mode
 
 class ApiClientForm(forms.ModelForm):
     scopes = forms.TypedMultipleChoiceField(choices=[(s, s) for s in ALL_SCOPES],
-                                            widget=forms.CheckboxSelectMultiple, required=False)
+                                            widget=forms.CheckboxSelectMultiple, required=True)
 
     class Meta:
         model = ApiClient
-        fields = ("name", "scopes", "is_active")
+        fields = ("company", "name", "scopes")
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(SuperuserWritesMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
+class ApiClientAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
+    """Issue (the secret shown once), rotate the secret (shown once), revoke: through core.tenancy.services."""
+
     company_field = "company"
     staff_can_view = True
     form = ApiClientForm
+    actions = ("rotate_secrets", "revoke_clients")
     list_display = ("name", "client_id", "company", "scopes_display", "is_active", "last_used_at")
     list_select_related = ("company",)
     list_filter = ("is_active", ("company", CompanyScopedRelatedFilter))
     search_fields = ("=client_id", "name")
-    fields = ("client_id", "company", "name", "scopes", "is_active", "created_at", "last_used_at")  # never secret_hash
-    readonly_fields = ("client_id", "company", "created_at", "last_used_at")
+    readonly_fields = ("client_id", "company", "is_active", "created_at", "last_used_at")
     ordering = ("company_id", "name")
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
@@ -97,19 +104,65 @@ class ApiClientAdmin(SuperuserWritesMixin, CompanyScopedAdminMixin, admin.ModelA
     def scopes_display(self, obj):
         return ", ".join(obj.scopes)
 
-    def get_readonly_fields(self, request, obj=None):
-        if not self.has_change_permission(request, obj):
-            # The view-only page renders the raw list; show it readably.
-            return ("client_id", "company", "name", "scopes_display", "is_active", "created_at", "last_used_at")
-        return self.readonly_fields
-
-    def get_fields(self, request, obj=None):
-        if not self.has_change_permission(request, obj):
-            return self.get_readonly_fields(request, obj)
-        return self.fields
+    # --- who writes: superusers and full staff (of their company's clients); nobody deletes (revoke)
 
     def has_add_permission(self, request):
-        return False  # manage.py create_api_client shows the secret once
+        return manages_integrations(request)
+
+    def has_change_permission(self, request, obj=None):
+        return manages_integrations(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked instead: its tokens stop, its record and audit trail stay
+
+    def has_manage_permission(self, request):
+        return manages_integrations(request)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:  # a new client: its company (staff: their own, not asked), name and scopes
+            return ("company", "name", "scopes") if is_active_superuser(request) else ("name", "scopes")
+        if not self.has_change_permission(request, obj):
+            return ("client_id", "company", "name", "scopes_display", "is_active", "created_at", "last_used_at")
+        return ("client_id", "company", "name", "scopes", "is_active", "created_at", "last_used_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        if not self.has_change_permission(request, obj):
+            return self.get_fields(request, obj)
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.update_api_client(obj.pk, name=obj.name, scopes=obj.scopes)
+            return
+        company_id = obj.company_id if is_active_superuser(request) else company_scope(request)
+        client, secret = services.create_api_client(company_id=company_id, name=obj.name, scopes=obj.scopes)
+        obj.pk, obj.company_id, obj.created_at, obj._state.adding = client.pk, client.company_id, client.created_at, False
+        request._issued_secrets = [(client, secret)]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._secrets_page(request, request._issued_secrets, "API client created")
+
+    def _secrets_page(self, request, issued, title):
+        """The one page that ever shows a secret: right after it was made, not stored, not shown again."""
+        context = {**self.admin_site.each_context(request), "title": title, "issued": issued,
+                   "opts": self.model._meta}
+        response = TemplateResponse(request, "admin/core/apiclient/secrets.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Rotate the secret of selected clients (old secret and tokens end)",
+                  permissions=["manage"])
+    def rotate_secrets(self, request, queryset):
+        issued = [services.rotate_api_client_secret(client.pk) for client in queryset[:100]]
+        return self._secrets_page(request, issued, "New secrets")
+
+    @admin.action(description="Revoke selected clients (their tokens stop at once)", permissions=["manage"])
+    def revoke_clients(self, request, queryset):
+        revoked = [services.revoke_api_client(client.pk) for client in queryset.filter(is_active=True)[:100]]
+        self.message_user(request, f"Revoked {len(revoked)} API client(s); "
+                                   f"{sum(n for _, n in revoked)} token(s) stopped working.", messages.SUCCESS)
 
 
 @admin.register(OAuthToken)

@@ -55,6 +55,17 @@ def is_active_superuser(request) -> bool:
     return request.user.is_active and request.user.is_superuser
 
 
+def manages_integrations(request) -> bool:
+    """A superuser, or company staff of the full role: may issue, rotate and revoke API credentials."""
+    if is_active_superuser(request):
+        return True
+    if not is_company_staff(request):
+        return False
+    from core.tenancy.models import StaffProfile
+
+    return StaffProfile.objects.filter(user_id=request.user.pk, role=StaffProfile.FULL).exists()
+
+
 def is_company_staff(request) -> bool:
     """A staff user tied to a company (not a superuser)."""
     scope = company_scope(request)

@@ -103,6 +103,22 @@ def rotate_api_client_secret(client_id: str) -> tuple[ApiClient, str]:
 
 
 @transaction.atomic
+def update_api_client(client_id: str, *, name: str, scopes: list[str]) -> ApiClient:
+    """A new name and scopes. Taking a scope away also ends the client's tokens (they carry the scopes they
+    were issued with): the narrower client gets a token again."""
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown or not scopes:
+        raise ValidationFailed(f"scopes must be some of {list(ALL_SCOPES)}.")
+    client = _api_client(client_id)
+    narrowed = bool(set(client.scopes) - set(scopes))
+    client.name, client.scopes = name.strip() or client.name, list(scopes)
+    client.save(update_fields=["name", "scopes"])
+    if narrowed:
+        _revoke_tokens(client)
+    return client
+
+
+@transaction.atomic
 def revoke_api_client(client_id: str) -> tuple[ApiClient, int]:
     """The client turned off: no new token, and every token it holds stops working at once; how many
     were revoked. (Turning it on again takes a new secret: rotate_api_client_secret.)"""
