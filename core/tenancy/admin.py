@@ -67,11 +67,27 @@ class ApplicationAdmin(SuperuserWritesMixin, CompanyScopedAdminMixin, admin.Mode
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
+    actions = ("rotate_tokens",)
+
     def has_add_permission(self, request):
         return False  # manage.py create_application issues the storefront token
 
     def has_delete_permission(self, request, obj=None):
         return False  # would delete every customer of the sales channel
+
+    def has_rotate_permission(self, request):
+        return manages_integrations(request)
+
+    @admin.action(description="Rotate the storefront token of selected applications (the old one ends at once)",
+                  permissions=["rotate"])
+    def rotate_tokens(self, request, queryset):
+        """The new token, shown on this page only: the storefront's SDK configuration takes it."""
+        rotated = [services.rotate_application_token(application.pk) for application in queryset[:100]]
+        context = {**self.admin_site.each_context(request), "title": "New storefront tokens", "rotated": rotated,
+                   "opts": self.model._meta}
+        response = TemplateResponse(request, "admin/core/application/tokens.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class ApiClientForm(forms.ModelForm):

@@ -551,3 +551,29 @@ def test_read_only_staff_cannot_issue_rotate_or_revoke(read_only_client, applica
     read_only_client.post("/admin/core/apiclient/", {"action": "revoke_clients", "_selected_action": [own.pk]})
     current = ApiClient.objects.get(pk=own.pk)
     assert current.secret_hash == own.secret_hash and current.is_active
+
+
+def test_full_staff_rotate_their_storefront_token_once(staff_client, application, foreign_application):
+    import re
+
+    from core.tenancy.models import Application, hash_secret
+
+    page = staff_client.post("/admin/core/application/", {"action": "rotate_tokens",
+                                                         "_selected_action": [application.pk, foreign_application.pk]})
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    text = page.content.decode()
+    [shown_id] = re.findall(r'class="application-id">([^<]+)<', text)
+    [token] = re.findall(r'class="application-token">([^<]+)<', text)
+    assert shown_id == application.pk  # another company's application is not theirs to rotate
+    assert Application.objects.get(pk=application.pk).token_hash == hash_secret(token)
+    assert Application.objects.get(pk=foreign_application.pk).token_hash == foreign_application.token_hash
+    assert token not in staff_client.get(f"/admin/core/application/{application.pk}/change/").content.decode()
+
+
+def test_read_only_staff_cannot_rotate_a_storefront_token(read_only_client, application):
+    from core.tenancy.models import Application
+
+    listing = read_only_client.get("/admin/core/application/")
+    assert listing.status_code == 200 and b'name="action"' not in listing.content
+    read_only_client.post("/admin/core/application/", {"action": "rotate_tokens", "_selected_action": [application.pk]})
+    assert Application.objects.get(pk=application.pk).token_hash == application.token_hash
