@@ -10,6 +10,7 @@ clients; only superusers change companies and applications.
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from core.tenancy.scoping import (
     CompanyScopedAdminMixin,
@@ -37,6 +38,25 @@ class SuperuserOnlyMixin(SuperuserWritesMixin):
 
     def has_view_permission(self, request, obj=None):
         return is_active_superuser(request)
+
+
+def shown_once(model_admin, request, title: str, *, secret_name: str, note: str, rows: list[tuple], cells: tuple):
+    """The one page that ever shows a new secret (a client secret, a storefront token): right after it was
+    made, not stored, not cached, never shown again. ``rows``: (object, secret) pairs; ``cells``: (title, css
+    class, value of (object, secret)) per column after the object's name."""
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request), "title": title, "opts": opts, "secret_name": secret_name,
+        "note": note, "columns": [{"title": opts.verbose_name}] + [{"title": t} for t, _, _ in cells],
+        "back": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        "rows": [{"name": str(getattr(obj, "name", obj)),
+                  "link": reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]),
+                  "cells": [{"css": css, "value": value(obj, secret)} for _, css, value in cells]}
+                 for obj, secret in rows],
+    }
+    response = TemplateResponse(request, "admin/core/shown_once.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin.register(Company)
@@ -83,11 +103,11 @@ class ApplicationAdmin(SuperuserWritesMixin, CompanyScopedAdminMixin, admin.Mode
     def rotate_tokens(self, request, queryset):
         """The new token, shown on this page only: the storefront's SDK configuration takes it."""
         rotated = [services.rotate_application_token(application.pk) for application in queryset[:100]]
-        context = {**self.admin_site.each_context(request), "title": "New storefront tokens", "rotated": rotated,
-                   "opts": self.model._meta}
-        response = TemplateResponse(request, "admin/core/application/tokens.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return shown_once(self, request, "New storefront tokens", secret_name="token", rows=rotated,
+                          note="The old token has stopped working: give the new one to the storefront (the SDK's "
+                               "applicationID and applicationToken).",
+                          cells=(("id", "application-id", lambda a, _: a.id),
+                                 ("storefront token", "application-token", lambda _, token: token)))
 
 
 class ApiClientForm(forms.ModelForm):
@@ -161,12 +181,14 @@ class ApiClientAdmin(CompanyScopedAdminMixin, admin.ModelAdmin):
         return self._secrets_page(request, request._issued_secrets, "API client created")
 
     def _secrets_page(self, request, issued, title):
-        """The one page that ever shows a secret: right after it was made, not stored, not shown again."""
-        context = {**self.admin_site.each_context(request), "title": title, "issued": issued,
-                   "opts": self.model._meta}
-        response = TemplateResponse(request, "admin/core/apiclient/secrets.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return shown_once(self, request, title, secret_name="secret", rows=issued,
+                          note="It is stored as a digest; a lost secret is replaced with the “Rotate the secret” "
+                               "action. Get a token with it: POST /service/panel/authentication/v1.0/company/"
+                               "<company_id>/oauth/token (HTTP Basic client_id:client_secret, "
+                               "grant_type=client_credentials).",
+                          cells=(("client_id", "client-id", lambda c, _: c.client_id),
+                                 ("client_secret", "client-secret", lambda _, secret: secret),
+                                 ("scopes", "scopes", lambda c, _: ", ".join(c.scopes))))
 
     @admin.action(description="Rotate the secret of selected clients (old secret and tokens end)",
                   permissions=["manage"])
