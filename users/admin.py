@@ -24,6 +24,7 @@ from users import services
 from users.contacts import looks_like_phone, split_calling_code
 from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone, LinkedIdentity
 from users.selectors import with_contacts
+from users.admin_create import CustomerCreateAdminMixin
 from users.transfers.admin import CustomerImportAdminMixin
 
 MAX_ERRORS_SHOWN = 10
@@ -148,12 +149,13 @@ class CustomerPaginator(Paginator):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomerImportAdminMixin, ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
-    """Customers are created and edited through the API; here they are looked up, blocked,
-    unblocked, archived and restored (the actions call users.services, which audit every change).
+class CustomerAdmin(CustomerCreateAdminMixin, CustomerImportAdminMixin, ReadOnlyAdminMixin, CompanyScopedAdminMixin,
+                    admin.ModelAdmin):
+    """Customers are looked up, added (users.admin_create: createUser's rules), blocked, unblocked, archived
+    and restored here (users.services, which audit every change).
 
-    Read-only pages (ReadOnlyAdminMixin): the API creates customers; no direct field edits, the
-    actions go through users.services; no deletes, archive instead (the purge job removes them for good).
+    Read-only pages (ReadOnlyAdminMixin): no direct field edits, the actions go through users.services; no
+    deletes, archive instead (the purge job removes them for good).
     """
 
     company_field = "application__company"

@@ -101,7 +101,7 @@ def test_own_customer_page_is_read_only_with_contacts(staff_client, customers):
     assert response.status_code == 403
     asha.refresh_from_db()
     assert asha.first_name == "Asha"
-    assert staff_client.get(f"{CUSTOMERS}add/").status_code == 403
+    assert staff_client.get(f"{CUSTOMERS}add/").status_code == 200  # adding goes through createUser's rules
 
 
 def test_staff_without_profile_sees_nothing(client, customers):
@@ -577,3 +577,37 @@ def test_read_only_staff_cannot_rotate_a_storefront_token(read_only_client, appl
     assert listing.status_code == 200 and b'name="action"' not in listing.content
     read_only_client.post("/admin/core/application/", {"action": "rotate_tokens", "_selected_action": [application.pk]})
     assert Application.objects.get(pk=application.pk).token_hash == application.token_hash
+
+
+# --------------------------------------------------------------------------- adding a customer in the console
+
+def test_full_staff_add_a_customer_with_the_apis_rules(staff_client, application, foreign_application):
+    form = staff_client.get(f"{CUSTOMERS}add/")
+    assert form.status_code == 200 and foreign_application.pk not in form.content.decode()
+    created = staff_client.post(f"{CUSTOMERS}add/", {"application": application.pk, "phone_number": "9876500011",
+                                                     "country_code": "91", "email": "Meera@Example.com",
+                                                     "first_name": "Meera"})
+    customer = Customer.objects.get(application=application, first_name="Meera")
+    assert created.status_code == 302 and created["Location"].endswith(f"/users/customer/{customer.pk}/change/")
+    assert [e.email for e in customer.emails.all()] == ["meera@example.com"]
+    assert [p.e164 for p in customer.phones.all()] == ["+919876500011"]
+    event = AuditEvent.objects.get(customer_id=customer.pk, action="customer.created")
+    assert event.actor_type == "staff" and event.actor_name == "staff559"
+
+    taken = staff_client.post(f"{CUSTOMERS}add/", {"application": application.pk, "phone_number": "9876500012",
+                                                   "country_code": "91", "email": "meera@example.com"})
+    assert taken.status_code == 200 and "meera@example.com" in taken.content.decode()
+    assert 'class="errornote"' in taken.content.decode()
+    bad_phone = staff_client.post(f"{CUSTOMERS}add/", {"application": application.pk, "phone_number": "12"})
+    assert bad_phone.status_code == 200 and "errorlist" in bad_phone.content.decode()
+    foreign = staff_client.post(f"{CUSTOMERS}add/", {"application": foreign_application.pk,
+                                                     "phone_number": "9876500013", "country_code": "91"})
+    assert foreign.status_code == 200 and "Select a valid choice" in foreign.content.decode()
+    assert Customer.objects.filter(application__in=[application, foreign_application]).count() == 1
+
+
+def test_read_only_staff_cannot_add_a_customer(read_only_client, application):
+    assert read_only_client.get(f"{CUSTOMERS}add/").status_code == 403
+    assert read_only_client.post(f"{CUSTOMERS}add/", {"application": application.pk,
+                                                      "phone_number": "9876500014"}).status_code == 403
+    assert not Customer.objects.filter(application=application).exists()
