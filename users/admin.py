@@ -24,7 +24,7 @@ from users import services
 from users.contacts import looks_like_phone, split_calling_code
 from users.models import ApplicationCustomerCount, AuditEvent, Customer, CustomerEmail, CustomerPhone, LinkedIdentity
 from users.selectors import with_contacts
-from users.admin_create import CustomerCreateAdminMixin
+from users.admin_create import CustomerCreateAdminMixin, CustomerEditAdminMixin
 from users.transfers.admin import CustomerImportAdminMixin
 
 MAX_ERRORS_SHOWN = 10
@@ -149,8 +149,8 @@ class CustomerPaginator(Paginator):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CustomerCreateAdminMixin, CustomerImportAdminMixin, ReadOnlyAdminMixin, CompanyScopedAdminMixin,
-                    admin.ModelAdmin):
+class CustomerAdmin(CustomerCreateAdminMixin, CustomerEditAdminMixin, CustomerImportAdminMixin, ReadOnlyAdminMixin,
+                    CompanyScopedAdminMixin, admin.ModelAdmin):
     """Customers are looked up, added (users.admin_create: createUser's rules), blocked, unblocked, archived
     and restored here (users.services, which audit every change).
 
@@ -174,13 +174,13 @@ class CustomerAdmin(CustomerCreateAdminMixin, CustomerImportAdminMixin, ReadOnly
     inlines = (CustomerEmailInline, CustomerPhoneInline, LinkedIdentityInline)
     actions = ("block_customers", "unblock_customers", "archive_customers", "restore_customers")
     fieldsets = (
-        (None, {"fields": ("id", "application", "status", "username", "first_name", "last_name", "gender",
+        (None, {"fields": ("edit_link", "id", "application", "status", "username", "first_name", "last_name", "gender",
                            "dob", "account_type", "external_id", "rr_id", "profile_pic_url", "meta")}),
         ("State", {"fields": ("active", "archived", "archived_at", "restore_until", "created_at",
                               "updated_at", "version", "audit_trail")}),
         ("Timeline", {"fields": ("timeline",)}),
     )
-    readonly_fields = ("id", "application", "status", "username", "first_name", "last_name", "gender", "dob",
+    readonly_fields = ("edit_link", "id", "application", "status", "username", "first_name", "last_name", "gender", "dob",
                        "account_type", "external_id", "rr_id", "profile_pic_url", "meta", "active", "archived",
                        "archived_at", "restore_until", "created_at", "updated_at", "version", "audit_trail",
                        "timeline")

@@ -611,3 +611,49 @@ def test_read_only_staff_cannot_add_a_customer(read_only_client, application):
     assert read_only_client.post(f"{CUSTOMERS}add/", {"application": application.pk,
                                                       "phone_number": "9876500014"}).status_code == 403
     assert not Customer.objects.filter(application=application).exists()
+
+
+def test_full_staff_edit_a_customers_profile_emails_and_phones(staff_client, customers):
+    asha, ravi = customers["asha"], customers["ravi"]
+    page = staff_client.get(f"{CUSTOMERS}{asha.pk}/change/").content.decode()
+    assert f"/users/customer/{asha.pk}/edit/" in page
+    form = staff_client.get(f"{CUSTOMERS}{asha.pk}/edit/")
+    assert form.status_code == 200 and "asha@example.com" in form.content.decode()
+    CustomerEmailModel = asha.emails.model
+    CustomerEmailModel.objects.filter(customer=asha, email="asha@example.com").update(verified=True)
+
+    saved = staff_client.post(f"{CUSTOMERS}{asha.pk}/edit/", {
+        "first_name": "Asha", "last_name": "Iyer", "emails": "asha.iyer@example.com\nasha@example.com",
+        "phones": "+919876500001\n+919876500099"})
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    asha.refresh_from_db()
+    assert asha.last_name == "Iyer"
+    emails = {e.email: (e.primary, e.verified) for e in asha.emails.all()}
+    assert emails == {"asha.iyer@example.com": (True, False), "asha@example.com": (False, True)}
+    assert sorted(p.e164 for p in asha.phones.all()) == ["+919876500001", "+919876500099"]
+    event = AuditEvent.objects.filter(customer_id=asha.pk, action="customer.updated").latest("id")
+    assert event.actor_type == "staff" and event.actor_name == "staff559"
+
+    ravi_phone = ravi.phones.first().e164
+    taken = staff_client.post(f"{CUSTOMERS}{asha.pk}/edit/", {"first_name": "Asha", "emails": "",
+                                                             "phones": ravi_phone})
+    assert taken.status_code == 200 and 'class="errornote"' in taken.content.decode()
+    bad = staff_client.post(f"{CUSTOMERS}{asha.pk}/edit/", {"first_name": "Asha", "phones": "12"})
+    assert bad.status_code == 200 and "errorlist" in bad.content.decode()
+    asha.refresh_from_db()
+    assert sorted(p.e164 for p in asha.phones.all()) == ["+919876500001", "+919876500099"]
+
+
+def test_edits_stay_in_the_company(staff_client, customers):
+    foreign = customers["foreign"]
+    assert staff_client.get(f"{CUSTOMERS}{foreign.pk}/edit/").status_code == 404
+    assert staff_client.post(f"{CUSTOMERS}{foreign.pk}/edit/", {"first_name": "X", "phones": "+919876500077"}
+                             ).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.first_name != "X"
+
+
+def test_read_only_staff_cannot_edit(read_only_client, customers):
+    asha = customers["asha"]
+    assert read_only_client.get(f"{CUSTOMERS}{asha.pk}/edit/").status_code == 403
+    assert f"/users/customer/{asha.pk}/edit/" not in read_only_client.get(f"{CUSTOMERS}{asha.pk}/change/").content.decode()
