@@ -42,18 +42,30 @@ class NewCustomerForm(forms.Form):
     def save(self, actor: Actor):
         """The new customer, or None with the errors on the form (the API's checks, word for word)."""
         data = {name: value for name, value in self.cleaned_data.items() if name != "application" and value}
-        checked = CreateUserSerializer(data=data)
-        if not checked.is_valid():
-            for field, problems in checked.errors.items():
-                for problem in problems:
-                    self.add_error(field if field in self.fields else None, str(problem))
+        checked = _checked(self, CreateUserSerializer, data)
+        if checked is None:
             return None
         try:
-            return services.create_customer(self.cleaned_data["application"], checked.validated_data, actor)
+            return services.create_customer(self.cleaned_data["application"], checked, actor)
         except ServiceError as exc:
             field = next(iter((exc.meta.get("errors") or {})), None)
             self.add_error(field if field in self.fields else None, exc.message)
             return None
+
+
+def _checked(form: forms.Form, serializer_class, data: dict) -> dict | None:
+    """``data`` validated by the API's serializer, or None with its errors on ``form`` (a field's own, when the
+    form has that field; else above the form, named)."""
+    checked = serializer_class(data=data)
+    if checked.is_valid():
+        return checked.validated_data
+    for field, problems in checked.errors.items():
+        for problem in problems if isinstance(problems, list) else [problems]:
+            if field in form.fields:
+                form.add_error(field, str(problem))
+            else:
+                form.add_error(None, f"{field}: {problem}")
+    return None
 
 
 class CustomerCreateAdminMixin:
@@ -119,14 +131,11 @@ class EditCustomerForm(forms.Form):
         emails = [{"email": raw, "primary": n == 0, "verified": raw.lower() in verified_emails}
                   for n, raw in enumerate(lines["emails"])]
         data = {**{name: self.cleaned_data[name] for name in PROFILE_EDITED}, "emails": emails, "phone_numbers": phones}
-        checked = UpdateUserSerializer(data=data)
-        if not checked.is_valid():
-            self.add_error(None, "; ".join(f"{field}: {problem}" for field, problems in checked.errors.items()
-                                           for problem in (problems if isinstance(problems, list) else [problems])))
+        checked = _checked(self, UpdateUserSerializer, data)
+        if checked is None:
             return None
         try:
-            application = Application.objects.get(pk=customer.application_id)
-            return services.update_customer(application, customer.pk, checked.validated_data, actor)
+            return services.update_customer(customer.application, customer.pk, checked, actor)
         except ServiceError as exc:
             self.add_error(None, exc.message)
             return None

@@ -59,11 +59,11 @@ def manages_integrations(request) -> bool:
     """A superuser, or company staff of the full role: may issue, rotate and revoke API credentials."""
     if is_active_superuser(request):
         return True
-    if not is_company_staff(request):
-        return False
     from core.tenancy.models import StaffProfile
 
-    return StaffProfile.objects.filter(user_id=request.user.pk, role=StaffProfile.FULL).exists()
+    user = request.user
+    return user.is_active and user.is_staff and \
+        StaffProfile.objects.filter(user_id=user.pk, role=StaffProfile.FULL).exists()
 
 
 def is_company_staff(request) -> bool:

@@ -208,8 +208,7 @@ def create_staff_user(*, company_id: int, username: str, password: str, email: s
         validate_password(password, User(username=username, email=email))
     except ValidationError as exc:
         raise ValidationFailed(" ".join(exc.messages))
-    if role not in dict(StaffProfile.ROLES):
-        raise ValidationFailed(f"role must be one of {[r for r, _ in StaffProfile.ROLES]}.")
+    _check_role(role)
     with transaction.atomic():
         user = User.objects.create_user(username=username, password=password, email=email, is_staff=True)
         StaffProfile.objects.create(user=user, company=ensure_company(company_id), role=role)
@@ -218,12 +217,16 @@ def create_staff_user(*, company_id: int, username: str, password: str, email: s
     return user
 
 
+def _check_role(role: str) -> None:
+    if role not in dict(StaffProfile.ROLES):
+        raise ValidationFailed(f"role must be one of {[r for r, _ in StaffProfile.ROLES]}.")
+
+
 def set_staff_role(user, role: str) -> None:
     """The staff user's role, and the permissions of the staff apps that go with it (staff_permissions)."""
     from django.contrib.auth.models import Permission
 
-    if role not in dict(StaffProfile.ROLES):
-        raise ValidationFailed(f"role must be one of {[r for r, _ in StaffProfile.ROLES]}.")
+    _check_role(role)
     with transaction.atomic():
         StaffProfile.objects.filter(user=user).update(role=role)
         staff_apps = Permission.objects.filter(content_type__app_label__in=STAFF_APPS)
