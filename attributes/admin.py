@@ -400,38 +400,4 @@ class UserAttributeAdmin(ServiceAdminMixin, CompanyScopedAdminMixin, admin.Model
 
 # --------------------------------------------------------------------------- on the customer's page
 
-class CustomerAttributeInline(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.TabularInline):
-    """The customer's attribute values (read-only here; "Change" opens the value's own page, which saves
-    through services.set_value)."""
-
-    model = UserAttribute
-    company_field = "application__company"
-    template = "admin/attributes/customer_attributes_inline.html"
-    verbose_name = "attribute value"
-    verbose_name_plural = "attribute values"
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    fields = ("definition", "value_shown", "customer_overridden", "updated_at")
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return selectors.pinned_first(super().get_queryset(request).select_related("definition"),
-                                      prefix="definition__")
-
-    @admin.display(description="value")
-    def value_shown(self, obj):
-        return shown_value(obj)
-
-
-def _add_inline_to_customer_admin() -> None:
-    """users/ stays untouched: the registered CustomerAdmin gets one more inline."""
-    try:
-        customer_admin = admin.site.get_model_admin(Customer)
-    except admin.exceptions.NotRegistered:
-        return
-    if CustomerAttributeInline not in customer_admin.inlines:
-        customer_admin.inlines = (*customer_admin.inlines, CustomerAttributeInline)
-
-
-_add_inline_to_customer_admin()
+from attributes import admin_customer  # noqa: E402,F401  (registers the customer admin with the values)

@@ -141,7 +141,7 @@ def test_customer_page_lists_values_with_encrypted_ones_masked(staff_client, app
     page = staff_client.get(f"{CUSTOMERS}{asha.pk}/change/").content.decode()
     assert "Attribute values" in page and "gold" in page and "•••••• (encrypted)" in page
     assert "ABCDE1234F" not in page
-    assert f"{VALUES}add/?customer={asha.pk}" in page
+    assert f"{CUSTOMERS}{asha.pk}/attributes/set/" in page  # set a value without leaving the page
     listing = staff_client.get(f"{VALUES}?q={asha.pk}").content.decode()
     assert "gold" in listing and "ABCDE1234F" not in listing
     value = UserAttribute.objects.get(definition=secret)
@@ -230,3 +230,75 @@ def test_delete_a_value(staff_client, application, asha):
     assert response.status_code == 302
     assert not UserAttribute.objects.exists() and not UserAttributeValue.objects.exists()
     assert AuditEvent.objects.filter(customer_id=asha.pk, action="attribute.deleted").exists()
+
+
+# --------------------------------------------------------------------------- set / clear on the customer's page
+
+
+def test_staff_set_and_clear_values_from_the_customer_page(staff_client, application, asha):
+    tier = make_definition(application, name="Tier", validations=[{"type": "enum", "value": ["gold", "silver"]}])
+    visits = make_definition(application, name="Visits", type="number")
+    page_url = f"{CUSTOMERS}{asha.pk}/change/"
+    page = staff_client.get(page_url).content.decode()
+    set_url = f"{CUSTOMERS}{asha.pk}/attributes/set/"
+    assert set_url in page and 'id="attribute-form"' in page
+    assert 'id="set-attribute"' in page and "Tier (tier, string)" in page
+
+    # The definition's validation, as a message on the customer's page; nothing written.
+    response = staff_client.post(set_url, {"definition": tier.pk, "value": "platinum"}, follow=True)
+    assert response.redirect_chain[-1][0].startswith(page_url)
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "The value was not set" in text and "enum" in text
+    response = staff_client.post(set_url, {"definition": visits.pk, "value": "many"}, follow=True)
+    assert "JSON" in " ".join(str(m) for m in response.context["messages"])
+    assert not UserAttribute.objects.exists()
+
+    response = staff_client.post(set_url, {"definition": tier.pk, "value": "gold"}, follow=True)
+    assert "Tier set to gold." in " ".join(str(m) for m in response.context["messages"])
+    assert staff_client.post(set_url, {"definition": visits.pk, "value": "12"}).status_code == 302
+    assert {a.definition_id: a.value for a in UserAttribute.objects.all()} == {tier.pk: "gold", visits.pk: 12}
+    event = AuditEvent.objects.filter(customer_id=asha.pk, action="attribute.updated").latest("id")
+    assert event.actor_type == "staff" and event.actor_name == "staff559"
+
+    clear_url = f"{CUSTOMERS}{asha.pk}/attributes/{tier.pk}/clear/"
+    assert clear_url in staff_client.get(page_url).content.decode()
+    assert staff_client.get(clear_url).status_code == 405  # a change is a POST
+    response = staff_client.post(clear_url, follow=True)
+    assert "The value was cleared." in " ".join(str(m) for m in response.context["messages"])
+    assert list(UserAttribute.objects.values_list("definition_id", flat=True)) == [visits.pk]
+    assert AuditEvent.objects.filter(customer_id=asha.pk, action="attribute.deleted", actor_type="staff").exists()
+    response = staff_client.post(clear_url, follow=True)  # nothing left to clear: a message, not a 500
+    assert "The value was not cleared" in " ".join(str(m) for m in response.context["messages"])
+
+
+def test_values_of_another_company_customer_cannot_be_set(staff_client, foreign_application):
+    foreign = user_services.create_customer(foreign_application, {"phone_number": "9876500009"}, SYSTEM)
+    definition = make_definition(foreign_application, name="Tier")
+    response = staff_client.post(f"{CUSTOMERS}{foreign.pk}/attributes/set/", {"definition": definition.pk,
+                                                                               "value": "gold"})
+    assert response.status_code == 404
+    response = staff_client.post(f"{CUSTOMERS}{foreign.pk}/attributes/{definition.pk}/clear/")
+    assert response.status_code == 404
+    assert not UserAttribute.objects.exists()
+
+
+def test_a_definition_of_another_application_is_refused(staff_client, application, other_application, asha):
+    elsewhere = make_definition(other_application, name="Tier")
+    response = staff_client.post(f"{CUSTOMERS}{asha.pk}/attributes/set/", {"definition": elsewhere.pk,
+                                                                            "value": "gold"}, follow=True)
+    assert "The value was not set" in " ".join(str(m) for m in response.context["messages"])
+    assert not UserAttribute.objects.exists()
+
+
+def test_read_only_staff_cannot_set_or_clear(client, application, asha):
+    from core.tenancy import services as core_services
+    tier = make_definition(application, name="Tier")
+    attribute_services.set_value(application, tier.id, asha.id, "gold", SYSTEM)
+    auditor = core_services.create_staff_user(company_id=application.company_id, username="auditor",
+                                              password="Auditor-pass-123!", role="read_only")
+    client.force_login(auditor)
+    page = client.get(f"{CUSTOMERS}{asha.pk}/change/").content.decode()
+    assert "gold" in page and "/attributes/set/" not in page and "/clear/" not in page
+    assert client.post(f"{CUSTOMERS}{asha.pk}/attributes/set/", {"definition": tier.pk, "value": "x"}).status_code == 403
+    assert client.post(f"{CUSTOMERS}{asha.pk}/attributes/{tier.pk}/clear/").status_code == 403
+    assert UserAttribute.objects.get().value == "gold"
