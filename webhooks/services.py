@@ -152,6 +152,27 @@ def redeliver(subscription: Subscription, *, event_id: str | None = None, failed
     return len(row_ids)
 
 
+def redeliver_deliveries(deliveries, actor: Actor) -> int:
+    """Queues again the event of each given delivery, to that delivery's subscription (the admin's "Redeliver
+    selected deliveries"): a new pending delivery per (subscription, event), sent with the event's id as its
+    ``webhook-id`` like every redelivery. Events no longer in the log (trimmed) are left out, as ``redeliver``
+    refuses them; how many were queued."""
+    pairs = {(d.subscription_id, d.event_id) for d in deliveries}
+    if not pairs:
+        return 0
+    application_of = dict(Subscription.objects.filter(pk__in={s for s, _ in pairs}).values_list("id", "application_id"))
+    logged = dict(AuditEvent.objects.filter(id__in={e for _, e in pairs}, sequence__isnull=False)
+                  .values_list("id", "application_id"))
+    queued = sorted((s, e) for s, e in pairs if s in application_of and logged.get(e) == application_of[s])
+    now = timezone.now()
+    with transaction.atomic():
+        Delivery.objects.bulk_create([Delivery(subscription_id=s, event_id=e, next_attempt_at=now) for s, e in queued])
+        subscription_ids = sorted({s for s, _ in queued})
+        if subscription_ids:
+            transaction.on_commit(lambda: _deliver_soon(subscription_ids))
+    return len(queued)
+
+
 def _deliver_soon(subscription_ids: list[str]) -> None:
     from webhooks.tasks import deliver_soon  # the tasks use the services: imported when first needed
 
