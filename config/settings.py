@@ -37,7 +37,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "console.apps.ConsoleAdminConfig",  # django.contrib.admin with the overview (console/)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "accounts",
     "webhooks",
+    "console.apps.ConsoleConfig",
 ]
 
 MIDDLEWARE = [

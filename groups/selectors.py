@@ -212,3 +212,11 @@ def member_rows(application, group: UserGroup, *, batch: int = 5000):
         cursor.execute(sql, [application.id, *query.params])
         while rows := cursor.fetchmany(batch):
             yield from rows
+
+
+def groups_with_sizes(application, limit: int = 10) -> list[tuple[UserGroup, int | None]]:
+    """The application's newest active groups with their member counts for the console's overview: bulk
+    groups from their kept counts; conditional ones None (matching a million customers is their page's work)."""
+    groups = list(groups_of(application).filter(is_active=True).order_by("-created_at")[:limit])
+    return [(group, None if group.type == UserGroup.CONDITIONAL else bulk_member_total(application, group))
+            for group in groups]

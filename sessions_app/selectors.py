@@ -20,3 +20,8 @@ def live_sessions(application, customer_id: str) -> list[store.Session]:
     """The customer's live sessions (404 for a customer unknown in the application)."""
     customer = get_customer(application, customer_id, field="id")
     return store.list_for_customer(application.id, customer.id)
+
+
+def live_session_count(application) -> int:
+    """Sessions of the application's customers that are live now (one ZCOUNT: store.live_count)."""
+    return store.live_count(application.id)

@@ -8,7 +8,9 @@ Layout (``PREFIX`` = ``fsess:``):
 * ``fsess:c:<application_id>:<customer_id>`` — a sorted set of the customer's session ids scored by
   expiry (epoch seconds), so listing and ending all of a customer's sessions touches only their keys.
   Expired members are pruned whenever the set is written or read; the set's own TTL follows its
-  latest session.
+  latest session;
+* ``fsess:a:<application_id>`` — the same for every session of the application, so that the console's
+  overview counts live sessions with one ZCOUNT (``live_count``) instead of scanning keys.
 
 Session ids are 256-bit random (``secrets.token_urlsafe(32)``). The ``f.session`` cookie value is the
 id signed with :mod:`django.core.signing` (HMAC with ``SECRET_KEY`` and a salt), so a forged or
@@ -54,6 +56,10 @@ def session_key(session_id: str) -> str:
 
 def index_key(application_id: str, customer_id: str) -> str:
     return f"{PREFIX}c:{application_id}:{customer_id}"
+
+
+def application_key(application_id: str) -> str:
+    return f"{PREFIX}a:{application_id}"
 
 
 # ----------------------------------------------------------------------------- cookie values
@@ -116,8 +122,9 @@ class Session:
             return None
 
 
-# A Lua function: writes the session hash with its TTL, indexes it under the customer, prunes expired members
-# and keeps the index alive as long as its latest session. KEYS[k], KEYS[k + 1]: the session and the index;
+# A Lua function: writes the session hash with its TTL, indexes it under the customer and the application,
+# prunes expired members and keeps the indexes alive as long as their latest session. KEYS[k], KEYS[k + 1],
+# KEYS[k + 2]: the session, the customer's index and the application's;
 # ARGV[a ..]: session id, max age, expires at, now, how many hash items follow, the items. Returns the
 # indexes of the first key and argument after its own, so that other scripts can store a session as their
 # last step (accounts: a sign-in admitted, its code used and its session stored in one round trip).
@@ -131,14 +138,16 @@ local function save_session(k, a)
   redis.call('ZREMRANGEBYSCORE', KEYS[k + 1], '-inf', '(' .. ARGV[a + 3])
   local last = redis.call('ZRANGE', KEYS[k + 1], -1, -1, 'WITHSCORES')
   if last[2] then redis.call('EXPIREAT', KEYS[k + 1], math.ceil(tonumber(last[2])) + 1) end
-  return k + 2, a + 5 + n
+  redis.call('ZADD', KEYS[k + 2], ARGV[a + 2], ARGV[a])
+  redis.call('ZREMRANGEBYSCORE', KEYS[k + 2], '-inf', '(' .. ARGV[a + 3])
+  return k + 3, a + 5 + n
 end
 """
 
-# One round trip, atomic; KEYS after the session's two: deleted with it (a sign-in's failure counts).
+# One round trip, atomic; KEYS after the session's three: deleted with it (a sign-in's failure counts).
 _SAVE = SAVE_LUA + """
 save_session(1, 1)
-if #KEYS > 2 then redis.call('DEL', unpack(KEYS, 3)) end
+if #KEYS > 3 then redis.call('DEL', unpack(KEYS, 4)) end
 return 1
 """
 
@@ -150,6 +159,7 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 if last[2] then redis.call('EXPIREAT', KEYS[2], math.ceil(tonumber(last[2])) + 1) end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return 1
 """
 
@@ -179,7 +189,8 @@ def save_keys_and_args(session: Session, now: float | None = None) -> tuple[list
     """What SAVE_LUA's save_session reads: its two keys and its arguments."""
     flat = [item for pair in session.as_hash().items() for item in pair]
     now = session.created_at if now is None else now
-    return ([session_key(session.session_id), index_key(session.application_id, session.customer_id)],
+    return ([session_key(session.session_id), index_key(session.application_id, session.customer_id),
+             application_key(session.application_id)],
             [session.session_id, session.max_age, repr(session.expires_at), repr(now), len(flat), *flat])
 
 
@@ -213,7 +224,8 @@ def renew(session: Session) -> bool:
     """Extends a rolling session by its full lifetime from now. False when it ended meanwhile."""
     expires_at = time.time() + session.max_age
     done = _script("renew", _RENEW)(
-        keys=[session_key(session.session_id), index_key(session.application_id, session.customer_id)],
+        keys=[session_key(session.session_id), index_key(session.application_id, session.customer_id),
+              application_key(session.application_id)],
         args=[session.session_id, session.max_age, repr(expires_at)],
     )
     if done:
@@ -259,7 +271,8 @@ def delete(application_id: str, customer_id: str, session_id: str) -> bool:
     pipe = client.pipeline(transaction=True)
     pipe.delete(session_key(session_id))
     pipe.zrem(index, session_id)
-    deleted, _ = pipe.execute()
+    pipe.zrem(application_key(application_id), session_id)
+    deleted, _, _ = pipe.execute()
     return bool(deleted)
 
 
@@ -273,9 +286,16 @@ def delete_all(application_id: str, customer_id: str) -> list[str]:
     for session_id in every:
         pipe.delete(session_key(session_id))
     pipe.delete(index)
+    if every:
+        pipe.zrem(application_key(application_id), *every)
     results = pipe.execute()
     deleted = {sid for sid, n in zip(every, results) if n}
     return [sid for sid in ids if sid in deleted]
+
+
+def live_count(application_id: str) -> int:
+    """How many sessions of the application are live now (the expired ones are pruned as sessions are saved)."""
+    return connection().zcount(application_key(application_id), f"({time.time()!r}", "+inf")
 
 
 def ttl(session_id: str) -> int:

@@ -50,6 +50,8 @@ class Customer(models.Model):
             # Most customers have no external id: those rows stay out of the index (cheaper writes).
             models.Index(fields=["application", "external_id"], name="customer_external_id_idx",
                          condition=~Q(external_id="")),
+            # The console's overview counts the blocked customers (usually few) from this index alone.
+            models.Index(fields=["application"], name="customer_blocked_idx", condition=Q(active=False, archived=False)),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -199,6 +201,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["id"], name="event_unsequenced_idx", condition=Q(sequence__isnull=True,
                                                                                  published=True)),
             models.Index(fields=["created_at"], name="event_application_level_idx", condition=Q(customer_id="")),
+            # Sign-ups and sign-ins per day on the console's overview (users/overview.py), index-only.
+            models.Index(fields=["application", "action", "created_at"], name="event_account_activity_idx",
+                         condition=Q(action__in=["account.signed_up", "account.signed_in"])),
         ]
 
     def __str__(self):

@@ -1,6 +1,6 @@
 """Reads of the webhooks app."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from core.api.errors import NotFound, ValidationFailed
 from core.api.fields import require_object_id
@@ -36,3 +36,8 @@ def event_ids_of(deliveries) -> dict[int, str]:
     found = {event.id: event.event_id for event in rows}
     # an event trimmed from the log meanwhile: its row part, the time part unknown (zeros)
     return {d.event_id: found.get(d.event_id) or event_id_of(d.event_id) for d in deliveries}
+
+
+def failing_subscriptions(application) -> list[Subscription]:
+    """Subscriptions whose deliveries are failing or that were disabled for it (the console's overview)."""
+    return list(subscriptions_of(application).filter(Q(failing_since__isnull=False) | Q(disabled_at__isnull=False)))
