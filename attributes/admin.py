@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from attributes import selectors, services, types
+from attributes import admin_bulk, selectors, services, types
 from attributes.models import AttributeDefinition, UserAttribute
 from attributes.serializers import DefinitionSerializer, UserAttributeBodySerializer, checked
 from core.actors import Actor
@@ -352,6 +352,9 @@ class UserAttributeAdmin(ServiceAdminMixin, CompanyScopedAdminMixin, admin.Model
     paginator = CappedCountPaginator
     list_per_page = 50
     readonly_fields = ("id", "version", "created_by", "updated_by", "created_at", "updated_at")
+
+    def get_urls(self):
+        return [*admin_bulk.urls(self), *super().get_urls()]  # bulk-update/: the upload form (admin_bulk)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -1,7 +1,14 @@
-"""Admin console: background jobs, read-only, company-scoped, with their first errors and download links."""
+"""Admin console: background jobs, read-only, company-scoped, with their first errors and download links.
+
+A job's page follows the job live while it is pending or processing: ``core/static/core/job_progress.js``
+polls ``<id>/progress/`` (a JSON view of the same company-scoped queryset as the page: another company's
+job is a 404) about once a second and updates the status, the counters, the progress and the download
+links in place, stopping once the job has finished."""
 
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.contrib.admin.utils import display_for_value, unquote
+from django.http import Http404, JsonResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core import files
@@ -11,6 +18,8 @@ from core.tenancy.scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFi
 from core.jobs.models import Job
 
 ERRORS_SHOWN = 50
+EMPTY = "-"  # the admin's empty value
+POLL_INTERVAL_MS = 1000  # how often the job's page asks for the progress while the job is active
 
 
 @admin.register(Job)
@@ -33,6 +42,7 @@ class JobAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
               "finished_at", "updated_at")
     readonly_fields = fields
     actions = ["cancel_jobs"]
+    change_form_template = "admin/core/job/change_form.html"
 
     def has_cancel_permission(self, request):
         """Whoever sees a job (staff see their company's only) may stop it."""
@@ -55,9 +65,7 @@ class JobAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="files")
     def downloads(self, obj):
-        # Relative links: the browser is already on this host, whatever PUBLIC_BASE_URL says.
-        links = [(files.signed_path(name), label) for label, name in
-                 (("result file", obj.result_file), ("error file", obj.error_file)) if name]
+        links = download_links(obj)
         return format_html_join(" · ", '<a href="{}">{}</a>', links) if links else "-"
 
     @admin.display(description=f"errors (first {ERRORS_SHOWN})")
@@ -69,10 +77,58 @@ class JobAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
                                 ((e.row_number or "", e.reference, e.message) for e in errors))
         return format_html("<table><tr><th>row</th><th>reference</th><th>error</th></tr>{}</table>", rows)
 
+    def get_urls(self):
+        progress = self.admin_site.admin_view(self.progress_view)
+        return [path("<path:object_id>/progress/", progress, name="core_job_progress"), *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        live = {"progress_url": reverse(f"{self.admin_site.name}:core_job_progress", args=[object_id]),
+                "poll_interval_ms": POLL_INTERVAL_MS, "active_statuses": Job.ACTIVE}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **live})
+
+    def progress_view(self, request, object_id):
+        """The job's numbers as JSON for its page's live view; 404 for a job the user may not see (another
+        company's, exactly as the change page)."""
+        job = self.get_object(request, unquote(object_id))
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404("No such job.")
+        response = JsonResponse(progress_dict(job))
+        response["Cache-Control"] = "no-store"
+        return response
+
     def changelist_view(self, request, extra_context=None):
         tools = [(label, reverse(url_name)) for label, url_name, permission in _changelist_tools
                  if request.user.has_perm(permission)]
         return super().changelist_view(request, {**(extra_context or {}), "job_tools": tools})
+
+
+def download_links(job: Job) -> list[tuple[str, str]]:
+    """(signed path, label) of the job's result and error files, those that exist yet. Relative links: the
+    browser is already on this host, whatever PUBLIC_BASE_URL says."""
+    return [(files.signed_path(name), label) for label, name in
+            (("result file", job.result_file), ("error file", job.error_file)) if name]
+
+
+def progress_dict(job: Job) -> dict:
+    """What the job's page shows live (core/static/core/job_progress.js)."""
+    errors = list(job_errors(job)[:ERRORS_SHOWN]) if job.error_count else []
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "finished": job.status not in Job.ACTIVE,
+        "total": job.total,
+        "processed": job.processed,
+        "progress": job.progress,
+        "success_count": job.success_count,
+        "error_count": job.error_count,
+        "error": job.error,
+        "downloads": [{"url": url, "label": label} for url, label in download_links(job)],
+        "errors": [{"row": e.row_number or "", "reference": e.reference, "message": e.message} for e in errors],
+        # as the page shows them (the admin's format and time zone)
+        "times": {name: display_for_value(getattr(job, name), EMPTY) for name in
+                  ("started_at", "finished_at", "heartbeat_at", "updated_at")},
+    }
 
 
 _changelist_tools: list[tuple[str, str, str]] = []

@@ -1,4 +1,7 @@
-"""Admin console: the "Import customers" upload form (on the customers' page, linked from the Jobs page)."""
+"""Admin console: the "Import customers" upload form and the "Export customers" form (on the customers'
+page, both linked from the Jobs page). Each starts its job through the same function as the API
+(``imports.start_import_of_file`` / ``exports.start_export``) and opens the job's page, which follows the
+progress live. Read-only staff (view permissions only) get 403 and no links."""
 
 from django import forms
 from django.contrib import messages
@@ -12,12 +15,18 @@ from core.api.errors import ServiceError
 from core.jobs.admin import add_changelist_tool
 from core.tenancy.models import Application
 from core.tenancy.scoping import scope_queryset
-from users.transfers import imports
+from users.transfers import exports, imports
+from users.transfers.formats import FORMATS
 
 IMPORT_PERMISSION = "users.add_customer"
 IMPORT_URL_NAME = "users_customer_import"
+# Starting an export is a write (a job, a file of every customer): full staff and superusers; read-only
+# staff have the view permissions only.
+EXPORT_PERMISSION = "users.change_customer"
+EXPORT_URL_NAME = "users_customer_export"
 
 add_changelist_tool("Import customers", f"admin:{IMPORT_URL_NAME}", IMPORT_PERMISSION)
+add_changelist_tool("Export customers", f"admin:{EXPORT_URL_NAME}", EXPORT_PERMISSION)
 
 
 class ImportCustomersForm(forms.Form):
@@ -37,26 +46,56 @@ class ImportCustomersForm(forms.Form):
                                             self.cleaned_data["file_format"] or None)
 
 
+class ExportCustomersForm(forms.Form):
+    application = forms.ModelChoiceField(queryset=Application.objects.none())
+    file_format = forms.ChoiceField(choices=[(f, f.upper()) for f in FORMATS], initial=FORMATS[0],
+                                    widget=forms.RadioSelect)
+
+    def __init__(self, *args, applications, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["application"].queryset = applications
+
+    def save(self, actor: Actor):
+        """Start the export job as createBulkExportUsers does (users.transfers.exports); ServiceError if refused."""
+        return exports.start_export(self.cleaned_data["application"], actor,
+                                    file_format=self.cleaned_data["file_format"])
+
+
 class CustomerImportAdminMixin:
-    """Adds ``import/`` to a ModelAdmin of customers: the upload form that starts an import job."""
+    """Adds ``import/`` and ``export/`` to a ModelAdmin of customers: the forms that start an import or an
+    export job."""
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.import_customers_view)
-        return [path("import/", view, name=IMPORT_URL_NAME), *super().get_urls()]
+        return [path("import/", self.admin_site.admin_view(self.import_customers_view), name=IMPORT_URL_NAME),
+                path("export/", self.admin_site.admin_view(self.export_customers_view), name=EXPORT_URL_NAME),
+                *super().get_urls()]
 
     def import_customers_view(self, request):
-        if not request.user.has_perm(IMPORT_PERMISSION):
+        return self._job_form_view(
+            request, IMPORT_PERMISSION, ImportCustomersForm, "Import customers",
+            "admin/users/customer/import_customers.html", lambda job: f"Import of {job.file_name} started: job {job.pk}.")
+
+    def export_customers_view(self, request):
+        return self._job_form_view(
+            request, EXPORT_PERMISSION, ExportCustomersForm, "Export customers",
+            "admin/users/customer/export_customers.html",
+            lambda job: f"Export to {job.file_name} started: job {job.pk}. The file's link shows here when it is "
+                        "ready.")
+
+    def _job_form_view(self, request, permission, form_class, title, template, started):
+        """The form (applications of the staff's company only); a valid POST starts the job and opens its
+        page; a service's refusal (ServiceError) shows on the form."""
+        if not request.user.has_perm(permission):
             raise PermissionDenied
         applications = scope_queryset(Application.objects.order_by("name"), "company", request)
-        form = ImportCustomersForm(request.POST or None, request.FILES or None, applications=applications)
+        form = form_class(request.POST or None, request.FILES or None, applications=applications)
         if request.method == "POST" and form.is_valid():
             try:
                 job = form.save(Actor.from_request(request))
             except ServiceError as exc:
                 form.add_error(None, exc.message)
             else:
-                self.message_user(request, f"Import of {job.file_name} started: job {job.pk}.", messages.SUCCESS)
+                self.message_user(request, started(job), messages.SUCCESS)
                 return redirect(reverse(f"{self.admin_site.name}:core_job_change", args=[job.pk]))
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-                   "title": "Import customers"}
-        return TemplateResponse(request, "admin/users/customer/import_customers.html", context)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form, "title": title}
+        return TemplateResponse(request, template, context)
