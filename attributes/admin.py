@@ -22,7 +22,6 @@ from core.tenancy.models import Application
 from core.tenancy.scoping import (
     CompanyScopedAdminMixin,
     CompanyScopedRelatedFilter,
-    ReadOnlyAdminMixin,
     scope_queryset,
     scoped_related_queryset,
 )

@@ -29,12 +29,13 @@ SESSION_SCENARIOS = {"logged_in_user", "create_session"}
 ATTRIBUTE_SCENARIOS = {"filter_and", "filter_or", "condition_group_users"}  # bench/attributes.py
 ACCOUNT_SCENARIOS = {"password_login", "locked_login", "send_otp", "verify_otp"}  # bench/accounts.py
 SOCIAL_SCENARIOS = {"social_login"}  # bench/social.py
+CONSOLE_SCENARIOS = {"console_overview"}  # bench/console.py
 WEBHOOK_SCENARIOS = {"webhook_create_user", "webhook_deliveries", "webhook_backlog"}  # bench/webhooks.py
 JOB_SCENARIOS = {"group_file", "import_csv", "import_csv_hashes", "import_csv_webhook", "export_csv", "export_xlsx",
                  "attribute_bulk_update"}
 HTTP_SCENARIOS = ({FLOOR, "search_email", "search_phone", "list", "list_q_email_prefix", "list_q_full_name",
                    "list_q_name", "list_q_json", "group_users"} | SESSION_SCENARIOS | ATTRIBUTE_SCENARIOS
-                  | ACCOUNT_SCENARIOS | SOCIAL_SCENARIOS)
+                  | ACCOUNT_SCENARIOS | SOCIAL_SCENARIOS | CONSOLE_SCENARIOS)
 ALL_SCENARIOS = HTTP_SCENARIOS | WEBHOOK_SCENARIOS | JOB_SCENARIOS
 
 
@@ -212,6 +213,11 @@ def main(argv=None) -> int:
             all_scenarios += bench_accounts.scenarios(BENCH_APPLICATION_ID, app_token, account_sample, hashes)
         if social_sample is not None:
             all_scenarios += bench_social.scenarios(BENCH_APPLICATION_ID, app_token, social_sample, jwks_stand_in)
+        if wanted & CONSOLE_SCENARIOS:
+            from bench import console as bench_console
+
+            all_scenarios.append(bench_console.overview_scenario(BENCH_COMPANY_ID, BENCH_APPLICATION_ID,
+                                                                 args.customers))
         if definitions is not None:
             all_scenarios += bench_attributes.http_scenarios(BENCH_COMPANY_ID, BENCH_APPLICATION_ID, definitions,
                                                              condition_group_id)
@@ -341,7 +347,7 @@ def measure(server, scenario, token: str, workdir: Path, args, use_wrk: bool, wa
         status, body = server.request(request.method, request.path, body=request.body, headers=headers, timeout=60)
         if status != scenario.expected_status:
             raise RuntimeError(f"{scenario.key}: {request.method} {request.path} answered {status}: {body[:300]!r}")
-        answer = json.loads(body)
+        answer = {"html": body.decode()} if scenario.html else json.loads(body)
         problem = scenario.check(answer, index)
         if problem:
             raise RuntimeError(f"{scenario.key}: {request.path}: {problem}")

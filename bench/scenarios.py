@@ -44,6 +44,7 @@ class Scenario:
     # Measures target_extra_ms right after each load run, so that the allowance (a hash's own time) and
     # the scenario see the same machine: a reference taken minutes apart drifted by ±20 ms.
     allowance: Callable[[], float] | None = None
+    html: bool = False  # the answer is a page, checked as {"html": text}, not JSON
 
 
 def gets(paths) -> list[Request]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.utils.html import format_html, format_html_join
 
 WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 56, 32, 16, 40
 
 
 @dataclass(frozen=True)
@@ -15,14 +15,17 @@ class Series:
     color: str
 
 
+GRID_LINES = 4
+
+
 def _nice_max(value: int) -> int:
-    """The axis top: 1, 2 or 5 times a power of ten, at least the largest value."""
-    step = 1
+    """The axis top: GRID_LINES steps of 1, 2 or 5 times a power of ten (whole labels), at least ``value``."""
+    power = 1
     while True:
         for factor in (1, 2, 5):
-            if value <= step * factor:
-                return step * factor
-        step *= 10
+            if value <= power * factor * GRID_LINES:
+                return power * factor * GRID_LINES
+        power *= 10
 
 
 def line_chart(title: str, labels: list[str], series: list[Series]) -> str:
@@ -39,8 +42,9 @@ def line_chart(title: str, labels: list[str], series: list[Series]) -> str:
 
     grid = format_html_join("", '<line x1="{}" x2="{}" y1="{}" y2="{}" class="grid"/>'
                                 '<text x="{}" y="{}" class="axis" text-anchor="end">{}</text>',
-                            ((LEFT, WIDTH - RIGHT, y(top * f / 4), y(top * f / 4), LEFT - 6,
-                              f"{float(y(top * f / 4)) + 4:.1f}", f"{int(top * f / 4):,}") for f in range(5)))
+                            ((LEFT, WIDTH - RIGHT, y(top * f // GRID_LINES), y(top * f // GRID_LINES), LEFT - 6,
+                              f"{float(y(top * f // GRID_LINES)) + 4:.1f}", f"{top * f // GRID_LINES:,}")
+                             for f in range(GRID_LINES + 1)))
     ticks = format_html_join("", '<text x="{}" y="{}" class="axis" text-anchor="middle">{}</text>',
                              ((x(i), HEIGHT - BOTTOM + 16, label) for i, label in enumerate(labels)
                               if i % 5 == (count - 1) % 5))

@@ -145,6 +145,7 @@ class LinkedIdentity(models.Model):
     linked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "linked identities"
         indexes = [models.Index(fields=["customer"], name="identity_customer_idx")]
         constraints = [
             models.UniqueConstraint(fields=["application", "provider", "subject"], name="identity_subject_uniq"),
@@ -162,6 +163,19 @@ class ApplicationCustomerCount(models.Model):
                                        related_name="customer_count")
     total = models.BigIntegerField(default=0)
     archived = models.BigIntegerField(default=0)
+
+
+class ActivityHour(models.Model):
+    """Storefront sign-ups and sign-ins of one application in one closed hour, counted once from the event log
+    by the console's overview (users/overview.py) so that it never recounts a month of events; outlives the
+    events' retention."""
+
+    pk = models.CompositePrimaryKey("application_id", "hour")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+",
+                                    db_index=False)  # the primary key leads with it
+    hour = models.DateTimeField()  # its start
+    sign_ups = models.PositiveIntegerField(default=0)
+    sign_ins = models.PositiveIntegerField(default=0)
 
 
 class AuditEvent(models.Model):

@@ -61,6 +61,7 @@ class Delivery(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "deliveries"
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["subscription", "-id"], name="delivery_subscription_idx"),

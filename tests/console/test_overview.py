@@ -138,3 +138,36 @@ def test_a_session_ended_leaves_the_count(application, store_data):
     assert store.live_count(application.id) == before + 2
     session_services.end_all_sessions(application, asha.pk, "lost phone", SYSTEM)
     assert store.live_count(application.id) == before
+
+
+def test_closed_hours_are_counted_once_and_outlive_the_events(application, store_data):
+    from users.models import ActivityHour
+
+    days = overview.activity_per_day(application.id, 30)
+    assert days[-3].sign_ins == 1
+    # The hour two days ago is closed: rolled up at the first look, and kept when its events are trimmed.
+    assert ActivityHour.objects.filter(application=application, sign_ins=1).count() >= 1
+    hours = ActivityHour.objects.filter(application=application).count()
+    assert 24 * 28 <= hours <= 24 * 30 + 1  # every closed hour of the 30 days has its row, even at zero
+    AuditEvent.objects.filter(action=events.SIGNED_IN, created_at__lt=timezone.now() - timedelta(days=1)).delete()
+    again = overview.activity_per_day(application.id, 30)
+    assert again[-3].sign_ins == 1 and ActivityHour.objects.filter(application=application).count() == hours
+    # The hour going on is counted live: a sign-in now shows at once.
+    user_services.record_event(store_data["asha"].pk, application.id, events.SIGNED_IN, SYSTEM)
+    assert overview.activity_per_day(application.id, 30)[-1].sign_ins == days[-1].sign_ins + 1
+
+
+def test_days_follow_the_time_zone(application, settings):
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+05:30: local hours start at half past in UTC
+    customer = make_customer(application, "9876500030")
+    user_services.record_event(customer.pk, application.id, events.SIGNED_IN, SYSTEM)
+    user_services.record_event(customer.pk, application.id, events.SIGNED_IN, SYSTEM)
+    first, second = AuditEvent.objects.filter(customer_id=customer.pk, action=events.SIGNED_IN).order_by("id")
+    AuditEvent.objects.filter(pk=first.pk).update(created_at=datetime(2026, 11, 29, 20, 0, tzinfo=dt_timezone.utc))
+    AuditEvent.objects.filter(pk=second.pk).update(created_at=datetime(2026, 11, 29, 18, 0, tzinfo=dt_timezone.utc))
+    now = datetime(2026, 11, 30, 6, 0, tzinfo=dt_timezone.utc)  # 11:30 in Kolkata
+    days = overview.activity_per_day(application.id, 30, now=now)
+    # 20:00 UTC is 01:30 on the 30th in Kolkata (a closed hour, rolled up); 18:00 UTC is 23:30 on the 29th.
+    assert (days[-1].day.isoformat(), days[-1].sign_ins) == ("2026-11-30", 1)
+    assert (days[-2].day.isoformat(), days[-2].sign_ins) == ("2026-11-29", 1)
+    assert overview.activity_per_day(application.id, 30, now=now)[-1].sign_ins == 1  # from the rollup now
