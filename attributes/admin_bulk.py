@@ -18,12 +18,8 @@ from functools import partial
 from pathlib import PurePosixPath
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 
 from attributes import bulk
 from attributes.models import AttributeDefinition
@@ -31,7 +27,7 @@ from core import jobs
 from core.actors import Actor
 from core.api.errors import ServiceError
 from core.files import csvrows
-from core.jobs.admin import add_changelist_tool
+from core.jobs.admin import add_changelist_tool, job_form_view
 from core.jobs.models import Job
 from core.tenancy.models import Application
 from core.tenancy.scoping import scope_queryset
@@ -101,24 +97,12 @@ class BulkUpdateForm(forms.Form):
 
 
 def bulk_update_view(model_admin, request):
-    if not request.user.has_perm(BULK_PERMISSION):
-        raise PermissionDenied
-    applications = scope_queryset(Application.objects.order_by("name"), "company", request)
-    form = BulkUpdateForm(request.POST or None, request.FILES or None, applications=applications)
-    if request.method == "POST" and form.is_valid():
-        try:
-            job = form.save(Actor.from_request(request))
-        except ServiceError as exc:
-            form.add_error(None, exc.message)
-        else:
-            model_admin.message_user(request, f"Bulk update of {job.file_name} started: job {job.pk}.",
-                                     messages.SUCCESS)
-            return redirect(reverse(f"{model_admin.admin_site.name}:core_job_change", args=[job.pk]))
     definitions = scope_queryset(AttributeDefinition.objects.select_related("application"), "application__company",
                                  request).order_by("application__name", "-pinned", "pin_order", "slug")
-    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "form": form,
-               "title": "Bulk update attributes", "definitions": definitions[:DEFINITIONS_SHOWN]}
-    return TemplateResponse(request, "admin/attributes/userattribute/bulk_update.html", context)
+    return job_form_view(model_admin, request, permission=BULK_PERMISSION, form_class=BulkUpdateForm,
+                         title="Bulk update attributes", template="admin/attributes/userattribute/bulk_update.html",
+                         started=lambda job: f"Bulk update of {job.file_name} started: job {job.pk}.",
+                         extra_context={"definitions": definitions[:DEFINITIONS_SHOWN]})
 
 
 def urls(model_admin) -> list:

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from core.actors import Actor
 from core.api.errors import ServiceError
+from core.tenancy.admin_forms import checked_by_serializer
 from core.tenancy.models import Application
 from core.tenancy.scoping import scope_queryset
 from users import services
@@ -42,7 +43,7 @@ class NewCustomerForm(forms.Form):
     def save(self, actor: Actor):
         """The new customer, or None with the errors on the form (the API's checks, word for word)."""
         data = {name: value for name, value in self.cleaned_data.items() if name != "application" and value}
-        checked = _checked(self, CreateUserSerializer, data)
+        checked = checked_by_serializer(self, CreateUserSerializer, data)
         if checked is None:
             return None
         try:
@@ -51,21 +52,6 @@ class NewCustomerForm(forms.Form):
             field = next(iter((exc.meta.get("errors") or {})), None)
             self.add_error(field if field in self.fields else None, exc.message)
             return None
-
-
-def _checked(form: forms.Form, serializer_class, data: dict) -> dict | None:
-    """``data`` validated by the API's serializer, or None with its errors on ``form`` (a field's own, when the
-    form has that field; else above the form, named)."""
-    checked = serializer_class(data=data)
-    if checked.is_valid():
-        return checked.validated_data
-    for field, problems in checked.errors.items():
-        for problem in problems if isinstance(problems, list) else [problems]:
-            if field in form.fields:
-                form.add_error(field, str(problem))
-            else:
-                form.add_error(None, f"{field}: {problem}")
-    return None
 
 
 class CustomerCreateAdminMixin:
@@ -131,7 +117,7 @@ class EditCustomerForm(forms.Form):
         emails = [{"email": raw, "primary": n == 0, "verified": raw.lower() in verified_emails}
                   for n, raw in enumerate(lines["emails"])]
         data = {**{name: self.cleaned_data[name] for name in PROFILE_EDITED}, "emails": emails, "phone_numbers": phones}
-        checked = _checked(self, UpdateUserSerializer, data)
+        checked = checked_by_serializer(self, UpdateUserSerializer, data)
         if checked is None:
             return None
         try:

@@ -26,10 +26,9 @@ from django.utils import timezone
 from core.actors import Actor
 from core.api.errors import ServiceError
 from core.tenancy.admin import shown_once
-from core.tenancy.admin_forms import ServiceAdminForm, ServiceAdminMixin
+from core.tenancy.admin_forms import ServiceAdminForm, ServiceAdminMixin, checked_by_serializer
 from core.tenancy.scoping import CompanyScopedAdminMixin, ReadOnlyAdminMixin, manages_integrations
 from users import events
-from users.admin_create import _checked
 from webhooks import selectors, services
 from webhooks.models import Delivery, Subscription
 from webhooks.serializers import SubscriptionSerializer, SubscriptionUpdateSerializer
@@ -134,7 +133,7 @@ class SubscriptionForm(ServiceAdminForm):
         else:  # only what changed: an unchanged "active" must not restart a failing subscription's clock
             data = {name: cleaned[name] for name in self.FIELDS if name in self.changed_data}
             serializer = SubscriptionUpdateSerializer
-        self.validated = _checked(self, serializer, data)
+        self.validated = checked_by_serializer(self, serializer, data)
         return cleaned
 
     def write(self, actor: Actor) -> Subscription:

@@ -6,15 +6,21 @@ job is a 404) about once a second and updates the status, the counters, the prog
 links in place, stopping once the job has finished."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.contrib.admin.utils import display_for_value, unquote
 from django.http import Http404, JsonResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core import files
+from core.actors import Actor
+from core.api.errors import ServiceError
 from core.jobs.selectors import job_errors
 from core.jobs.services import cancel_job
-from core.tenancy.scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, ReadOnlyAdminMixin
+from core.tenancy.models import Application
+from core.tenancy.scoping import CompanyScopedAdminMixin, CompanyScopedRelatedFilter, ReadOnlyAdminMixin, scope_queryset
 from core.jobs.models import Job
 
 ERRORS_SHOWN = 50
@@ -138,3 +144,26 @@ def add_changelist_tool(label: str, url_name: str, permission: str) -> None:
     """A link on the Jobs page to a view of another app that starts jobs (e.g. users' "Import customers"),
     shown to staff with ``permission``. The other app calls this; this module never imports it."""
     _changelist_tools.append((label, url_name, permission))
+
+
+def job_form_view(model_admin, request, *, permission: str, form_class, title: str, template: str, started,
+                  extra_context=None):
+    """A console page that starts a job (an import, an export, a bulk update): the form offers the
+    applications of the staff's company only (``form_class(data, files, applications=…)``); a valid POST
+    calls ``form.save(actor)`` — the function the API uses — and opens the job's page with the message
+    ``started(job)``; a service's refusal (ServiceError) shows on the form."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    applications = scope_queryset(Application.objects.order_by("name"), "company", request)
+    form = form_class(request.POST or None, request.FILES or None, applications=applications)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = form.save(Actor.from_request(request))
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            model_admin.message_user(request, started(job), messages.SUCCESS)
+            return redirect(reverse(f"{model_admin.admin_site.name}:core_job_change", args=[job.pk]))
+    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "form": form,
+               "title": title, **(extra_context or {})}
+    return TemplateResponse(request, template, context)

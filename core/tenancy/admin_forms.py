@@ -5,7 +5,8 @@ one) and does the write in ``write(actor)``, which calls the app's service and r
 instance. ``ServiceAdminMixin`` calls ``write`` from ``save_model``. When the service refuses (a
 ``ServiceError`` raised at write time, e.g. a conflict that only the database sees), the admin's
 transaction is rolled back and the page is shown again with the user's input and the service's
-message as a form error, as if ``clean()`` had found it.
+message as a form error, as if ``clean()`` had found it. ``checked_by_serializer`` checks a form's data
+with the API's serializer and puts its errors on the form (the console's own pages: customers, webhooks).
 """
 
 from django import forms
@@ -62,3 +63,18 @@ class ServiceAdminMixin:
             for upload in request.FILES.values():
                 upload.seek(0)
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+def checked_by_serializer(form: forms.Form, serializer_class, data: dict) -> dict | None:
+    """``data`` validated by the API's serializer, or None with its errors on ``form`` (a field's own, when the
+    form has that field; else above the form, named)."""
+    checked = serializer_class(data=data)
+    if checked.is_valid():
+        return checked.validated_data
+    for field, problems in checked.errors.items():
+        for problem in problems if isinstance(problems, list) else [problems]:
+            if field in form.fields:
+                form.add_error(field, str(problem))
+            else:
+                form.add_error(None, f"{field}: {problem}")
+    return None

@@ -179,7 +179,7 @@ def test_only_with_an_unknown_name_is_an_error_listing_the_names(only, capsys):
         bench_main.parse_args(argv)
     assert exit_.value.code == 2
     error = capsys.readouterr().err
-    assert "unknown scenario" in error and "known: attribute_bulk_update, condition_group_users, create_session, export_csv" in error
+    assert "unknown scenario" in error and "known: attribute_bulk_update, condition_group_users, console_overview, create_session, export_csv" in error
     assert "whoami" in error and "import_csv" in error
 
 

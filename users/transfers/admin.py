@@ -4,17 +4,11 @@ page, both linked from the Jobs page). Each starts its job through the same func
 progress live. Read-only staff (view permissions only) get 403 and no links."""
 
 from django import forms
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 
 from core.actors import Actor
-from core.api.errors import ServiceError
-from core.jobs.admin import add_changelist_tool
+from core.jobs.admin import add_changelist_tool, job_form_view
 from core.tenancy.models import Application
-from core.tenancy.scoping import scope_queryset
 from users.transfers import exports, imports
 from users.transfers.formats import FORMATS
 
@@ -83,19 +77,5 @@ class CustomerImportAdminMixin:
                         "ready.")
 
     def _job_form_view(self, request, permission, form_class, title, template, started):
-        """The form (applications of the staff's company only); a valid POST starts the job and opens its
-        page; a service's refusal (ServiceError) shows on the form."""
-        if not request.user.has_perm(permission):
-            raise PermissionDenied
-        applications = scope_queryset(Application.objects.order_by("name"), "company", request)
-        form = form_class(request.POST or None, request.FILES or None, applications=applications)
-        if request.method == "POST" and form.is_valid():
-            try:
-                job = form.save(Actor.from_request(request))
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-            else:
-                self.message_user(request, started(job), messages.SUCCESS)
-                return redirect(reverse(f"{self.admin_site.name}:core_job_change", args=[job.pk]))
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form, "title": title}
-        return TemplateResponse(request, template, context)
+        return job_form_view(self, request, permission=permission, form_class=form_class, title=title,
+                             template=template, started=started)
