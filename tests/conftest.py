@@ -113,3 +113,11 @@ def media(settings, tmp_path):
 def local_file_urls(settings):
     """*_file_url may point at tests/file_server.py (localhost, a loopback address)."""
     settings.FILE_URL_ALLOWED_HOSTS = ["localhost"]
+
+
+@pytest.fixture
+def chromium_path():
+    """Debian's Chromium for the browser tests (tests/browser.py): fails at once, before any setup, without it."""
+    from tests.browser import chromium_executable
+
+    return chromium_executable()

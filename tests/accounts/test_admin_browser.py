@@ -6,7 +6,7 @@ import pytest
 from accounts import limits
 from core.actors import Actor
 from core.tenancy import services as core_services
-from tests.core.test_admin_browser import CHROMIUM_ARGS, chromium_path  # noqa: F401  (the fixture)
+from tests.browser import open_page
 from users import services as user_services
 from users.models import AuditEvent
 
@@ -15,7 +15,7 @@ POLICY = {"enable": True, "attempts": 3, "duration": 30}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_staff_sees_a_locked_customer_and_unlocks_them(live_server, chromium_path):  # noqa: F811
+def test_staff_sees_a_locked_customer_and_unlocks_them(live_server, chromium_path):
     application, _ = core_services.create_application(company_id=559, name="Demo Store")
     asha = user_services.create_customer(application, {"phone_number": "9876500001", "email": "asha@example.com",
                                                        "first_name": "Asha"}, Actor.system("test"))
@@ -24,31 +24,25 @@ def test_staff_sees_a_locked_customer_and_unlocks_them(live_server, chromium_pat
     assert limits.lockout.state(application.id, asha.pk)["locked"]
     core_services.create_staff_user(company_id=559, username="staff559", password=PASSWORD)
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base = live_server.url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
-            page.goto(f"{base}/admin/login/?next=/admin/users/customer/{asha.pk}/change/")
-            page.fill("#id_username", "staff559")
-            page.fill("#id_password", PASSWORD)
-            page.click("input[type=submit]")
-            expect(page.locator(".field-sign_in")).to_contain_text("Locked")
+    with open_page() as page:
+        page.goto(f"{base}/admin/login/?next=/admin/users/customer/{asha.pk}/change/")
+        page.fill("#id_username", "staff559")
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        expect(page.locator(".field-sign_in")).to_contain_text("Locked")
 
-            page.goto(f"{base}/admin/users/customer/")
-            row = page.locator("#result_list tbody tr", has_text="asha@example.com")
-            row.locator("input.action-select").check()
-            page.select_option("select[name=action]", "unlock_customers")
-            page.click("button[name=index]")
-            expect(page.locator("ul.messagelist li.success")).to_have_text("Unlocked 1 customer.")
+        page.goto(f"{base}/admin/users/customer/")
+        row = page.locator("#result_list tbody tr", has_text="asha@example.com")
+        row.locator("input.action-select").check()
+        page.select_option("select[name=action]", "unlock_customers")
+        page.click("button[name=index]")
+        expect(page.locator("ul.messagelist li.success")).to_have_text("Unlocked 1 customer.")
 
-            page.goto(f"{base}/admin/users/customer/{asha.pk}/change/")
-            expect(page.locator(".field-sign_in")).to_contain_text("Not locked")
-        finally:
-            browser.close()
+        page.goto(f"{base}/admin/users/customer/{asha.pk}/change/")
+        expect(page.locator(".field-sign_in")).to_contain_text("Not locked")
 
     assert not limits.lockout.state(application.id, asha.pk)["locked"]
     event = AuditEvent.objects.get(customer_id=asha.pk, action="account.unlocked")

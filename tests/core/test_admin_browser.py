@@ -4,33 +4,20 @@ A company staff user logs in, finds a customer with the search box, blocks them 
 sees the success message, and never sees another company's customer.
 """
 
-import os
-import shutil
-
 import pytest
 
 from core.tenancy import services as core_services
+from tests.browser import open_page
 from core.actors import Actor
 from users import services as user_services
 from users.models import AuditEvent
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "Browser-console-pass!"
 
 
 def make_customer(application, phone, email, **fields):
     return user_services.create_customer(application, {"phone_number": phone, "email": email, **fields},
                                          Actor.system("test"))
-
-
-@pytest.fixture
-def chromium_path():
-    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    if not path:
-        pytest.fail(f"Chromium is required for the browser tests: apt-get install chromium ({CHROMIUM} is missing).")
-    return path
 
 
 @pytest.mark.django_db(transaction=True)
@@ -44,57 +31,51 @@ def test_staff_finds_and_blocks_a_customer_in_the_browser(live_server, chromium_
     foreign = make_customer(foreign_app, "9876500004", "fiona@foreign.example", first_name="Fiona")
     core_services.create_staff_user(company_id=559, username="staff559", password=PASSWORD)
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base = live_server.url
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(15_000)
+    with open_page() as page:
 
-            # Log in: /admin/ sends an anonymous visitor to the login form.
-            page.goto(f"{base}/admin/")
-            expect(page).to_have_url(f"{base}/admin/login/?next=/admin/")
-            page.fill("#id_username", "staff559")
-            page.fill("#id_password", PASSWORD)
-            page.click("input[type=submit]")
-            expect(page).to_have_url(f"{base}/admin/")
-            # The admin's stylesheets are served (WhiteNoise with finders under pytest).
-            assert page.request.get(f"{base}/static/admin/css/base.css").ok
+        # Log in: /admin/ sends an anonymous visitor to the login form.
+        page.goto(f"{base}/admin/")
+        expect(page).to_have_url(f"{base}/admin/login/?next=/admin/")
+        page.fill("#id_username", "staff559")
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        expect(page).to_have_url(f"{base}/admin/")
+        # The admin's stylesheets are served (WhiteNoise with finders under pytest).
+        assert page.request.get(f"{base}/static/admin/css/base.css").ok
 
-            # To the customer list from the index.
-            page.locator("#content-main a[href='/admin/users/customer/']").first.click()
-            expect(page.locator("#result_list")).to_be_visible()
-            assert "ravi@example.com" in page.content()
-            assert "fiona@foreign.example" not in page.content()
+        # To the customer list from the index.
+        page.locator("#content-main a[href='/admin/users/customer/']").first.click()
+        expect(page.locator("#result_list")).to_be_visible()
+        assert "ravi@example.com" in page.content()
+        assert "fiona@foreign.example" not in page.content()
 
-            # Find Asha with the search box.
-            page.fill("#searchbar", "asha@example")
-            page.press("#searchbar", "Enter")
-            rows = page.locator("#result_list tbody tr")
-            expect(rows).to_have_count(1)
-            expect(rows.first).to_contain_text("asha@example.com")
+        # Find Asha with the search box.
+        page.fill("#searchbar", "asha@example")
+        page.press("#searchbar", "Enter")
+        rows = page.locator("#result_list tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("asha@example.com")
 
-            # Block her with the action.
-            rows.first.locator("input.action-select").check()
-            page.select_option("select[name=action]", "block_customers")
-            page.click("button[name=index]")
-            expect(page.locator("ul.messagelist li.success")).to_have_text("Blocked 1 customer.")
+        # Block her with the action.
+        rows.first.locator("input.action-select").check()
+        page.select_option("select[name=action]", "block_customers")
+        page.click("button[name=index]")
+        expect(page.locator("ul.messagelist li.success")).to_have_text("Blocked 1 customer.")
 
-            # Another company's customer: absent from the search, and its URL shows nothing.
-            page.fill("#searchbar", "fiona")
-            page.press("#searchbar", "Enter")
-            expect(page.locator("#result_list")).to_have_count(0)
-            assert "fiona@foreign.example" not in page.content()
+        # Another company's customer: absent from the search, and its URL shows nothing.
+        page.fill("#searchbar", "fiona")
+        page.press("#searchbar", "Enter")
+        expect(page.locator("#result_list")).to_have_count(0)
+        assert "fiona@foreign.example" not in page.content()
 
-            page.goto(f"{base}/admin/users/customer/{foreign.pk}/change/")
-            expect(page).to_have_url(f"{base}/admin/")
-            expect(page.locator("ul.messagelist li.warning")).to_contain_text("doesn’t exist")
-            assert "fiona@foreign.example" not in page.content()
-            assert "Fiona" not in page.content()
-        finally:
-            browser.close()
+        page.goto(f"{base}/admin/users/customer/{foreign.pk}/change/")
+        expect(page).to_have_url(f"{base}/admin/")
+        expect(page.locator("ul.messagelist li.warning")).to_contain_text("doesn’t exist")
+        assert "fiona@foreign.example" not in page.content()
+        assert "Fiona" not in page.content()
 
     # Database checks after the browser is gone (ORM calls inside the Playwright block would run in
     # the event loop's context, on a connection of their own that nobody closes).

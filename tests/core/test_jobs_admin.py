@@ -4,9 +4,7 @@ core/static/core/job_progress.js, in Chromium too), company scoping and the read
 
 import csv
 import io
-import os
 import re
-import shutil
 import signal
 import time
 
@@ -20,6 +18,7 @@ from core.jobs import tasks as core_tasks  # noqa: F401  registers run_job with 
 from core.jobs.models import Job
 from core.tenancy import services as core_services
 from tests import job_handlers, workers
+from tests.browser import open_page
 from tests.helpers import APP_ID, COMPANY_ID
 from users import services as user_services
 
@@ -271,16 +270,9 @@ def test_full_staff_see_every_start_link(staff_user, client, application):
 
 # --------------------------------------------------------------------------- in a browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
 @pytest.mark.django_db(transaction=True)
-def test_the_job_page_follows_a_running_job_without_reloading(live_server, media, tmp_path, monkeypatch):
-    chromium = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    if not chromium:
-        pytest.fail(f"Chromium is required for the browser tests: apt-get install chromium ({CHROMIUM} is missing).")
+def test_the_job_page_follows_a_running_job_without_reloading(live_server, chromium_path, media, tmp_path,
+                                                              monkeypatch):
     # Database setup first: Django refuses ORM calls while Playwright's sync API runs in this thread.
     application, _ = core_services.create_application(company_id=COMPANY_ID, name="Demo Store", application_id=APP_ID)
     core_services.create_staff_user(company_id=COMPANY_ID, username="staff559", password=PASSWORD)
@@ -288,57 +280,51 @@ def test_the_job_page_follows_a_running_job_without_reloading(live_server, media
     queue, log = workers.private_queue(monkeypatch), tmp_path / "worker.log"
     worker = workers.start_worker(workers.worker_env(media, JOB_HANDLER_MODULES="tests.job_handlers"), queue, log)
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base = live_server.url
     progress_requests = []
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page()
-                page.set_default_timeout(30_000)
-                page.on("request", lambda r: progress_requests.append(time.monotonic())
-                        if r.url.endswith(f"/{job.pk}/progress/") else None)
-                page.goto(f"{base}/admin/login/?next={JOBS}{job.pk}/change/")
-                page.fill("#id_username", "staff559")
-                page.fill("#id_password", PASSWORD)
-                page.click("input[type=submit]")
-                expect(page).to_have_url(f"{base}{JOBS}{job.pk}/change/")
-                expect(page.locator(".field-status .readonly")).to_have_text("pending")
-                expect(page.locator(".field-downloads .readonly")).to_have_text("-")
-                page.evaluate("window.loadedOnce = true")  # gone if the page reloads
+        with open_page(timeout_ms=30_000) as page:
+            page.on("request", lambda r: progress_requests.append(time.monotonic())
+                    if r.url.endswith(f"/{job.pk}/progress/") else None)
+            page.goto(f"{base}/admin/login/?next={JOBS}{job.pk}/change/")
+            page.fill("#id_username", "staff559")
+            page.fill("#id_password", PASSWORD)
+            page.click("input[type=submit]")
+            expect(page).to_have_url(f"{base}{JOBS}{job.pk}/change/")
+            expect(page.locator(".field-status .readonly")).to_have_text("pending")
+            expect(page.locator(".field-downloads .readonly")).to_have_text("-")
+            page.evaluate("window.loadedOnce = true")  # gone if the page reloads
 
-                core_tasks.run_job.delay(job.pk)  # the worker starts the job now (no ORM call here)
+            core_tasks.run_job.delay(job.pk)  # the worker starts the job now (no ORM call here)
 
-                # Part way: the counters move while the page stays.
-                page.wait_for_function("""() => {
-                    const n = Number(document.querySelector('.field-processed .readonly').textContent);
-                    return n > 0 && n < 16; }""")
-                expect(page.locator(".field-status .readonly")).to_have_text("processing")
-                expect(page.locator("#job-live")).to_contain_text("Following the job live: processing")
+            # Part way: the counters move while the page stays.
+            page.wait_for_function("""() => {
+                const n = Number(document.querySelector('.field-processed .readonly').textContent);
+                return n > 0 && n < 16; }""")
+            expect(page.locator(".field-status .readonly")).to_have_text("processing")
+            expect(page.locator("#job-live")).to_contain_text("Following the job live: processing")
 
-                # The end: status, counts, 100 %, the error file's link and the first errors, no reload.
-                expect(page.locator(".field-status .readonly")).to_have_text("completed with errors", timeout=30_000)
-                expect(page.locator(".field-progress_display .readonly")).to_have_text("100 %")
-                expect(page.locator(".field-processed .readonly")).to_have_text("16")
-                expect(page.locator(".field-success_count .readonly")).to_have_text("14")
-                expect(page.locator(".field-error_count .readonly")).to_have_text("2")
-                expect(page.locator(".field-errors_preview td", has_text="row-14")).to_be_visible()
-                expect(page.locator("#job-live")).to_have_text("The job has finished: completed with errors.")
-                link = page.locator(".field-downloads a", has_text="error file")
-                href = link.get_attribute("href")
-                assert href.startswith("/files/")
-                assert page.evaluate("window.loadedOnce") is True
-                error_file = page.request.get(f"{base}{href}")
-                assert error_file.ok and "row-7" in error_file.text()
+            # The end: status, counts, 100 %, the error file's link and the first errors, no reload.
+            expect(page.locator(".field-status .readonly")).to_have_text("completed with errors", timeout=30_000)
+            expect(page.locator(".field-progress_display .readonly")).to_have_text("100 %")
+            expect(page.locator(".field-processed .readonly")).to_have_text("16")
+            expect(page.locator(".field-success_count .readonly")).to_have_text("14")
+            expect(page.locator(".field-error_count .readonly")).to_have_text("2")
+            expect(page.locator(".field-errors_preview td", has_text="row-14")).to_be_visible()
+            expect(page.locator("#job-live")).to_have_text("The job has finished: completed with errors.")
+            link = page.locator(".field-downloads a", has_text="error file")
+            href = link.get_attribute("href")
+            assert href.startswith("/files/")
+            assert page.evaluate("window.loadedOnce") is True
+            error_file = page.request.get(f"{base}{href}")
+            assert error_file.ok and "row-7" in error_file.text()
 
-                # Finished: no more polling.
-                polled = len(progress_requests)
-                page.wait_for_timeout(2500)
-                assert len(progress_requests) == polled
-            finally:
-                browser.close()
+            # Finished: no more polling.
+            polled = len(progress_requests)
+            page.wait_for_timeout(2500)
+            assert len(progress_requests) == polled
     finally:
         workers.stop(worker, signal.SIGTERM)
 
