@@ -2,11 +2,12 @@
 worker for the export: a full staff user sees the overview's chart, creates a customer, fixes a typo in the
 email, adds a phone, sets an attribute, issues an API client and gets a token with its secret, starts an
 export and downloads it; a read-only staff user can change nothing; another company's staff sees none of it.
-The screenshots of docs/screenshots/ are taken here."""
+The screenshots of docs/screenshots/ are taken here (UPDATE_SCREENSHOTS=1 writes them there)."""
 
 import base64
 import csv
 import io
+import os
 import signal
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from users import services as user_services
 from users.models import AuditEvent, Customer
 
 PASSWORD = "Console-browser-pass!"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SYSTEM = Actor.system("test")
 
 
@@ -35,8 +36,17 @@ def media(settings, tmp_path):
     return Path(settings.MEDIA_ROOT)
 
 
+@pytest.fixture
+def screenshots(tmp_path):
+    """docs/screenshots/ with UPDATE_SCREENSHOTS=1 (then commit them), else a temporary folder: a test run
+    leaves the checkout as it was."""
+    folder = DOCS_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.mark.django_db(transaction=True)
-def test_full_staff_work_in_the_console(live_server, chromium_path, media, monkeypatch, tmp_path):
+def test_full_staff_work_in_the_console(live_server, chromium_path, media, screenshots, monkeypatch, tmp_path):
     # Database first (Django refuses ORM calls while Playwright's loop runs in this thread).
     application, _ = core_services.create_application(company_id=559, name="Demo Store")
     existing = user_services.create_customer(application, {"phone_number": "9876500001", "first_name": "Ravi",
@@ -51,7 +61,6 @@ def test_full_staff_work_in_the_console(live_server, chromium_path, media, monke
     core_services.create_staff_user(company_id=559, username="staff559", password=PASSWORD)
     queue, log = workers.private_queue(monkeypatch), tmp_path / "worker.log"
     worker = workers.start_worker(workers.worker_env(media), queue, log)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     from playwright.sync_api import expect
 
@@ -67,7 +76,7 @@ def test_full_staff_work_in_the_console(live_server, chromium_path, media, monke
             expect(page.locator("#activity-chart svg")).to_be_visible()
             expect(page.locator("#activity-chart svg g[data-series='sign-ins'] circle")).to_have_count(30)
             expect(page.locator("#activity-chart")).to_contain_text("sign-ins (3 in all)")
-            page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=True)
+            page.screenshot(path=str(screenshots / "overview.png"), full_page=True)
 
             # A new customer, with a typo in the email.
             page.goto(f"{base}/admin/users/customer/add/")
@@ -100,7 +109,7 @@ def test_full_staff_work_in_the_console(live_server, chromium_path, media, monke
             page.click("#set-attribute")
             expect(page.locator("ul.messagelist li.success")).to_have_text("Loyalty tier set to gold.")
             expect(page.locator("#attribute-values")).to_contain_text("gold")
-            page.screenshot(path=str(SCREENSHOTS / "customer.png"), full_page=True)
+            page.screenshot(path=str(screenshots / "customer.png"), full_page=True)
 
             # Issue an API client; its secret, shown once, gets a token that reads the customers.
             page.goto(f"{base}/admin/core/apiclient/add/")
@@ -146,7 +155,7 @@ def test_full_staff_work_in_the_console(live_server, chromium_path, media, monke
     assert {"customer.created", "customer.updated", "attribute.updated"} <= staff_events
     assert ApiClient.objects.get(name="CRM sync").company_id == 559
     assert Job.objects.get(application=application, kind="customer_export").status == Job.COMPLETED
-    assert (SCREENSHOTS / "overview.png").stat().st_size > 10_000
+    assert (screenshots / "overview.png").stat().st_size > 10_000
 
 
 @pytest.mark.django_db(transaction=True)
