@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.api.middleware.RequestIdMiddleware",
+    "core.api.unavailable.UnavailableMiddleware",  # PostgreSQL / Redis out of reach: 503 + Retry-After
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -381,7 +382,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "filters": {"routine_tasks": {"()": "core.logfilters.RoutineTasks"}},
+    "filters": {"routine_tasks": {"()": "core.logfilters.RoutineTasks"},
+                "shorten_unavailable": {"()": "core.api.unavailable.ShortenUnavailable"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "pgserver": {"level": "WARNING"},
@@ -389,6 +391,10 @@ LOGGING = {
         "celery.worker.strategy": {"filters": ["routine_tasks"]},
         "celery.app.trace": {"filters": ["routine_tasks"]},
         "celery.beat": {"filters": ["routine_tasks"]},
+        # PostgreSQL / Redis out of reach: one line per request (core/api/unavailable.py), not a traceback
+        "django.request": {"filters": ["shorten_unavailable"]},
     },
 }
+# The Retry-After of a 503 answered while PostgreSQL or Redis is out of reach.
+UNAVAILABLE_RETRY_AFTER_SECONDS = int(os.environ.get("UNAVAILABLE_RETRY_AFTER_SECONDS", "5"))
 QUIET_TASKS = {"users.tasks.sequence_events", "webhooks.tasks.dispatch_due"}

@@ -1,6 +1,7 @@
 """The one error format: {"message", "code", "request_id", "meta"?} (the SDK's APIError shape)."""
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
@@ -133,6 +134,12 @@ def json_error_view(status_code: int, message: str, code: str):
     html_views = {400: defaults.bad_request, 403: defaults.permission_denied, 404: defaults.page_not_found}
 
     def view(request, exception=None):
+        if status_code == 500:
+            from core.api.unavailable import is_unavailable, unavailable_response
+
+            error = sys.exc_info()[1]
+            if is_unavailable(error):  # raised by a middleware (sessions, the admin's authentication)
+                return unavailable_response(request, error)
         if request.path.startswith("/admin/"):
             if status_code == 500:
                 return defaults.server_error(request)
