@@ -102,6 +102,15 @@ def staff_client(client, application):
     return client
 
 
+@pytest.fixture
+def read_only_client(client, application):
+    """The test client logged in as a read-only staff user of company 559 (not with staff_client: one client)."""
+    auditor = core_services.create_staff_user(company_id=COMPANY_ID, username="auditor559", password=STAFF_PASSWORD,
+                                              role="read_only")
+    client.force_login(auditor)
+    return client
+
+
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     """Every test writes its files (error reports, exports, uploads) to a folder of its own."""

@@ -450,13 +450,6 @@ def test_changelist_count_from_totals_equals_real_count(client, staff, counted, 
 
 # --------------------------------------------------------------------------- the read-only staff role
 
-@pytest.fixture
-def read_only_client(client, application):
-    auditor = core_services.create_staff_user(company_id=559, username="auditor559", password=PASSWORD,
-                                              role="read_only")
-    client.force_login(auditor)
-    return client
-
 
 def test_read_only_staff_see_their_company_and_change_nothing(read_only_client, customers):
     asha, foreign = customers["asha"], customers["foreign"]

@@ -33,14 +33,6 @@ def local_receivers(settings):
 
 
 @pytest.fixture
-def read_only_client(client, application):
-    auditor = core_services.create_staff_user(company_id=559, username="auditor559", password=STAFF_PASSWORD,
-                                              role="read_only")
-    client.force_login(auditor)
-    return client
-
-
-@pytest.fixture
 def foreign_staff_client(client, foreign_application):
     """Full staff of company 777 (foreign_application's)."""
     staff = core_services.create_staff_user(company_id=777, username="staff777", password=STAFF_PASSWORD)
