@@ -72,7 +72,7 @@ class JobAdmin(ReadOnlyAdminMixin, CompanyScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="files")
     def downloads(self, obj):
         links = download_links(obj)
-        return format_html_join(" · ", '<a href="{}">{}</a>', links) if links else "-"
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) if links else EMPTY
 
     @admin.display(description=f"errors (first {ERRORS_SHOWN})")
     def errors_preview(self, obj):

@@ -65,17 +65,14 @@ class CustomerImportAdminMixin:
                 *super().get_urls()]
 
     def import_customers_view(self, request):
-        return self._job_form_view(
-            request, IMPORT_PERMISSION, ImportCustomersForm, "Import customers",
-            "admin/users/customer/import_customers.html", lambda job: f"Import of {job.file_name} started: job {job.pk}.")
+        return job_form_view(
+            self, request, permission=IMPORT_PERMISSION, form_class=ImportCustomersForm, title="Import customers",
+            template="admin/users/customer/import_customers.html",
+            started=lambda job: f"Import of {job.file_name} started: job {job.pk}.")
 
     def export_customers_view(self, request):
-        return self._job_form_view(
-            request, EXPORT_PERMISSION, ExportCustomersForm, "Export customers",
-            "admin/users/customer/export_customers.html",
-            lambda job: f"Export to {job.file_name} started: job {job.pk}. The file's link shows here when it is "
-                        "ready.")
-
-    def _job_form_view(self, request, permission, form_class, title, template, started):
-        return job_form_view(self, request, permission=permission, form_class=form_class, title=title,
-                             template=template, started=started)
+        return job_form_view(
+            self, request, permission=EXPORT_PERMISSION, form_class=ExportCustomersForm, title="Export customers",
+            template="admin/users/customer/export_customers.html",
+            started=lambda job: f"Export to {job.file_name} started: job {job.pk}. The file's link shows here "
+                                "when it is ready.")
