@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config import embedded
 
@@ -248,7 +249,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # FILE_STORAGE: the Files block below
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -287,8 +288,29 @@ MAX_BULK_USER_IDS = int(os.environ.get("MAX_BULK_USER_IDS", "500"))
 MAX_SEARCH_QUERIES = int(os.environ.get("MAX_SEARCH_QUERIES", "50"))
 
 # --- Files: what the service writes (error files, exports, uploads) and what it fetches (*_file_url).
+# Where they are kept (docs/storage.md): FILE_STORAGE=filesystem, the default (MEDIA_ROOT; with several
+# machines, one volume they all mount there), or s3 (an S3-compatible bucket: AWS S3, MinIO, Ceph, R2, …;
+# private objects, downloads through the service's signed links, never the bucket's URLs).
+FILE_STORAGE = os.environ.get("FILE_STORAGE", "").strip().lower() or "filesystem"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served as is: downloads go through signed, expiring links
+if FILE_STORAGE == "s3":
+    if not os.environ.get("S3_BUCKET", "").strip():
+        raise ImproperlyConfigured("FILE_STORAGE=s3 needs S3_BUCKET (docs/storage.md).")
+    STORAGES["default"] = {"BACKEND": "core.files.s3.ObjectStorage", "OPTIONS": {
+        "bucket_name": os.environ["S3_BUCKET"].strip(),
+        "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,  # unset: AWS S3 itself
+        "region_name": os.environ.get("S3_REGION") or None,
+        # unset: boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role)
+        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+        "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "location": os.environ.get("S3_PREFIX", "").strip("/"),  # every key under "<prefix>/"
+        "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,  # "path" for most self-hosted stores
+        "default_acl": os.environ.get("S3_ACL", "private") or None,  # empty: no ACL sent (ACLs disabled)
+        "verify": os.environ.get("S3_CA_BUNDLE") or None,  # a CA file for a store with its own certificate
+    }}
+elif FILE_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"FILE_STORAGE must be filesystem or s3, not {FILE_STORAGE!r}.")
 FILE_URL_ALLOWED_HOSTS = [h.strip().lower() for h in os.environ.get("FILE_URL_ALLOWED_HOSTS", "").split(",")
                           if h.strip()]  # hosts that may resolve to private / loopback addresses
 FILE_DOWNLOAD_MAX_BYTES = int(os.environ.get("FILE_DOWNLOAD_MAX_BYTES", str(512 * 1024 * 1024)))

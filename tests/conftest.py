@@ -111,10 +111,26 @@ def read_only_client(client, application):
     return client
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server (moto, its own process) with its bucket, for the session (tests/s3_server.py)."""
+    from tests.s3_server import S3Server
+
+    with S3Server(log=tmp_path_factory.mktemp("s3") / "moto.log") as server:
+        yield server
+
+
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    """Every test writes its files (error reports, exports, uploads) to a folder of its own."""
+def media(settings, tmp_path, request):
+    """Every test writes its files (error reports, exports, uploads) to a folder of its own; with
+    TEST_FILE_STORAGE=s3, to a prefix of its own in the bucket of ``s3_server`` (tests/workers.py hands the
+    store to the workers a test starts)."""
+    from tests import s3_server
+
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    if s3_server.wanted():
+        server = request.getfixturevalue("s3_server")
+        settings.STORAGES = {**settings.STORAGES, "default": server.storage(prefix=f"tests/{tmp_path.name}")}
     return tmp_path / "media"
 
 

@@ -1,7 +1,8 @@
 """Real Celery workers as separate processes, for the tests that kill one in the middle of a job.
 
-The worker uses the pytest database (test_<name>), the same Redis and the given MEDIA_ROOT, and
-listens on a queue of its own (``private_queue``) so that no other worker on this Redis takes the task.
+The worker uses the pytest database (test_<name>), the same Redis, the given MEDIA_ROOT or the test's
+S3-compatible store (tests/s3_server.py), and listens on a queue of its own (``private_queue``) so that
+no other worker on this Redis takes the task.
 """
 
 import os
@@ -18,6 +19,7 @@ from django.db import connection
 
 from config import celery_app
 from core.jobs import tasks as _tasks  # noqa: F401  registers the tasks with celery_app
+from tests.s3_server import storage_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +28,7 @@ def worker_env(media_root, **extra) -> dict:
     database_url = urlsplit(settings.DATABASE_URL)._replace(path="/" + connection.settings_dict["NAME"]).geturl()
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
     env.update(DATABASE_URL=database_url, REDIS_URL=settings.REDIS_URL, MEDIA_ROOT=str(media_root),
-               DJANGO_SETTINGS_MODULE="config.settings", **{k: str(v) for k, v in extra.items()})
+               DJANGO_SETTINGS_MODULE="config.settings", **storage_env(), **{k: str(v) for k, v in extra.items()})
     return env
 
 

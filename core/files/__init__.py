@@ -4,5 +4,5 @@ reading (``csvrows``). This package re-exports the storage API: ``from core impo
 
 from core.files.storage import (  # noqa: F401
     LINK_SALT, LinkRefused, delete_file, download_name, exists, job_file_name, name_from_token, name_in_url,
-    open_file, save_file, signed_path, signed_url, write_csv,
+    open_file, open_stream, save_file, signed_path, signed_url, write_csv,
 )

@@ -1,9 +1,12 @@
 """Files the service writes (error reports, exports, admin uploads) and links to download them.
 
-Files live in Django's default storage (``MEDIA_ROOT``, var/media unless set) under names such as
-``jobs/<application_id>/<job_id>/errors.csv``; nothing serves MEDIA_ROOT directly. A download link
-is ``/files/<token>``: the token signs the file name and an expiry (``FILE_LINK_TTL_SECONDS`` from
-issue) with SECRET_KEY, so it works for anyone holding it until it expires, and for nothing else.
+Files live in Django's default storage under names such as ``jobs/<application_id>/<job_id>/errors.csv``:
+the filesystem (``MEDIA_ROOT``, var/media unless set; a volume shared by every machine) or an
+S3-compatible bucket (``FILE_STORAGE=s3``, core/files/s3.py; docs/storage.md). Only these functions touch
+it, by name, never by a local path. Nothing serves the store directly: a download link is
+``/files/<token>``; the token signs the file name and an expiry (``FILE_LINK_TTL_SECONDS`` from issue)
+with SECRET_KEY, so it works for anyone holding it until it expires, on any machine that shares the
+store and the key, and for nothing else.
 """
 
 import csv
@@ -35,8 +38,9 @@ def job_file_name(job, filename: str) -> str:
 
 
 def save_file(name: str, content) -> str:
-    """Store ``content`` (bytes or a binary file object) as ``name``, replacing a file of that name."""
-    if default_storage.exists(name):
+    """Store ``content`` (bytes or a binary file object, read from where it is) as ``name``, replacing a
+    file of that name."""
+    if not getattr(default_storage, "file_overwrite", False) and default_storage.exists(name):
         default_storage.delete(name)
     content = ContentFile(content) if isinstance(content, bytes) else File(content)
     return default_storage.save(name, content)
@@ -60,10 +64,27 @@ def exists(name: str) -> bool:
 
 
 def open_file(name: str):
-    """The stored file opened for binary reading; NotFound if it is gone."""
+    """The stored file opened for binary reading (seekable; from object storage, a local copy made at the
+    first read); NotFound if it is gone."""
     if not name or not default_storage.exists(name):
         raise NotFound("This file no longer exists.", code="file_not_found")
     return default_storage.open(name, "rb")
+
+
+def open_stream(name: str):
+    """The stored file for one read from start to end, as a download sends it: (binary file object, size).
+    From object storage the body comes as it is read, never copied first; NotFound if it is gone."""
+    opener = getattr(default_storage, "open_stream", None)
+    if opener is None:
+        handle = open_file(name)
+        return handle, handle.size
+    try:
+        stream = opener(name) if name else None
+    except FileNotFoundError:
+        stream = None
+    if stream is None:
+        raise NotFound("This file no longer exists.", code="file_not_found")
+    return stream, stream.size
 
 
 def delete_file(name: str) -> None:

@@ -12,9 +12,12 @@ from core.api.errors import ServiceError, error_body
 @transaction.non_atomic_requests
 def download_file(request, token):
     try:
-        handle = files.open_file(files.name_from_token(token))
+        name = files.name_from_token(token)
+        handle, size = files.open_stream(name)
     except ServiceError as exc:
         return JsonResponse(error_body(exc.message, exc.code, request), status=exc.status_code)
-    response = FileResponse(handle, as_attachment=True, filename=files.download_name(handle.name))
+    # Streamed in FileResponse's blocks from the disk or from the object store's answer, never whole in memory.
+    response = FileResponse(handle, as_attachment=True, filename=files.download_name(name))
+    response["Content-Length"] = str(size)
     response["Cache-Control"] = "private, no-store"  # the link is a credential: keep it out of shared caches
     return response
