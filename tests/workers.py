@@ -28,7 +28,8 @@ def worker_env(media_root, **extra) -> dict:
     database_url = urlsplit(settings.DATABASE_URL)._replace(path="/" + connection.settings_dict["NAME"]).geturl()
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
     env.update(DATABASE_URL=database_url, REDIS_URL=settings.REDIS_URL, MEDIA_ROOT=str(media_root),
-               DJANGO_SETTINGS_MODULE="config.settings", **storage_env(), **{k: str(v) for k, v in extra.items()})
+               DJANGO_SETTINGS_MODULE="config.settings", **storage_env())
+    env.update({k: str(v) for k, v in extra.items()})
     return env
 
 
