@@ -8,6 +8,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 SDK_DIR := tests/sdk
+# Every test that writes, reads or downloads a stored file (jobs, uploads, exports, links): run twice by
+# `make test`, on the filesystem and on an S3-compatible store (docs/storage.md).
+S3_TESTS := tests/core/test_files.py tests/core/test_jobs.py tests/core/test_job_inputs.py \
+	tests/core/test_jobs_admin.py tests/core/test_commands.py tests/users/test_import.py tests/users/test_export.py \
+	tests/users/test_admin.py tests/groups tests/attributes/test_bulk.py tests/attributes/test_bulk_sets.py \
+	tests/attributes/test_bulk_admin.py
 
 .PHONY: run test bench install install-test chromium clean
 
@@ -37,6 +43,8 @@ test: install-test
 	$(PY) -m pytest
 	@echo "The raw-SQL packages again with client-side parameters (DB_PREPARED_STATEMENTS=0, an external database's default):"
 	DB_PREPARED_STATEMENTS=0 $(PY) -m pytest -q tests/users tests/accounts tests/groups tests/attributes
+	@echo "The file and job tests again on an S3-compatible store (TEST_FILE_STORAGE=s3: a moto server, tests/s3_server.py):"
+	TEST_FILE_STORAGE=s3 $(PY) -m pytest -q $(S3_TESTS)
 
 chromium:
 	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
