@@ -18,7 +18,6 @@ restarts the count. Pair locks of a known customer are listed under the customer
 page shows and lifts them.
 """
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -26,6 +25,8 @@ from django.conf import settings
 from rest_framework import exceptions
 
 from accounts import keyspace
+from accounts import metrics as account_metrics
+from core.api import proxy
 from core.api.errors import ServiceError
 from sessions_app import store
 
@@ -40,6 +41,7 @@ class RateLimited(exceptions.Throttled):
 
     def __init__(self, retry_after: float, detail: str | None = None):
         super().__init__(wait=max(1.0, retry_after), detail=detail)
+        account_metrics.REFUSED.labels("rate_limited").inc()
 
     @property
     def retry_after(self) -> int:
@@ -87,6 +89,7 @@ class AccountLocked(ServiceError):
     status_code = 403
 
     def __init__(self, until: datetime):
+        account_metrics.REFUSED.labels("locked").inc()
         seconds = max(1, int((until - datetime.now(timezone.utc)).total_seconds()))
         super().__init__(f"Too many failed attempts: try again in {max(1, seconds // 60)} minute(s).",
                          meta={"retry_after": seconds, "locked_until": until.isoformat()})
@@ -179,17 +182,8 @@ def admission(action: str, *, ip: str, identifier: str, kind: str, application_i
 
 
 def client_ip(request) -> str:
-    """REMOTE_ADDR, or the first address of settings.TRUSTED_CLIENT_IP_HEADER when that is set (the
-    proxy in front must set the header itself; a value that is no IP address is ignored)."""
-    header = settings.TRUSTED_CLIENT_IP_HEADER
-    if header:
-        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-        first = value.split(",")[0].strip()
-        try:
-            return str(ipaddress.ip_address(first))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address (core.api.proxy.client_ip: forwarded only by TRUSTED_PROXIES)."""
+    return proxy.client_ip(request)
 
 
 # ----------------------------------------------------------------------------- lockout
@@ -275,6 +269,7 @@ class Lockout:
                policy: dict) -> datetime | None:
         """Counts a wrong password or code (never call it for a refused, locked attempt). Returns the end
         of the lock this failure started, else None. A no-op while the policy is disabled."""
+        account_metrics.SIGN_INS.labels(kind, "failed").inc()
         enabled, attempts, duration = _policy(policy)
         if not enabled:
             return None
@@ -288,6 +283,8 @@ class Lockout:
                   self._index(application_id, customer)],
             args=[duration, attempts, attempts * settings.LOCKOUT_CUSTOMER_FACTOR, "1" if known else "0"],
         )
+        if locked:
+            account_metrics.LOCKOUTS.labels(kind).inc()
         return _until(duration * 1000) if locked else None
 
     def count_keys(self, kind: str, application_id: str, customer_id: str | None, identifier: str,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import limits, passwords, secrets
+from accounts import metrics as account_metrics
 from accounts.models import Credential
 from core import messages
 from core.actors import Actor
@@ -205,6 +206,7 @@ def sign_in(visit: Visit, customer: Customer, method: str, *, reload: bool = Tru
                                    data={"method": method, "ip": visit.ip, "session_id": session.session_id,
                                          "max_age": session.max_age})
     shown = customer_with_contacts(visit.application.id, customer.id) if reload else customer
+    account_metrics.SIGN_INS.labels(method, "succeeded").inc()
     return SignedIn(shown, cookie, session.max_age)
 
 

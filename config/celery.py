@@ -3,8 +3,8 @@ import os
 
 from celery import Celery
 from celery.beat import PersistentScheduler
-from celery.signals import (beat_init, task_postrun, task_prerun, worker_init, worker_process_init,
-                            worker_ready)
+from celery.signals import (beat_init, celeryd_init, task_postrun, task_prerun, worker_init, worker_process_init,
+                            worker_process_shutdown, worker_ready)
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -26,6 +26,22 @@ class SteadyScheduler(PersistentScheduler):
 app = Celery("fynd_customers")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@celeryd_init.connect
+def _prepare_metrics(**kwargs):
+    # The worker's main process, before its children and before any module imports prometheus-client: they all
+    # write their figures to METRICS_DIR, which /metrics adds up (docs/metrics.md). Nothing when metrics are off.
+    from core.metrics import multiprocess
+
+    multiprocess.prepare()
+
+
+@worker_process_shutdown.connect
+def _child_exited(pid=None, **kwargs):
+    from core.metrics import multiprocess
+
+    multiprocess.process_exited(pid or os.getpid())
 
 
 @worker_init.connect

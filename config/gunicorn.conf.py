@@ -1,6 +1,27 @@
 """gunicorn settings used by `manage.py serve` (and recommended for any deployment: -c config/gunicorn.conf.py)."""
 
 import gc
+import os
+
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# Behind a proxy (docs/proxy.md): X-Forwarded-Proto & co. are believed from these addresses only, the same
+# list Django's side uses (core.api.proxy). Unix-socket peers are always trusted (only local processes).
+forwarded_allow_ips = ",".join(settings.TRUSTED_PROXIES)
+
+
+def _prepare_metrics():
+    # /metrics adds up every worker's figures (prometheus-client's multiprocess mode): the directory is made,
+    # the files of processes from earlier runs removed, and PROMETHEUS_MULTIPROC_DIR set before any worker
+    # imports prometheus-client (docs/metrics.md). Nothing when metrics are off.
+    from core.metrics import multiprocess
+
+    multiprocess.prepare()
+
+
+_prepare_metrics()
 
 
 def post_worker_init(worker):
@@ -8,3 +29,9 @@ def post_worker_init(worker):
     # freezing them keeps the cyclic GC from walking them all on every full collection, which showed
     # up as ~90 ms pauses in the p99 of `make bench`.
     gc.freeze()
+
+
+def child_exit(server, worker):
+    from core.metrics import multiprocess
+
+    multiprocess.process_exited(worker.pid)

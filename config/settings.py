@@ -36,6 +36,20 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Behind a proxy (docs/proxy.md): the proxies' addresses / CIDR networks. Only from them are X-Forwarded-Proto
+# (the scheme of links and redirects), X-Forwarded-Host (their host, still one of ALLOWED_HOSTS) and
+# X-Forwarded-For (the client's address: rate limits, lockout, sessions) believed — core.api.proxy removes the
+# headers of anyone else; gunicorn trusts the same list (config/gunicorn.conf.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "127.0.0.1,::1")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = True
+# Operators' metrics at /metrics (docs/metrics.md): on when a bearer token or allowed addresses are set (both
+# set: both needed), else /metrics answers 404 and nothing is measured. Gunicorn's and Celery's processes of a
+# machine share their figures through files in METRICS_DIR (prometheus-client's multiprocess mode).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+METRICS_ENABLED = bool(METRICS_TOKEN or METRICS_ALLOWED_IPS)
+METRICS_DIR = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or VAR_DIR / "metrics")
 
 INSTALLED_APPS = [
     "console.apps.ConsoleAdminConfig",  # django.contrib.admin with the overview (console/)
@@ -60,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.metrics.http.MetricsMiddleware",  # per operation and status; gone when metrics are off
+    "core.api.proxy.TrustedProxyMiddleware",  # X-Forwarded-* only from TRUSTED_PROXIES
     "core.api.middleware.RequestIdMiddleware",
     "core.api.unavailable.UnavailableMiddleware",  # PostgreSQL / Redis out of reach: 503 + Retry-After
     "django.middleware.security.SecurityMiddleware",
@@ -195,8 +211,9 @@ RATE_LIMITS = {
     "social": (300, 30, 900),  # social sign-in; per identifier = per provider subject
     "token_login": (300, 30, 900),
 }
-# Behind a proxy that sets it (e.g. "X-Forwarded-For"): the client IP is its first value. Unset: REMOTE_ADDR.
-TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "")
+# The header naming the client's address, believed from TRUSTED_PROXIES only (core.api.proxy.client_ip: its
+# right-most address that is not a trusted proxy). Default X-Forwarded-For.
+TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "") or "X-Forwarded-For"
 # A customer is locked everywhere after this many times account_lockout.attempts failures (any IPs).
 LOCKOUT_CUSTOMER_FACTOR = int(os.environ.get("LOCKOUT_CUSTOMER_FACTOR", "3"))
 PASSWORD_MAX_LENGTH = int(os.environ.get("PASSWORD_MAX_LENGTH", "128"))

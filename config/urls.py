@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from core.api.views import healthz
+from core.metrics.views import metrics
 from core.tenancy.views import TokenView, WhoAmIView
 from users.job_customers import customers_csv
 
@@ -11,6 +12,7 @@ PLATFORM = "service/platform/user/v1.0/company/<int:company_id>/application/<str
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),  # docs/metrics.md: 404 unless METRICS_TOKEN / METRICS_ALLOWED_IPS
     path("service/panel/authentication/v1.0/company/<int:company_id>/oauth/token",
          TokenView.as_view(), name="oauth-token"),
     path("service/panel/authentication/v1.0/company/<int:company_id>/whoami",

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.actors import Actor
+from core.api import proxy
 from core.api.errors import ValidationFailed
 from core.api.fields import StrictCharField
 from core.api.schema import platform_answers
@@ -54,7 +55,7 @@ class SessionView(ApplicationScopedMixin, APIView):
         data = serializer.validated_data
         session, cookie = services.create_session(
             self.application, data["user_id"], max_age=data.get("max_age"), domain=data["domain"],
-            ip=data.get("ip") or request.META.get("REMOTE_ADDR", ""),
+            ip=data.get("ip") or proxy.client_ip(request),
             user_agent=data.get("user_agent") or request.META.get("HTTP_USER_AGENT", ""),
             actor=Actor.from_request(request),
         )

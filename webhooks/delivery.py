@@ -25,6 +25,7 @@ from core import outbound
 from core.files.downloads import DownloadError
 from users import eventlog
 from users.models import AuditEvent
+from webhooks import metrics as webhook_metrics
 from webhooks import secrets, services
 from webhooks.models import Delivery, Subscription
 
@@ -62,6 +63,7 @@ def deliver_due(subscription_id: str, *, limit: int = 100) -> int:
             if outcome.receiver_down:
                 held_until = outcome.next_attempt_at or outcome.attempted_at + timedelta(seconds=retry_delay(1))
     services.record_outcomes(subscription_id, outcomes, held=held, held_until=held_until)
+    webhook_metrics.count(outcomes, held)
     return len(claimed)
 
 

@@ -81,11 +81,13 @@ def test_over_the_limit_the_api_answers_429_with_retry_after_in_the_error_format
     assert response.data["message"].startswith("Too many requests.")
 
 
-def test_client_ip_is_remote_addr_unless_a_trusted_header_is_configured(settings):
+def test_client_ip_is_remote_addr_unless_the_peer_is_a_trusted_proxy(settings):
+    """The rules themselves: tests/core/test_proxy.py (core.api.proxy.client_ip)."""
     factory = APIRequestFactory()
     request = factory.get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="203.0.113.7, 10.1.1.1")
+    settings.TRUSTED_PROXIES = []
     assert limits.client_ip(request) == "10.1.1.1"
-    settings.TRUSTED_CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.TRUSTED_PROXIES = ["10.1.1.0/24"]
     assert limits.client_ip(request) == "203.0.113.7"
     assert limits.client_ip(factory.get("/", REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR="junk")) == "10.1.1.1"
     assert limits.client_ip(factory.get("/", REMOTE_ADDR="10.1.1.1")) == "10.1.1.1"

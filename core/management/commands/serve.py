@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from core import messages
+from core.metrics import multiprocess
 
 
 class Command(BaseCommand):
@@ -42,6 +43,10 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"database ready; static files collected in {settings.STATIC_ROOT}")
         self.stdout.write(messages.describe_delivery())
+
+        metrics_dir = multiprocess.prepare()  # before the children: they share it (docs/metrics.md)
+        if metrics_dir:
+            self.stdout.write(f"metrics at /metrics, gathered in {metrics_dir}")
 
         python = sys.executable
         bin_dir = os.path.dirname(python)
