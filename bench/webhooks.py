@@ -534,9 +534,13 @@ def create_user_figures(server, token: str, company_id: int, application, receiv
     return figures
 
 
-def import_with_subscription(application, path: Path, workdir: Path, log) -> dict:
-    """The import of ``path`` (bench/transfers.py) while the application has one subscription, the worker and
-    beat delivering: its figures, once the job's summary event has reached the receiver."""
+def import_with_subscription(application, path: Path, workdir: Path, log, *, subscribed: bool = True) -> dict:
+    """The import of ``path`` (bench/transfers.py) while the worker and beat deliver, the application with one
+    subscription: its figures, once the job's summary event has reached the receiver. ``subscribed=False``:
+    the same without the subscription (the worker and beat running all the same, as in any deployment), the
+    import the subscribed one is judged beside."""
+    from contextlib import nullcontext
+
     from django.conf import settings
     from django.db import connections as db_connections
 
@@ -546,14 +550,17 @@ def import_with_subscription(application, path: Path, workdir: Path, log) -> dic
     receiver = Receiver().up()
     try:
         with delivery_processes(workdir, WEBHOOK_ALLOWED_HOSTS="127.0.0.1"):
-            with Subscribed(application, receiver):
+            with Subscribed(application, receiver) if subscribed else nullcontext():
                 db_connections.close_all()
                 time.sleep(3)  # beat and the worker's children settled: their start is not the import's
                 result = transfers.measure_import(application.id, path)
-                if not wait_for(receiver, 1, 30):
+                if subscribed and not wait_for(receiver, 1, 30):
                     raise RuntimeError("import_csv_webhook: the job's event did not reach the receiver")
                 types = receiver.count()
     finally:
         receiver.down()
-    log(f"webhooks: the import with a subscription sent {types} event(s) to the receiver (one summary per job)")
+    if subscribed:
+        log(f"webhooks: the import with a subscription sent {types} event(s) to the receiver (one summary per job)")
+    elif types:
+        raise RuntimeError(f"import_csv_webhook: {types} event(s) reached the receiver without a subscription")
     return {**result, "delivered": types}

@@ -50,6 +50,13 @@ def _start_embedded_servers(**kwargs):
     servers.start_embedded(settings)  # in the main process, before the pool: its handle lasts as long as the worker
 
 
+@worker_init.connect  # the main process, before the pool's children: they inherit it
+@beat_init.connect
+def _yield_to_requests(**kwargs):
+    if settings.WORKER_NICENESS:
+        os.nice(settings.WORKER_NICENESS)  # after the embedded servers started: PostgreSQL and Redis keep theirs
+
+
 @worker_ready.connect  # the solo pool's process, and prefork's parent before it forks more children
 @worker_process_init.connect  # each prefork child
 def _freeze_startup_heap(**kwargs):

@@ -148,6 +148,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "config.celery:SteadyScheduler"
 CELERY_DB_REUSE_MAX = 10**9  # connections kept across tasks; config/celery.py recycles them as Django does
+# Celery workers and beat run at this much lower CPU priority (nice) than the web processes: on a machine
+# that serves requests too, background work (deliveries, imports) takes the CPU the requests leave. 0: as
+# the web. Nothing changes on a machine that runs only workers.
+WORKER_NICENESS = max(0, min(19, int(os.environ.get("WORKER_NICENESS", "5"))))
 CELERY_BEAT_SCHEDULE = {
     "purge-archived-customers": {
         "task": "users.tasks.purge_archived_customers",
