@@ -32,7 +32,7 @@ SOCIAL_SCENARIOS = {"social_login"}  # bench/social.py
 CONSOLE_SCENARIOS = {"console_overview"}  # bench/console.py
 WEBHOOK_SCENARIOS = {"webhook_create_user", "webhook_deliveries", "webhook_backlog"}  # bench/webhooks.py
 JOB_SCENARIOS = {"group_file", "import_csv", "import_csv_hashes", "import_csv_webhook", "export_csv", "export_xlsx",
-                 "attribute_bulk_update"}
+                 "attribute_bulk_update", "import_csv_s3", "export_csv_s3"}
 HTTP_SCENARIOS = ({FLOOR, "search_email", "search_phone", "list", "list_q_email_prefix", "list_q_full_name",
                    "list_q_name", "list_q_json", "group_users"} | SESSION_SCENARIOS | ATTRIBUTE_SCENARIOS
                   | ACCOUNT_SCENARIOS | SOCIAL_SCENARIOS | CONSOLE_SCENARIOS)
@@ -79,13 +79,16 @@ def parse_args(argv):
 
 def wanted_scenarios(only: list[str]) -> set[str]:
     """What --only asks for, with what it needs: the floor beside any HTTP scenario, the group file (whose
-    group is the one read) beside group_users, the plain import (their reference) beside import_csv_hashes and
-    import_csv_webhook; the floor beside the webhook scenarios (their delivery rates are judged beside it)."""
+    group is the one read) beside group_users, the plain import (their reference) beside import_csv_hashes,
+    import_csv_webhook and import_csv_s3, the CSV export beside export_csv_s3; the floor beside the webhook
+    scenarios (their delivery rates are judged beside it)."""
     wanted = set(only) or set(ALL_SCENARIOS)
     if "group_users" in wanted:
         wanted.add("group_file")
-    if wanted & {"import_csv_hashes", "import_csv_webhook"}:
+    if wanted & {"import_csv_hashes", "import_csv_webhook", "import_csv_s3"}:
         wanted.add("import_csv")
+    if "export_csv_s3" in wanted:
+        wanted.add("export_csv")
     if wanted & (HTTP_SCENARIOS | WEBHOOK_SCENARIOS):
         wanted.add(FLOOR)
     return wanted

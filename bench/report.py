@@ -90,9 +90,9 @@ def times(value: float | None) -> str:
     return f"{value:.1f}×" if value < 10 else f"{value:,.0f}×"
 
 
-def limit(at_most: float) -> str:
-    """A ratio target: "≤ 2.5×", "≤ 10×"."""
-    return f"≤ {at_most:,g}×"
+def limit(at_most: float | None) -> str:
+    """A ratio target: "≤ 2.5×", "≤ 10×"; "reported" for a ratio that is only shown."""
+    return "reported" if at_most is None else f"≤ {at_most:,g}×"
 
 
 def share(value: float | None) -> str:

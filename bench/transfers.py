@@ -19,7 +19,12 @@ guarded downloader, as bulkImportStoreFrontUsers does; ``via="file"`` stores the
 admin upload and ``manage.py import_customers`` do) until the job is finished, the worker already
 running. ``job_seconds`` is the job's own started_at → finished_at.
 
-``python -m bench.transfers --rows 100000`` runs all three on a fresh application and prints the figures.
+``store``: an S3-compatible server (``s3_store()``: moto in server mode, tests/s3_server.py) whose bucket the
+worker (and this process, for what it stores or reads itself) uses instead of the filesystem, under a
+prefix of the measurement: the cost of the storage choice (docs/storage.md), the ``*_s3`` scenarios.
+
+``python -m bench.transfers --rows 100000`` runs all three on a fresh application and prints the figures
+(``--storage s3`` or ``both``: on the S3-compatible store too).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import os
 import random
 import sys
 import time
+import uuid
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from bench.worker import BASE_DIR, JobWatch, run_job, serve_file, work_dir, worker
@@ -86,9 +93,31 @@ def write_import_csv_with_hashes(path, rows: int, *, start: int = 0, hashes: lis
     return path
 
 
+# ----------------------------------------------------------------------------- the S3-compatible store
+
+@contextmanager
+def s3_store(log_dir=None):
+    """A moto server of its own (tests/s3_server.py) with a bucket, for the measurements on object storage."""
+    from tests.s3_server import S3Server
+
+    with S3Server(bucket="customers-bench", log=work_dir(log_dir) / "moto.log") as server:
+        yield server
+
+
+def _on_store(store, what: str):
+    """(context in which this process uses the store, environment giving the worker the same store)."""
+    if store is None:
+        return nullcontext(), {}
+    from django.conf import settings
+    from django.test import override_settings
+
+    prefix = f"bench/{what}-{uuid.uuid4().hex[:8]}"
+    return override_settings(STORAGES={**settings.STORAGES, "default": store.storage(prefix)}), store.env(prefix)
+
+
 # ----------------------------------------------------------------------------- measurements
 
-def measure_import(application_id: str, csv_path, *, via: str = "url", log_dir=None) -> dict:
+def measure_import(application_id: str, csv_path, *, via: str = "url", log_dir=None, store=None) -> dict:
     """Import ``csv_path`` into the application in a fresh worker; the figures and the job's counts."""
     from django.test import override_settings
 
@@ -99,8 +128,9 @@ def measure_import(application_id: str, csv_path, *, via: str = "url", log_dir=N
     csv_path = Path(csv_path)
     application = Application.objects.get(pk=application_id)
     actor = Actor.system("bench.transfers")
-    log = work_dir(log_dir) / "transfers-import-worker.log"
-    with worker(log, FILE_URL_ALLOWED_HOSTS="localhost") as (process, queue):
+    log = work_dir(log_dir) / f"transfers-import-worker{'-s3' if store else ''}.log"
+    on_store, store_env = _on_store(store, "import")
+    with on_store, worker(log, FILE_URL_ALLOWED_HOSTS="localhost", **store_env) as (process, queue):
         if via == "url":
             with serve_file(csv_path) as url, override_settings(FILE_URL_ALLOWED_HOSTS=["localhost"]):
                 watch, started = JobWatch(process), time.perf_counter()
@@ -116,7 +146,7 @@ def measure_import(application_id: str, csv_path, *, via: str = "url", log_dir=N
             "bytes": csv_path.stat().st_size}
 
 
-def measure_export(application_id: str, file_format: str = "csv", *, log_dir=None) -> dict:
+def measure_export(application_id: str, file_format: str = "csv", *, log_dir=None, store=None) -> dict:
     """Export every live customer of the application in a fresh worker; the figures and the file's size."""
     from core import files
     from core.actors import Actor
@@ -124,17 +154,21 @@ def measure_export(application_id: str, file_format: str = "csv", *, log_dir=Non
     from users.transfers import exports
 
     application = Application.objects.get(pk=application_id)
-    log = work_dir(log_dir) / f"transfers-export-{file_format}-worker.log"
-    with worker(log) as (process, queue):
-        watch, started = JobWatch(process), time.perf_counter()
-        job = exports.start_export(application, Actor.system("bench.transfers"), file_format=file_format,
-                                   enqueue=False)
-        result = run_job(job, process, queue, started, watch)
-    job.refresh_from_db()
-    size = 0
-    if job.result_file:
-        with files.open_file(job.result_file) as handle:
-            size = handle.seek(0, 2)
+    log = work_dir(log_dir) / f"transfers-export-{file_format}-worker{'-s3' if store else ''}.log"
+    on_store, store_env = _on_store(store, f"export-{file_format}")
+    with on_store:
+        with worker(log, **store_env) as (process, queue):
+            watch, started = JobWatch(process), time.perf_counter()
+            job = exports.start_export(application, Actor.system("bench.transfers"), file_format=file_format,
+                                       enqueue=False)
+            result = run_job(job, process, queue, started, watch)
+        job.refresh_from_db()
+        size = 0
+        if job.result_file:
+            _handle, size = files.open_stream(job.result_file)
+            _handle.close()
+            if store is not None:  # the bucket keeps nothing of the bench
+                files.delete_file(job.result_file)
     return {**result, "rows": job.success_count, "bytes": size, "file": job.result_file}
 
 
@@ -149,6 +183,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--via", choices=["url", "file"], default="url")
     parser.add_argument("--keep", action="store_true", help="keep the application and its customers")
+    parser.add_argument("--storage", choices=["filesystem", "s3", "both"], default="filesystem",
+                        help="where the jobs keep their files: MEDIA_ROOT, a moto server's bucket, or each in turn")
     args = parser.parse_args(argv)
     os.chdir(BASE_DIR)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -170,12 +206,19 @@ def main(argv=None) -> int:
     if not path.exists():
         write_import_csv(path, args.rows)
     figures = {}
+    stores = {"filesystem": [None], "s3": ["s3"], "both": [None, "s3"]}[args.storage]
     try:
-        figures["import_csv"] = measure_import(application.id, path, via=args.via)
-        print(json.dumps({"import_csv": figures["import_csv"]}), flush=True)
-        for file_format in ("csv", "xlsx"):
-            figures[f"export_{file_format}"] = measure_export(application.id, file_format)
-            print(json.dumps({f"export_{file_format}": figures[f"export_{file_format}"]}), flush=True)
+        with s3_store() if "s3" in stores else nullcontext() as server:
+            for store in stores:
+                suffix, on = ("_s3", server) if store else ("", None)
+                if figures:  # the second import: into the same, emptied application
+                    drop_customers(application)
+                figures["import_csv" + suffix] = measure_import(application.id, path, via=args.via, store=on)
+                print(json.dumps({"import_csv" + suffix: figures["import_csv" + suffix]}), flush=True)
+                for file_format in ("csv", "xlsx"):
+                    key = f"export_{file_format}{suffix}"
+                    figures[key] = measure_export(application.id, file_format, store=on)
+                    print(json.dumps({key: figures[key]}), flush=True)
     finally:
         if not args.keep:
             drop_customers(application)

@@ -34,7 +34,7 @@ class Reference:
 @dataclass(frozen=True)
 class RatioTarget:
     reference: str  # a Reference.key of the same job, or JOB + another job's scenario
-    at_most: float
+    at_most: float | None  # None: the ratio is reported, not judged (e.g. the S3 store beside the filesystem)
     per_row: bool = False
 
 
@@ -46,7 +46,7 @@ class Judged:
 
     @property
     def passed(self) -> bool | None:
-        return None if self.ratio is None else self.ratio <= self.target.at_most
+        return None if self.ratio is None or self.target.at_most is None else self.ratio <= self.target.at_most
 
 
 def ratio(value: float, reference: float) -> float | None:

@@ -276,3 +276,25 @@ def test_an_allowance_measured_with_each_round_comes_off_that_round():
     verdicts.judge_http([login])
     assert login.passed is True  # (70-58)/5 = 2.4, (62-50)/4.5 = 2.67, (75-62)/5 = 2.6; with 50 off each: 4.0
     assert login.p95_ratio == pytest.approx(14.0)  # 14, 13.8, 15
+
+
+def test_a_reported_ratio_is_shown_and_never_fails_the_job():
+    """The S3-compatible store beside the filesystem (issue 16): the ratio is reported, not judged."""
+    from bench import job_scenarios
+
+    exported = job_row("export_csv", 10.0, 1_000_000)
+    on_s3 = job_row("export_csv_s3", 25.0, 1_000_000, targets=job_scenarios.TARGETS["export_csv_s3"])
+    verdicts.judge_jobs([exported, on_s3])
+    (judged,) = on_s3.judged
+    assert judged.ratio == 2.5 and judged.passed is None and on_s3.passed
+    assert report.judged_cell(judged) == "`export_csv` of this run 10.00 s: 2.5× (reported)"
+    assert report.limit(None) == "reported"
+    heavy = job_row("export_csv_s3", 25.0, 1_000_000, targets=job_scenarios.TARGETS["export_csv_s3"], peak_mb=190)
+    verdicts.judge_jobs([exported, heavy])
+    assert not heavy.passed  # the worker's memory is still judged
+
+
+def test_the_s3_scenarios_bring_their_filesystem_references():
+    assert bench_main.wanted_scenarios(["import_csv_s3"]) == {"import_csv_s3", "import_csv"}
+    assert bench_main.wanted_scenarios(["export_csv_s3"]) == {"export_csv_s3", "export_csv"}
+    assert {"import_csv_s3", "export_csv_s3"} <= bench_main.JOB_SCENARIOS
