@@ -36,7 +36,8 @@ JOB_SCENARIOS = {"group_file", "import_csv", "import_csv_hashes", "import_csv_we
 HTTP_SCENARIOS = ({FLOOR, "search_email", "search_phone", "list", "list_q_email_prefix", "list_q_full_name",
                    "list_q_name", "list_q_json", "group_users"} | SESSION_SCENARIOS | ATTRIBUTE_SCENARIOS
                   | ACCOUNT_SCENARIOS | SOCIAL_SCENARIOS | CONSOLE_SCENARIOS)
-ALL_SCENARIOS = HTTP_SCENARIOS | WEBHOOK_SCENARIOS | JOB_SCENARIOS
+METRICS_SCENARIOS = {"metrics_overhead"}  # bench/metrics.py: the floor with /metrics on vs off
+ALL_SCENARIOS = HTTP_SCENARIOS | WEBHOOK_SCENARIOS | JOB_SCENARIOS | METRICS_SCENARIOS
 
 
 def parse_args(argv):
@@ -188,6 +189,7 @@ def main(argv=None) -> int:
     if not use_wrk and not args.python_load:
         log("load: wrk is not installed (apt-get install wrk); using the Python load generator")
     rows, job_rows, webhook_rows = [], [], []
+    metrics_figures = []  # bench/metrics.py
     server_env = dict(bench_accounts.SERVER_ENV)
     jwks_stand_in = None
     if social_sample is not None:  # a stand-in Google publishing the signing keys, in this process
@@ -256,6 +258,13 @@ def main(argv=None) -> int:
                         workdir=settings.VAR_DIR / "bench", connections=args.connections, use_wrk=use_wrk, log=log)
                 finally:
                     job_scenarios.transfers.drop_customers(webhook_application)
+            if wanted & METRICS_SCENARIOS:
+                from bench import metrics as bench_metrics
+
+                metrics_figures = bench_metrics.run(
+                    server, scenarios.floor_scenario(BENCH_COMPANY_ID, client.client_id), token, Path(workdir), args,
+                    use_wrk, base_dir=BASE_DIR, database_url=settings.DATABASE_URL, redis_url=settings.REDIS_URL,
+                    server_env=server_env, log_dir=settings.VAR_DIR / "bench", watch_roots=watch.roots, log=log)
             if wanted & JOB_SCENARIOS:
                 job_rows, group_id = job_scenarios.run(
                     wanted, database_url=settings.DATABASE_URL, application_id=BENCH_APPLICATION_ID,
@@ -280,6 +289,7 @@ def main(argv=None) -> int:
     verdicts.judge_jobs(job_rows)
     failures = ([r.scenario for r in rows if r.passed is False] + [f.key for f in webhook_rows if not f.passed]
                 + [r.scenario for r in job_rows if not r.passed])
+    failures += [f.key for f in metrics_figures if not f.passed]
     seed_ok = seed_passed(state_file, args.customers)
     if seed_ok is False:
         failures.append("seeding")
@@ -293,6 +303,11 @@ def main(argv=None) -> int:
         print()
     if job_rows:
         print(report.job_table(job_rows))
+        print()
+    if metrics_figures:
+        from bench import metrics as bench_metrics
+
+        print(bench_metrics.table(metrics_figures))
         print()
     context = [
         f"- Date: {started_at:%Y-%m-%d %H:%M} UTC, commit `{report.git_commit(BASE_DIR)}`",
@@ -310,6 +325,8 @@ def main(argv=None) -> int:
         f"{args.seconds / args.rounds:.0f} s, each between two {args.seconds / args.rounds:.0f} s rounds of the floor",
     ]
     extra = []
+    if metrics_figures:
+        extra += bench_metrics.markdown(metrics_figures)
     if not args.no_docs and not args.only:
         report.write_docs(BASE_DIR / "docs" / "bench.md",
                           report.markdown(rows, seed_lines=seed_lines, context=context, extra=extra,
