@@ -173,9 +173,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.trim_deliveries",
         "schedule": 3600.0,
     },
-    "resume-stale-jobs": {
+    "resume-stale-jobs": {  # jobs whose message could not be sent (Redis was down) and jobs nobody works on
         "task": "core.jobs.tasks.resume_stale_jobs",
-        "schedule": float(os.environ.get("JOB_RESUME_INTERVAL_SECONDS", "60")),
+        "schedule": float(os.environ.get("JOB_RESUME_INTERVAL_SECONDS", "2")),
     },
 }
 
@@ -296,7 +296,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Enums stay where they are used (no *Enum components named after whichever field came first).
-    "POSTPROCESSING_HOOKS": ["core.api.schema.empty_query_values_are_absent"],
+    "POSTPROCESSING_HOOKS": ["core.api.schema.empty_query_values_are_absent",
+                             "core.api.schema.every_operation_may_be_unavailable"],
 }
 
 # --- Product settings
@@ -327,7 +328,9 @@ if FILE_STORAGE == "s3":
         "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
         "location": os.environ.get("S3_PREFIX", "").strip("/"),  # every key under "<prefix>/"
         "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,  # "path" for most self-hosted stores
-        "default_acl": os.environ.get("S3_ACL", "private") or None,  # empty: no ACL sent (ACLs disabled)
+        # unset: no ACL sent, the objects private as the store makes them (and buckets with ACLs disabled, AWS's
+        # default, refuse any other ACL than the bucket owner's)
+        "default_acl": os.environ.get("S3_ACL") or None,
         "verify": os.environ.get("S3_CA_BUNDLE") or None,  # a CA file for a store with its own certificate
     }}
 elif FILE_STORAGE != "filesystem":
@@ -350,6 +353,8 @@ VERIFY_LINK_URL = os.environ.get("VERIFY_LINK_URL", PUBLIC_BASE_URL + "/verify/{
 # --- Background jobs (core/jobs/, docs/jobs.md)
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))  # no heartbeat for this long: the worker died
 JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))  # runs of one job before it is failed
+# a job that lost PostgreSQL or Redis runs again from its checkpoint after this, doubling with each attempt
+JOB_RETRY_DELAY_SECONDS = float(os.environ.get("JOB_RETRY_DELAY_SECONDS", "2"))
 JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")  # extra modules that register job handlers (tests)
 
 # --- Messages (core/messages, docs/messages.md)

@@ -2,8 +2,9 @@
 
 django-storages' ``S3Storage`` with what the service needs on top:
 
-- private objects, no presigned URLs (downloads go through the service's signed ``/files/`` links), a
-  file of the same name replaced (each job writes under fixed names);
+- private objects (no ACL sent: objects are private unless a bucket policy says otherwise; ``S3_ACL`` sets
+  one), no presigned URLs (downloads go through the service's signed ``/files/`` links), a file of the
+  same name replaced (each job writes under fixed names);
 - ``open_stream(name)``: the object's body straight from the store, read as it is sent. ``open()``
   (``S3File``) downloads the whole object into a temporary file before the first byte (kept in memory
   up to ``max_memory_size``, on disk above): right for the jobs, which read their files in order or seek in
@@ -51,7 +52,7 @@ class ObjectStream:
 
 class ObjectStorage(S3Storage):
     def get_default_settings(self):
-        return {**super().get_default_settings(), "default_acl": "private", "querystring_auth": False,
+        return {**super().get_default_settings(), "default_acl": None, "querystring_auth": False,
                 "file_overwrite": True, "max_memory_size": 2 * MB, "transfer_config": TRANSFER}
 
     @property

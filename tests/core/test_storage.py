@@ -46,11 +46,12 @@ def test_s3_is_chosen_by_environment(tmp_path):
     assert json.loads(done.stdout)["default"] == {"BACKEND": "core.files.s3.ObjectStorage", "OPTIONS": {
         "bucket_name": "acme-customers", "endpoint_url": "https://s3.example.net", "region_name": "eu-west-1",
         "access_key": "AK", "secret_key": "SK", "location": "prod", "addressing_style": "path",
-        "default_acl": "private", "verify": None}}
-    # unset keys: boto3's own chain; an empty S3_ACL: no ACL sent (a bucket with ACLs disabled)
-    options = json.loads(settings_of(tmp_path, FILE_STORAGE="s3", S3_BUCKET="b", S3_ACL="").stdout)["default"]["OPTIONS"]
+        "default_acl": None, "verify": None}}
+    # unset keys: boto3's own chain; no S3_ACL: no ACL sent (the objects private, as the store makes them)
+    options = json.loads(settings_of(tmp_path, FILE_STORAGE="s3", S3_BUCKET="b", S3_ACL="private").stdout)[
+        "default"]["OPTIONS"]
     assert (options["endpoint_url"], options["access_key"], options["secret_key"], options["default_acl"],
-            options["location"]) == (None, None, None, None, "")
+            options["location"]) == (None, None, None, "private", "")
 
 
 @pytest.mark.parametrize("variables, message", [
