@@ -10,6 +10,7 @@ django-storages' ``S3Storage`` with what the service needs on top:
   up to ``max_memory_size``, on disk above): right for the jobs, which read their files in order or seek in
   them, but a download link would make its client wait for the whole copy;
 - uploads as multipart uploads from the spooled file, a few parts in memory at a time (``TRANSFER``);
+- requests retried with backoff (botocore's "standard" mode, 5 attempts) when the store blips;
 - fork-safe: a process forked after the storage was used (the import's row reader, a Celery or gunicorn
   child) opens connections of its own instead of sharing its parent's sockets.
 """
@@ -18,6 +19,7 @@ import os
 import threading
 
 from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
@@ -51,6 +53,12 @@ class ObjectStream:
 
 
 class ObjectStorage(S3Storage):
+    def __init__(self, **settings):
+        super().__init__(**settings)
+        # a store that blips (a reset connection, a 503 SlowDown) is retried with backoff before a job fails
+        self.client_config = self.client_config.merge(Config(
+            retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60))
+
     def get_default_settings(self):
         return {**super().get_default_settings(), "default_acl": None, "querystring_auth": False,
                 "file_overwrite": True, "max_memory_size": 2 * MB, "transfer_config": TRANSFER}
