@@ -296,7 +296,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Enums stay where they are used (no *Enum components named after whichever field came first).
-    "POSTPROCESSING_HOOKS": ["core.api.schema.empty_query_values_are_absent"],
+    "POSTPROCESSING_HOOKS": ["core.api.schema.empty_query_values_are_absent",
+                             "core.api.schema.every_operation_may_be_unavailable"],
 }
 
 # --- Product settings

@@ -211,3 +211,20 @@ def empty_query_values_are_absent(result, generator, request, public):
                         (schema.get("type") not in ("string", "array") or {"enum", "pattern"} & schema.keys()):
                     parameter["allowEmptyValue"] = True
     return result
+
+
+UNAVAILABLE = ("The database or cache is briefly out of reach (service_unavailable): try again after the "
+               "Retry-After header's seconds (core/api/unavailable.py).")
+
+
+def every_operation_may_be_unavailable(result, generator, request, public):
+    """drf-spectacular postprocessing hook: any operation may answer 503 with ``Retry-After`` (in the one error
+    format) while PostgreSQL or Redis is out of reach."""
+    answer = {"description": UNAVAILABLE,
+              "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
+                                          "description": "Seconds to wait before trying again."}},
+              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            operation.setdefault("responses", {}).setdefault("503", answer)
+    return result

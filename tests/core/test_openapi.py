@@ -185,6 +185,7 @@ def test_every_answer_is_described_exactly(client, db):
                     assert schema["$ref"].endswith(("/Error", "/Unauthorized")), (where, status)
             if path.startswith("/service/platform/"):
                 assert {"401", "403", "404"} <= set(operation["responses"]), where
+            assert "Retry-After" in operation["responses"]["503"]["headers"], where  # the database or Redis away
     customers = document["paths"]["/service/platform/user/v1.0/company/{company_id}/application/{application_id}/"
                                   "customers/list"]["get"]["responses"]["200"]
     assert customers["content"]["application/json"]["schema"] == {
