@@ -5,14 +5,15 @@ from rest_framework import serializers
 
 from accounts.secrets import MAX_REQUEST_ID
 from accounts.serializers import text
+from core.api.serializers import InputSerializer
 
 
-class ProfileMobileSerializer(serializers.Serializer):
+class ProfileMobileSerializer(InputSerializer):
     phone = text(max_length=32)
     country_code = text(max_length=8)
 
 
-class EditProfileSerializer(serializers.Serializer):
+class EditProfileSerializer(InputSerializer):
     encrypt_otp = serializers.BooleanField(required=False)
     first_name = text(max_length=100)
     last_name = text(max_length=100)
@@ -27,7 +28,7 @@ class EditProfileSerializer(serializers.Serializer):
     register_token = text(max_length=200)
 
 
-class DeleteUserSerializer(serializers.Serializer):
+class DeleteUserSerializer(InputSerializer):
     user_id = text(max_length=64)
     reason = text(max_length=1000)
     reason_id = text(max_length=100)
@@ -35,5 +36,5 @@ class DeleteUserSerializer(serializers.Serializer):
     otp = text(max_length=12)
 
 
-class UpdateAttributesSerializer(serializers.Serializer):
+class UpdateAttributesSerializer(InputSerializer):
     attributes = serializers.DictField(child=serializers.JSONField(), allow_empty=False)

@@ -6,15 +6,16 @@ from rest_framework import serializers
 
 from accounts.secrets import MAX_REQUEST_ID
 from accounts.serializers import SendEmailOtpSerializer, SendMobileOtpSerializer, text
+from core.api.serializers import InputSerializer
 
 
-class EditEmailSerializer(serializers.Serializer):
+class EditEmailSerializer(InputSerializer):
     """EditEmailRequestSchema: addEmail, setEmailAsPrimary, sendVerificationLinkToEmail."""
 
     email = text()
 
 
-class EditMobileSerializer(serializers.Serializer):
+class EditMobileSerializer(InputSerializer):
     """EditMobileRequestSchema: addMobileNumber."""
 
     country_code = text(max_length=8)
@@ -30,7 +31,7 @@ class MobileLinkSerializer(EditMobileSerializer):
     primary = serializers.BooleanField(required=False)
 
 
-class DeleteEmailQuery(serializers.Serializer):
+class DeleteEmailQuery(InputSerializer):
     """deleteEmail's query: the flags are accepted as the SDK sends them; the email names the one to delete."""
 
     active = serializers.BooleanField(required=False)
@@ -40,7 +41,7 @@ class DeleteEmailQuery(serializers.Serializer):
     platform = text(max_length=64)
 
 
-class DeleteMobileQuery(serializers.Serializer):
+class DeleteMobileQuery(InputSerializer):
     active = serializers.BooleanField(required=False)
     primary = serializers.BooleanField(required=False)
     verified = serializers.BooleanField(required=False)
@@ -49,7 +50,7 @@ class DeleteMobileQuery(serializers.Serializer):
     platform = text(max_length=64)
 
 
-class CodeSerializer(serializers.Serializer):
+class CodeSerializer(InputSerializer):
     """CodeRequestBodySchema: verifyEmail, verifyMobile."""
 
     code = text(max_length=200)
@@ -60,7 +61,7 @@ class EntityOtpSendSerializer(SendMobileOtpSerializer, SendEmailOtpSerializer):
     SendEmailOtpRequestSchema (entity email)."""
 
 
-class EntityOtpVerifySerializer(serializers.Serializer):
+class EntityOtpVerifySerializer(InputSerializer):
     """verifyOTPonPrimary / verifyOTPForUpdate: VerifyOtpRequestSchema (request_id) or
     VerifyEmailOtpRequestSchema (email)."""
 

@@ -5,18 +5,19 @@ need)."""
 from rest_framework import serializers
 
 from accounts.secrets import MAX_REQUEST_ID
+from core.api.serializers import InputSerializer
 
 
 def text(**kwargs):
     return serializers.CharField(required=False, allow_blank=True, max_length=kwargs.pop("max_length", 320), **kwargs)
 
 
-class PhoneSerializer(serializers.Serializer):
+class PhoneSerializer(InputSerializer):
     country_code = text(max_length=8)
     mobile = text(max_length=32)
 
 
-class FormRegisterSerializer(serializers.Serializer):
+class FormRegisterSerializer(InputSerializer):
     first_name = text(max_length=100)
     last_name = text(max_length=100)
     gender = text(max_length=30)
@@ -26,12 +27,12 @@ class FormRegisterSerializer(serializers.Serializer):
     register_token = text(max_length=200)
 
 
-class PasswordLoginSerializer(serializers.Serializer):
+class PasswordLoginSerializer(InputSerializer):
     username = text()
     password = text(max_length=128)
 
 
-class SendMobileOtpSerializer(serializers.Serializer):
+class SendMobileOtpSerializer(InputSerializer):
     mobile = text(max_length=32)
     country_code = text(max_length=8)
     action = text(max_length=20)
@@ -41,26 +42,26 @@ class SendMobileOtpSerializer(serializers.Serializer):
     encrypt_otp = serializers.BooleanField(required=False)
 
 
-class SendEmailOtpSerializer(serializers.Serializer):
+class SendEmailOtpSerializer(InputSerializer):
     email = text()
     action = text(max_length=20)
     token = text(max_length=200)
     register_token = text(max_length=200)
 
 
-class VerifyMobileOtpSerializer(serializers.Serializer):
+class VerifyMobileOtpSerializer(InputSerializer):
     request_id = text(max_length=MAX_REQUEST_ID)
     register_token = text(max_length=200)
     otp = text(max_length=12)
 
 
-class VerifyEmailOtpSerializer(serializers.Serializer):
+class VerifyEmailOtpSerializer(InputSerializer):
     email = text()
     action = text(max_length=20)
     register_token = text(max_length=200)
     otp = text(max_length=12)
 
 
-class UpdatePasswordSerializer(serializers.Serializer):
+class UpdatePasswordSerializer(InputSerializer):
     old_password = text(max_length=128)
     new_password = text(max_length=128)
