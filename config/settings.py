@@ -173,9 +173,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.trim_deliveries",
         "schedule": 3600.0,
     },
-    "resume-stale-jobs": {
+    "resume-stale-jobs": {  # jobs whose message could not be sent (Redis was down) and jobs nobody works on
         "task": "core.jobs.tasks.resume_stale_jobs",
-        "schedule": float(os.environ.get("JOB_RESUME_INTERVAL_SECONDS", "60")),
+        "schedule": float(os.environ.get("JOB_RESUME_INTERVAL_SECONDS", "2")),
     },
 }
 
@@ -353,6 +353,8 @@ VERIFY_LINK_URL = os.environ.get("VERIFY_LINK_URL", PUBLIC_BASE_URL + "/verify/{
 # --- Background jobs (core/jobs/, docs/jobs.md)
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "120"))  # no heartbeat for this long: the worker died
 JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "5"))  # runs of one job before it is failed
+# a job that lost PostgreSQL or Redis runs again from its checkpoint after this, doubling with each attempt
+JOB_RETRY_DELAY_SECONDS = float(os.environ.get("JOB_RETRY_DELAY_SECONDS", "2"))
 JOB_HANDLER_MODULES = env_list("JOB_HANDLER_MODULES")  # extra modules that register job handlers (tests)
 
 # --- Messages (core/messages, docs/messages.md)

@@ -9,14 +9,24 @@ Why a killed worker cannot double-apply or lose a row (docs/jobs.md, "Crash safe
   once; a run that lost its lease (resume_stale_jobs gave the job to another worker) stops there;
 - a heartbeat thread keeps ``heartbeat_at`` fresh during long chunks and downloads, so only dead
   workers' jobs look stale.
+
+Infrastructure blips (docs/jobs.md, "Database and Redis blips"): a connection-level failure inside a running job
+(PostgreSQL or Redis lost, a COPY broken under it) is not the job's fault. The runner drops the broken
+connection, puts the job back to pending (the attempt stays counted) and has it run again from its last
+checkpoint after a backoff; after JOB_MAX_ATTEMPTS attempts it fails with a clear error. Only a failure of
+the job's own input (a ServiceError) or logic (any other exception) fails it at once.
 """
 
 import logging
 import threading
+import time
 import uuid
+from datetime import timedelta
 
+import kombu.exceptions
+import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from core import files
@@ -32,7 +42,89 @@ class LeaseLost(Exception):
     """The job is no longer ours: cancelled, or handed to another worker after a stale heartbeat."""
 
 
-def run(job_id: str) -> str | None:
+# ----------------------------------------------------------------------------- connection failures
+
+_REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, kombu.exceptions.OperationalError)
+
+
+def is_connection_failure(exc: BaseException) -> bool:
+    """A lost or refused PostgreSQL or Redis connection, whatever shape it took on the way up: Django's or
+    psycopg's OperationalError / InterfaceError (psycopg's own when a handler wrote through the raw cursor,
+    e.g. COPY), a Redis or broker connection error or timeout, or any database error after which this
+    thread's connection is unusable (a COPY interrupted by a restart surfaces as psycopg's ProgrammingError
+    "COPY cannot be mixed with other operations"). Not a failure of the job's input or logic."""
+    driver = connection.Database  # psycopg
+    database_error = False
+    seen = set()
+    error = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
+                      + _REDIS_ERRORS):
+            return True
+        database_error = database_error or isinstance(error, (DatabaseError, driver.Error))
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return database_error and not _connection_usable()
+
+
+def _connection_usable() -> bool:
+    if connection.connection is None:
+        return False  # Django dropped it: rolling back on it failed
+    try:
+        return connection.is_usable()
+    except Exception:
+        return False
+
+
+def _lost_what(exc: BaseException) -> str:
+    error, seen = exc, set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, _REDIS_ERRORS):
+            return f"Redis ({type(error).__name__})"
+        error = error.__cause__ or error.__context__
+    return f"the database ({type(exc).__name__})"
+
+
+def drop_connection() -> None:
+    """Close this thread's database connection (broken or not): the next query opens a new one."""
+    try:
+        connection.close()
+    except Exception:  # closing a broken connection may complain; it is gone either way
+        connection.connection = None
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before the ``attempt``-th run after a connection failure: JOB_RETRY_DELAY_SECONDS, doubling."""
+    return min(settings.JOB_RETRY_DELAY_SECONDS * 2 ** max(attempt - 1, 0), 300.0)
+
+
+def _when_reachable(write, what: str):
+    """``write()`` (a short write of the job record), tried again while PostgreSQL is out of reach (0.5 s,
+    doubling to 5 s) for up to JOB_STALE_SECONDS: by then resume_stale_jobs would take the job over anyway.
+    Its result, or None when the database never came back in that time."""
+    deadline = time.monotonic() + settings.JOB_STALE_SECONDS
+    pause = 0.5
+    while True:
+        try:
+            return write()
+        except Exception as exc:
+            if connection.in_atomic_block or not is_connection_failure(exc):
+                raise
+            drop_connection()
+            if time.monotonic() + pause > deadline:
+                logger.warning("%s: the database is still out of reach (%s)", what, type(exc).__name__)
+                return None
+        time.sleep(pause)
+        pause = min(pause * 2, 5.0)
+
+
+# ----------------------------------------------------------------------------- running a job
+
+def run(job_id: str, *, requeue=None) -> str | None:
+    """Run (or continue) a pending job; its final status, None if it was not ours to run, or ``pending``
+    when a connection failure put it back: then ``requeue(job_id, delay)`` sends it again (the Celery task
+    does), or without ``requeue`` it runs again here after the delay (commands)."""
     lease = uuid.uuid4().hex
     job = _claim(job_id, lease)
     if job is None:
@@ -52,9 +144,50 @@ def run(job_id: str) -> str | None:
     except ServiceError as exc:
         _fail(job, lease, exc.message)
     except Exception as exc:
+        if is_connection_failure(exc):
+            if connection.in_atomic_block:  # the caller's transaction (a request) is lost with it: its error
+                raise
+            return _interrupted(job, lease, exc, requeue)
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         _fail(job, lease, f"internal error ({type(exc).__name__}); the worker log has the details")
     return job.status
+
+
+def _interrupted(job: Job, lease: str, exc: BaseException, requeue) -> str | None:
+    """After a connection failure: back to pending for a run from the checkpoint after a backoff, or failed
+    once JOB_MAX_ATTEMPTS runs were made. The job record's write waits for the database (``_when_reachable``);
+    if it never comes back in time the job stays processing without heartbeat, and resume_stale_jobs
+    resumes it once its heartbeat is JOB_STALE_SECONDS old."""
+    drop_connection()
+    lost = _lost_what(exc)
+    if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+        logger.warning("job %s (%s): lost its connection to %s on attempt %d of %d: failed", job.pk, job.kind,
+                       lost, job.attempts, settings.JOB_MAX_ATTEMPTS)
+        _fail(job, lease, f"gave up after {job.attempts} attempts: the connection to {lost} was lost "
+                          "during the last one (the earlier ones were lost too, or their worker stopped)")
+        return job.status
+    delay = retry_delay(job.attempts)
+    logger.warning("job %s (%s): lost its connection to %s on attempt %d of %d; it continues from its checkpoint "
+                   "(%s) in %g s", job.pk, job.kind, lost, job.attempts, settings.JOB_MAX_ATTEMPTS,
+                   job.checkpoint, delay)
+
+    def put_back() -> int:
+        now = timezone.now()
+        # for a pending job heartbeat_at is when its message is due: resume_stale_jobs sends it again only
+        # if nobody claimed it JOB_STALE_SECONDS after that
+        return Job.objects.filter(pk=job.pk, lease=lease, status=Job.PROCESSING).update(
+            status=Job.PENDING, lease="", heartbeat_at=now + timedelta(seconds=delay), updated_at=now)
+
+    put = _when_reachable(put_back, f"job {job.pk}: putting it back to pending")
+    if put is None:
+        return None  # still processing, its heartbeat stopped: resume_stale_jobs resumes it
+    if not put:
+        return None  # cancelled or taken over meanwhile
+    if requeue is not None:
+        requeue(job.pk, delay)
+        return Job.PENDING
+    time.sleep(delay)
+    return run(job.pk)
 
 
 def _claim(job_id: str, lease: str) -> Job | None:
@@ -121,15 +254,22 @@ def _complete(job: Job, lease: str, handler) -> None:
 
 
 def _fail(job: Job, lease: str, reason: str) -> None:
-    job.refresh_from_db()  # drop what the failed chunk changed in memory
-    with transaction.atomic():
-        try:
-            _hold(job, lease)
-        except LeaseLost:
-            return
-        job.error = reason[:2000]
-        _write_error_file(job)  # the rows that failed before the job did
-        _end(job, Job.FAILED)
+    def write() -> bool:
+        job.refresh_from_db()  # drop what the failed chunk changed in memory
+        with transaction.atomic():
+            try:
+                _hold(job, lease)
+            except LeaseLost:
+                return False
+            job.error = reason[:2000]
+            _write_error_file(job)  # the rows that failed before the job did
+            _end(job, Job.FAILED)
+        return True
+
+    if connection.in_atomic_block:
+        write()
+    else:
+        _when_reachable(write, f"job {job.pk}: recording its failure")
 
 
 def _write_error_file(job: Job) -> None:
@@ -171,9 +311,16 @@ class _Heartbeat:
         interval = max(settings.JOB_STALE_SECONDS / 4, 0.2)
         try:
             while not self.stopped.wait(interval):
-                Job.objects.filter(pk=self.job_id, lease=self.lease, status=Job.PROCESSING).update(
-                    heartbeat_at=timezone.now())
-        except Exception:  # a missed beat only risks a needless takeover, which the lease makes safe
+                try:
+                    Job.objects.filter(pk=self.job_id, lease=self.lease, status=Job.PROCESSING).update(
+                        heartbeat_at=timezone.now())
+                except Exception as exc:  # a missed beat only risks a needless takeover, which the lease makes safe
+                    if not is_connection_failure(exc):
+                        raise
+                    # the database is out of reach: beat again on a new connection once it is back
+                    logger.warning("job %s: heartbeat missed (%s)", self.job_id, type(exc).__name__)
+                    drop_connection()
+        except Exception:
             logger.exception("job %s: heartbeat failed", self.job_id)
         finally:
-            connection.close()
+            drop_connection()

@@ -203,7 +203,7 @@ def test_resume_stale_jobs_requeues_only_abandoned_jobs(application, django_capt
 
 def test_tasks_are_registered_and_resume_is_scheduled():
     entry = settings.CELERY_BEAT_SCHEDULE["resume-stale-jobs"]
-    assert entry["task"] == "core.jobs.tasks.resume_stale_jobs" and entry["schedule"] == 60.0
+    assert entry["task"] == "core.jobs.tasks.resume_stale_jobs" and entry["schedule"] == 2.0
     assert {"core.jobs.tasks.run_job", "core.jobs.tasks.resume_stale_jobs"} <= set(celery_app.tasks)
 
 

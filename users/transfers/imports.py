@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -184,11 +185,19 @@ def prefetched(make_generator, depth: int = 2):
     finally:
         if child.is_alive():
             child.terminate()
+            child.join(timeout=5)
+            if child.is_alive():  # never wait forever for the reader: a job stopped early must be able to go on
+                child.kill()
         child.join()
         items.close()
 
 
 def _produce_in_child(make_generator, items, parent_pid: int) -> None:
+    # The child of a Celery worker inherits its handlers (SIGTERM: a warm shutdown that would wait for the
+    # queue to drain, which nobody reads once the job stopped early): the consumer's terminate() must end it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     def put(item) -> bool:
         while True:
             try:
