@@ -5,7 +5,8 @@ a test loads it through ``JOB_HANDLER_MODULES=tests.job_handlers`` (core.apps im
 applying a row twice would hit the primary key and fail the job, so "nothing applied twice" is
 checked by the database itself. Payload: rows, chunk_size, sleep (seconds per chunk), fail_at
 (a row whose chunk raises a ServiceError), crash_at (a row whose chunk raises a bug),
-cancel_after / takeover_after (the last row of a chunk after which the job is cancelled / taken over).
+cancel_after / takeover_after (the last row of a chunk after which the job is cancelled / taken over),
+blip_at (a row whose chunk loses its database connection in the first ``blip_runs`` runs: OperationalError).
 Rows that are multiples of 7 are reported as errors instead of applied.
 """
 
@@ -31,6 +32,8 @@ class RowsPayload:
     crash_at: int | None = None
     cancel_after: int | None = None
     takeover_after: int | None = None
+    blip_at: int | None = None
+    blip_runs: int = 1
 
 
 @jobs.register("test_rows")
@@ -58,6 +61,10 @@ class RowsHandler(jobs.JobHandler):
             raise ServiceError(f"row {payload.fail_at} cannot be read")
         if payload.crash_at in rows:
             raise KeyError("a bug")
+        if payload.blip_at in rows and job.attempts <= payload.blip_runs:
+            from django.db import OperationalError
+
+            raise OperationalError("server closed the connection unexpectedly")
         errors, success = [], 0
         for n in rows:
             if n % 7 == 0:

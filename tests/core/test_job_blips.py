@@ -23,12 +23,15 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from attributes import bulk
 from attributes import services as attribute_services
 from attributes.models import UserAttribute
+from config import celery_app
 from core import jobs
 from core.actors import Actor
+from core.jobs import runner
 from core.jobs import tasks as core_tasks  # noqa: F401  registers the tasks with celery_app
 from core.jobs.models import Job, JobError
 from core.tenancy import services as core_services
@@ -164,6 +167,108 @@ def assert_resumed(job: Job, log: Path) -> None:
     """The job met the blip (a connection failure, a second attempt), not a quiet gap."""
     assert job.attempts >= 2, log.read_text()[-4000:]
     assert "lost its connection to" in log.read_text()
+
+
+# --------------------------------------------------------------------------- the runner's rules (no restart)
+
+def rows_job(application, **payload) -> Job:
+    return jobs.create_job(application, "test_rows", ACTOR, payload={"rows": 30, "chunk_size": 5, **payload},
+                           enqueue=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_failure_puts_the_job_back_and_the_next_run_goes_on_from_the_checkpoint(application, settings):
+    settings.JOB_RETRY_DELAY_SECONDS = 3
+    job = rows_job(application, blip_at=17)
+    requeued = []
+    assert runner.run(job.pk, requeue=lambda job_id, delay: requeued.append((job_id, delay))) == "pending"
+    back = Job.objects.get(pk=job.pk)
+    assert requeued == [(job.pk, 3)]  # JOB_RETRY_DELAY_SECONDS, doubling with each attempt
+    assert (back.status, back.lease, back.attempts, back.error, back.checkpoint) == ("pending", "", 1, "", {"next": 16})
+    assert back.heartbeat_at > timezone.now()  # when its delayed message is due
+    assert runner.run(job.pk) == "completed_with_errors"
+    clean = rows_job(application)
+    runner.run(clean.pk)
+    resumed, clean = Job.objects.get(pk=job.pk), Job.objects.get(pk=clean.pk)
+    assert job_state(resumed) == job_state(clean) and resumed.attempts == 2
+    assert error_rows(resumed) == error_rows(clean)
+    assert runner.retry_delay(2) == 6 and runner.retry_delay(30) == 300
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_requeue_the_run_waits_and_goes_on_here(application, settings):
+    settings.JOB_RETRY_DELAY_SECONDS = 0.01
+    job = rows_job(application, blip_at=3, blip_runs=2)
+    assert runner.run(job.pk) == "completed_with_errors"  # what a command's run does
+    assert Job.objects.get(pk=job.pk).attempts == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_max_attempts_a_connection_failure_fails_the_job_with_a_clear_error(application, settings):
+    settings.JOB_MAX_ATTEMPTS, settings.JOB_RETRY_DELAY_SECONDS = 2, 0.01
+    job = rows_job(application, blip_at=12, blip_runs=5)
+    assert runner.run(job.pk) == "failed"
+    failed = Job.objects.get(pk=job.pk)
+    assert failed.attempts == 2 and failed.processed == 10  # the chunks before the failure stay applied
+    assert failed.error.startswith("gave up after 2 attempts: the connection to the database (OperationalError) "
+                                   "was lost during the last one")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_of_the_input_or_a_bug_still_fails_at_once(application):
+    assert runner.run(rows_job(application, fail_at=8).pk) == "failed"
+    assert runner.run(rows_job(application, crash_at=8).pk) == "failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_counts_as_a_connection_failure(db):
+    import psycopg
+    import redis
+    from django.db import DataError, IntegrityError, OperationalError, ProgrammingError
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    def wrapped(outer, inner):
+        try:
+            try:
+                raise inner
+            except Exception as exc:
+                raise outer from exc
+        except Exception as exc:
+            return exc
+
+    for lost in (OperationalError("gone"), psycopg.OperationalError("gone"), psycopg.InterfaceError("closed"),
+                 redis.ConnectionError("refused"), redis.TimeoutError("slow"), BrokerDown("down"),
+                 wrapped(ValueError("a wrapper"), psycopg.OperationalError("gone"))):
+        assert runner.is_connection_failure(lost), lost
+    with connection.cursor() as cursor:  # the job's connection, open and working
+        cursor.execute("SELECT 1")
+    for own in (IntegrityError("duplicate"), DataError("bad value"), ValueError("a bug"),
+                ProgrammingError("syntax error")):
+        assert not runner.is_connection_failure(own), own
+    # A COPY broken by a restart leaves an unusable connection: psycopg's ProgrammingError is a blip then
+    connection.connection.close()
+    assert runner.is_connection_failure(psycopg.ProgrammingError("COPY cannot be mixed with other operations"))
+    connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_message_cannot_be_sent_is_sent_by_the_next_sweep(application, monkeypatch):
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    task = celery_app.tasks["core.jobs.tasks.run_job"]
+
+    def broker_down(*args, **kwargs):
+        raise BrokerDown("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(task, "delay", broker_down)
+    job = jobs.create_job(application, "test_rows", ACTOR, payload={"rows": 1})  # autocommit: sent at once
+    assert Job.objects.get(pk=job.pk).heartbeat_at is None  # unsent
+    sent = []
+    monkeypatch.setattr(task, "delay", sent.append)
+    assert jobs.resume_stale_jobs() == [job.pk] and sent == [job.pk]  # at once, not JOB_STALE_SECONDS later
+    sent_again = Job.objects.get(pk=job.pk)
+    assert sent_again.status == "pending" and sent_again.heartbeat_at is not None
+    assert jobs.resume_stale_jobs() == []
 
 
 # --------------------------------------------------------------------------- PostgreSQL restarted under jobs
