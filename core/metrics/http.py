@@ -12,6 +12,7 @@ import time
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 
+from core.api.proxy import parse_networks
 from core.metrics.instruments import Histogram
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class MetricsMiddleware:
     def __init__(self, get_response):
         if not settings.METRICS_ENABLED:
             raise MiddlewareNotUsed
+        parse_networks(tuple(settings.METRICS_ALLOWED_IPS), "METRICS_ALLOWED_IPS")  # a bad entry fails at start-up
         self.get_response = get_response
 
     def __call__(self, request):

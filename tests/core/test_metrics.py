@@ -90,6 +90,15 @@ def test_allowed_addresses_are_the_clients_seen_through_trusted_proxies(db, sett
     assert client.get("/metrics", REMOTE_ADDR="10.20.3.4", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
 
 
+def test_a_bad_allowed_address_fails_at_start(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.METRICS_ALLOWED_IPS = ["10.0.0.0/8", "prometheus.internal"]
+    settings.METRICS_ENABLED = True
+    with pytest.raises(ImproperlyConfigured, match="METRICS_ALLOWED_IPS"):
+        http_metrics.MetricsMiddleware(lambda request: None)
+
+
 def test_requests_are_counted_per_operation_never_per_path(metrics_on, api, url, application):
     before = scrape()
     api.get(url("customers/list"))
