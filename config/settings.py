@@ -36,6 +36,15 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Served over HTTPS only (docs/deployment.md): plain-HTTP requests are redirected (not the probes: /healthz,
+# /metrics), cookies are sent over HTTPS only, and browsers are told so for HSTS_SECONDS (HSTS).
+HTTPS_ONLY = env_bool("HTTPS_ONLY")
+SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000")) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS")  # every subdomain HTTPS too: the operator's call
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD")
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS")  # e.g. security.W005,security.W021 when not wanted
 # Behind a proxy (docs/proxy.md): the proxies' addresses / CIDR networks. Only from them are X-Forwarded-Proto
 # (the scheme of links and redirects), X-Forwarded-Host (their host, still one of ALLOWED_HOSTS) and
 # X-Forwarded-For (the client's address: rate limits, lockout, sessions) believed — core.api.proxy removes the

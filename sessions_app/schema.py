@@ -21,6 +21,17 @@ class StorefrontScheme(OpenApiAuthenticationExtension):
         ]
 
 
+class StorefrontApplicationScheme(OpenApiAuthenticationExtension):
+    """The calls before sign-in (sign-in, sign-up, one-time codes, recovery): the application's credentials only."""
+
+    target_class = "sessions_app.storefront.StorefrontApplicationAuthentication"
+    name = "storefrontApplicationOnly"  # the same header as storefrontApplication, without a session
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer",
+                "description": "Authorization: Bearer base64(application_id:application_token)"}
+
+
 SessionCookie = TypedDict("SessionCookie", {"f.session": Annotated[str, Schema(
     description="The signed session value: send it back as the f.session cookie.")]})
 CreatedSession = TypedDict("SessionListSuccessResponse", {
