@@ -437,8 +437,14 @@ GROUP_WORK_MEM = os.environ.get("GROUP_WORK_MEM", "128MB")  # PostgreSQL work_me
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # LOG_FORMAT=json: one JSON object a line, with the record's extra fields (request_id, operation, error …)
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "json" if os.environ.get("LOG_FORMAT", "").lower() == "json" else "plain"}},
     "filters": {"routine_tasks": {"()": "core.logfilters.RoutineTasks"},
                 "shorten_unavailable": {"()": "core.api.unavailable.ShortenUnavailable"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

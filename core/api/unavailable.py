@@ -24,8 +24,12 @@ def is_unavailable(exc: BaseException | None) -> bool:
 
 def unavailable_response(request, exc: BaseException) -> JsonResponse:
     request_id = getattr(request, "request_id", "")
-    logger.warning("unavailable request_id=%s %s %s error=%s", request_id, request.method, request.path,
-                   type(exc).__name__)
+    match = getattr(request, "resolver_match", None)
+    operation = (match.view_name if match is not None else "") or "unmatched"  # the route's name
+    logger.warning("unavailable request_id=%s %s %s operation=%s error=%s", request_id, request.method, request.path,
+                   operation, type(exc).__name__,
+                   extra={"request_id": request_id, "method": request.method, "path": request.path,
+                          "operation": operation, "error": type(exc).__name__})
     body = {"message": MESSAGE, "code": "service_unavailable", "success": False, "request_id": request_id}
     response = JsonResponse(body, status=503)
     response["Retry-After"] = str(settings.UNAVAILABLE_RETRY_AFTER_SECONDS)

@@ -72,3 +72,23 @@ def test_a_request_error_log_of_an_outage_loses_its_traceback():
 
     assert ShortenUnavailable().filter(record(OperationalError("gone"))) is False
     assert ShortenUnavailable().filter(record(ValueError("a bug"))) is True  # real bugs keep theirs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_line_carries_its_fields_and_is_json_with_log_format_json(api, url, caplog):
+    import json
+    import logging.config
+
+    from django.conf import settings as conf
+
+    with database_out_of_reach(), caplog.at_level(logging.WARNING):
+        response = api.get(url("customers/list"))
+    [line] = [r for r in caplog.records if r.name == "core.unavailable"]
+    assert (line.request_id, line.method, line.operation, line.error) == (
+        response["X-Request-ID"], "GET", "customers-list", "OperationalError")
+    # LOG_FORMAT=json: the settings' json formatter writes the record as one JSON object with those fields
+    formatter = logging.config.DictConfigurator(dict(conf.LOGGING)).configure_formatter(conf.LOGGING["formatters"]["json"])
+    written = json.loads(formatter.format(line))
+    assert written["level"] == "WARNING" and written["logger"] == "core.unavailable" and "time" in written
+    assert (written["request_id"], written["operation"], written["error"]) == (
+        response["X-Request-ID"], "customers-list", "OperationalError")
