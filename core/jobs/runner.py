@@ -167,9 +167,8 @@ def _interrupted(job: Job, lease: str, exc: BaseException, requeue) -> str | Non
                           "during the last one (the earlier ones were lost too, or their worker stopped)")
         return job.status
     delay = retry_delay(job.attempts)
-    logger.warning("job %s (%s): lost its connection to %s on attempt %d of %d; it continues from its checkpoint "
-                   "(%s) in %g s", job.pk, job.kind, lost, job.attempts, settings.JOB_MAX_ATTEMPTS,
-                   job.checkpoint, delay)
+    logger.warning("job %s (%s): lost its connection to %s on attempt %d of %d; it continues from its last "
+                   "checkpoint in %g s", job.pk, job.kind, lost, job.attempts, settings.JOB_MAX_ATTEMPTS, delay)
 
     def put_back() -> int:
         now = timezone.now()

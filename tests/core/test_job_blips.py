@@ -32,7 +32,6 @@ from config import celery_app
 from core import jobs
 from core.actors import Actor
 from core.jobs import runner
-from core.jobs import tasks as core_tasks  # noqa: F401  registers the tasks with celery_app
 from core.jobs.models import Job, JobError
 from core.tenancy import services as core_services
 from groups import services as group_services
@@ -252,6 +251,31 @@ def test_what_counts_as_a_connection_failure(db):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_job_record_write_waits_for_the_database_then_leaves_the_job_to_the_sweep(settings):
+    from django.db import OperationalError
+
+    settings.JOB_STALE_SECONDS = 2
+    tries = []
+
+    def back_on_the_third_try():
+        tries.append(time.monotonic())
+        if len(tries) < 3:
+            raise OperationalError("connection refused")
+        return 1
+
+    assert runner._when_reachable(back_on_the_third_try, "a test") == 1 and len(tries) == 3
+    assert tries[2] - tries[0] >= 1.4  # 0.5 s, then 1 s
+
+    def never():
+        raise OperationalError("connection refused")
+
+    # past JOB_STALE_SECONDS: the job stays processing, its heartbeat stopped, for resume_stale_jobs
+    assert runner._when_reachable(never, "a test") is None
+    with pytest.raises(ValueError):  # anything else is not waited for
+        runner._when_reachable(lambda: int("x"), "a test")
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_job_whose_message_cannot_be_sent_is_sent_by_the_next_sweep(application, monkeypatch):
     from kombu.exceptions import OperationalError as BrokerDown
 
@@ -366,6 +390,12 @@ def test_a_bulk_attribute_update_survives_a_postgres_crash(blips):
     for definition in (restarted, clean_definition):  # each customer's value written once
         values = UserAttribute.objects.filter(definition=definition)
         assert values.count() == people and set(values.values_list("value", flat=True)) == {7}
+
+    def events(job):  # the audit events the job wrote (its actor's request id), by action
+        written = AuditEvent.objects.filter(application_id=application.pk, request_id=f"job-{job.pk}")
+        return sorted(written.values_list("action", flat=True))
+
+    assert events(resumed) == events(clean) and len(events(resumed)) >= people
 
 
 # --------------------------------------------------------------------------- Redis restarted
