@@ -3,7 +3,8 @@ writes its figures to files in METRICS_DIR, and /metrics adds them up.
 
 ``prepare`` runs in the process that starts the others, before any of them imports prometheus-client:
 ``manage.py serve``, gunicorn's master (config/gunicorn.conf.py) and the Celery worker's main process
-(config/celery.py). It makes the directory, removes the files of processes that are gone (an earlier run's:
+(config/celery.py); config/wsgi.py calls it too (without cleaning), so that a web server started without
+gunicorn's config still adds its workers up. It makes the directory, removes the files of processes that are gone (an earlier run's:
 counters start again with the service, as a single process's would) and sets PROMETHEUS_MULTIPROC_DIR for the
 children. ``process_exited`` is gunicorn's ``child_exit`` hook (and Celery's child shutdown).
 """
@@ -27,16 +28,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def prepare() -> Path | None:
-    """METRICS_DIR ready for this process and its children; None (nothing done) when metrics are off."""
+def prepare(*, clean: bool = True) -> Path | None:
+    """METRICS_DIR ready for this process and its children; None (nothing done) when metrics are off.
+    ``clean``: remove the files of processes that are gone (a starter's job, not a worker's: a worker that
+    replaces a dead one must not take the dead one's counts out of the sums)."""
     if not settings.METRICS_ENABLED:
         return None
     directory = Path(settings.METRICS_DIR)
     directory.mkdir(parents=True, exist_ok=True)
-    for path in directory.glob("*.db"):
-        match = _FILE.search(path.name)
-        if match and not _alive(int(match.group(1))):
-            path.unlink(missing_ok=True)
+    if clean:
+        for path in directory.glob("*.db"):
+            match = _FILE.search(path.name)
+            if match and not _alive(int(match.group(1))):
+                path.unlink(missing_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     return directory
 

@@ -239,10 +239,11 @@ def _server_env(tmp_path, **extra) -> dict:
     return env
 
 
-def start_gunicorn(env: dict, port: int, workers: int, log: Path, bind: str = "127.0.0.1") -> subprocess.Popen:
+def start_gunicorn(env: dict, port: int, workers: int, log: Path, bind: str = "127.0.0.1",
+                   conf: bool = True) -> subprocess.Popen:
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "-c", "config/gunicorn.conf.py",
-         "-b", f"{bind}:{port}", "-w", str(workers)],
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
+         *(["-c", "config/gunicorn.conf.py"] if conf else []), "-b", f"{bind}:{port}", "-w", str(workers)],
         cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -303,6 +304,22 @@ def test_gunicorn_workers_are_added_up_and_a_dead_workers_counts_stay(tmp_path):
         status, text = _get(port, "/metrics", auth)
         assert status == 200
         assert value(text, "customer_service_http_request_duration_seconds_count", operation="healthz") >= requests
+    finally:
+        stop_gunicorn(server)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_gunicorns_config_the_workers_are_still_added_up(tmp_path):
+    port = _free_port()
+    server = start_gunicorn(_server_env(tmp_path, METRICS_TOKEN=TOKEN), port, 2, tmp_path / "gunicorn.log", conf=False)
+    try:
+        for _ in range(30):
+            assert _get(port, "/healthz")[0] == 200
+        for _ in range(3):
+            status, text = _get(port, "/metrics", {"Authorization": f"Bearer {TOKEN}"})
+            assert status == 200
+            assert value(text, "customer_service_http_request_duration_seconds_count", operation="healthz") >= 30
+        assert list((tmp_path / "var" / "metrics").glob("histogram_*.db"))  # config/wsgi.py set the directory up
     finally:
         stop_gunicorn(server)
 
