@@ -9,7 +9,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # Behind a proxy (docs/proxy.md): X-Forwarded-Proto & co. are believed from these addresses only, the same
 # list Django's side uses (core.api.proxy). Unix-socket peers are always trusted (only local processes).
-forwarded_allow_ips = ",".join(settings.TRUSTED_PROXIES)
+def _trusted_proxies() -> str:
+    # as Django reads them (192.0.2.7/24 -> 192.0.2.0/24, which gunicorn would refuse); one address as itself
+    from core.api.proxy import parse_networks
+
+    return ",".join(str(n.network_address) if n.num_addresses == 1 else str(n)
+                    for n in parse_networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+forwarded_allow_ips = _trusted_proxies()
 
 
 def _prepare_metrics():
