@@ -23,6 +23,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import botocore.exceptions
 import kombu.exceptions
 import redis
 from django.conf import settings
@@ -45,12 +46,15 @@ class LeaseLost(Exception):
 # ----------------------------------------------------------------------------- connection failures
 
 _REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, kombu.exceptions.OperationalError)
+# the S3-compatible store out of reach after botocore's own retries (core/files/s3.py): refused, timed out, cut off
+_STORE_ERRORS = (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)
 
 
 def is_connection_failure(exc: BaseException) -> bool:
-    """A lost or refused PostgreSQL or Redis connection, whatever shape it took on the way up: Django's or
-    psycopg's OperationalError / InterfaceError (psycopg's own when a handler wrote through the raw cursor,
-    e.g. COPY), a Redis or broker connection error or timeout, or any database error after which this
+    """A lost or refused PostgreSQL, Redis or file store connection, whatever shape it took on the way up:
+    Django's or psycopg's OperationalError / InterfaceError (psycopg's own when a handler wrote through the raw
+    cursor, e.g. COPY), a Redis or broker connection error or timeout, the S3-compatible store refusing,
+    timing out or cutting a request off (after botocore's retries), or any database error after which this
     thread's connection is unusable (a COPY interrupted by a restart surfaces as psycopg's ProgrammingError
     "COPY cannot be mixed with other operations"). Not a failure of the job's input or logic."""
     driver = connection.Database  # psycopg
@@ -60,7 +64,7 @@ def is_connection_failure(exc: BaseException) -> bool:
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         if isinstance(error, (OperationalError, InterfaceError, driver.OperationalError, driver.InterfaceError)
-                      + _REDIS_ERRORS):
+                      + _REDIS_ERRORS + _STORE_ERRORS):
             return True
         database_error = database_error or isinstance(error, (DatabaseError, driver.Error))
         error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)

@@ -235,8 +235,12 @@ def test_what_counts_as_a_connection_failure(db):
         except Exception as exc:
             return exc
 
+    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+
     for lost in (OperationalError("gone"), psycopg.OperationalError("gone"), psycopg.InterfaceError("closed"),
                  redis.ConnectionError("refused"), redis.TimeoutError("slow"), BrokerDown("down"),
+                 EndpointConnectionError(endpoint_url="http://store"), ReadTimeoutError(endpoint_url="http://store"),
+                 ConnectionClosedError(endpoint_url="http://store"),
                  wrapped(ValueError("a wrapper"), psycopg.OperationalError("gone"))):
         assert runner.is_connection_failure(lost), lost
     with connection.cursor() as cursor:  # the job's connection, open and working
