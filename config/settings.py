@@ -460,4 +460,5 @@ LOGGING = {
 }
 # The Retry-After of a 503 answered while PostgreSQL or Redis is out of reach.
 UNAVAILABLE_RETRY_AFTER_SECONDS = int(os.environ.get("UNAVAILABLE_RETRY_AFTER_SECONDS", "5"))
-QUIET_TASKS = {"users.tasks.sequence_events", "webhooks.tasks.dispatch_due"}
+# beat's frequent ticks whose "received" / "succeeded" lines would fill the log (core.logfilters.RoutineTasks)
+QUIET_TASKS = {"users.tasks.sequence_events", "webhooks.tasks.dispatch_due", "core.jobs.tasks.resume_stale_jobs"}
