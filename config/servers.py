@@ -28,6 +28,8 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
+
 from config import embedded
 
 # PostgreSQL settings written once after initdb: sized for a 2-core machine with plenty of RAM.
@@ -69,16 +71,6 @@ def _file_lock(var_dir: Path, name: str):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -184,7 +176,7 @@ def _handles(path: Path, *, add: int | None = None, remove: int | None = None) -
     pids = []
     if path.exists():
         pids = [int(p) for p in path.read_text().split() if p.strip().isdigit()]
-    pids = [p for p in pids if _pid_alive(p) and p != remove]
+    pids = [p for p in pids if psutil.pid_exists(p) and p != remove]
     if add is not None and add not in pids:
         pids.append(add)
     path.write_text("\n".join(str(p) for p in pids))

@@ -209,16 +209,6 @@ def start_celery(kind: str, env: dict, queue: str, log: Path, *extra) -> subproc
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def stop_process(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, sig)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 def freeze(process: subprocess.Popen) -> None:
     """SIGSTOP the process group: the worker stands still wherever it was (mid-COPY), its sockets open."""
     os.killpg(process.pid, signal.SIGSTOP)

@@ -13,19 +13,10 @@ import os
 import re
 from pathlib import Path
 
+import psutil
 from django.conf import settings
 
 _FILE = re.compile(r"_(\d+)\.db$")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def prepare(*, clean: bool = True) -> Path | None:
@@ -39,7 +30,7 @@ def prepare(*, clean: bool = True) -> Path | None:
     if clean:
         for path in directory.glob("*.db"):
             match = _FILE.search(path.name)
-            if match and not _alive(int(match.group(1))):
+            if match and not psutil.pid_exists(int(match.group(1))):
                 path.unlink(missing_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     return directory

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +35,7 @@ from core.jobs.models import Job, JobError
 from core.tenancy import services as core_services
 from groups import services as group_services
 from groups.models import Membership
-from tests import job_handlers, pg_restart, workers
+from tests import gunicorn, job_handlers, pg_restart, workers
 from tests.helpers import COMPANY_ID, platform_path
 from users.models import AuditEvent, Customer, CustomerEmail, CustomerPhone
 from users.transfers import imports
@@ -95,7 +94,7 @@ class Blips:
 
     def stop_all(self):
         for process in reversed(self.processes):
-            pg_restart.stop_process(process)
+            workers.stop(process, signal.SIGTERM)
 
 
 @pytest.fixture
@@ -444,17 +443,11 @@ def test_a_job_queued_while_redis_is_down_starts_within_seconds_of_its_return(bl
 
 # --------------------------------------------------------------------------- HTTP load through a restart
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_requests_during_a_postgres_restart_answer_503_never_500_and_lose_no_create(blips):
     application = new_application("Under load")
     client, _secret = core_services.create_api_client(company_id=COMPANY_ID, name="load")
     token = core_services.issue_token(client).access_token
-    port = _free_port()
+    port = gunicorn.free_port()
     log = blips.tmp_path / "web.log"
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2",

@@ -3,8 +3,6 @@
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from accounts import limits
 from core.jobs.models import Job
 from core.metrics import http as http_metrics
-from tests.core.test_serve import _free_port
+from tests import gunicorn
 from webhooks import metrics as webhook_metrics
 from webhooks.services import Outcome
 
@@ -239,34 +237,6 @@ def _server_env(tmp_path, **extra) -> dict:
     return env
 
 
-def start_gunicorn(env: dict, port: int, workers: int, log: Path, bind: str = "127.0.0.1",
-                   conf: bool = True) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application",
-         *(["-c", "config/gunicorn.conf.py"] if conf else []), "-b", f"{bind}:{port}", "-w", str(workers)],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return process
-        except OSError:
-            time.sleep(0.3)
-    stop_gunicorn(process)
-    raise AssertionError("gunicorn did not answer: " + log.read_text())
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def _get(port: int, path: str, headers: dict | None = None) -> tuple[int, str]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=headers or {})
     try:
@@ -282,8 +252,8 @@ def test_gunicorn_workers_are_added_up_and_a_dead_workers_counts_stay(tmp_path):
     metrics_dir = tmp_path / "var" / "metrics"
     metrics_dir.mkdir(parents=True)
     (metrics_dir / "counter_999999999.db").write_bytes(b"left by a process of an earlier run")
-    port = _free_port()
-    server = start_gunicorn(env, port, 3, tmp_path / "gunicorn.log")
+    port = gunicorn.free_port()
+    server = gunicorn.start(env, port, tmp_path / "gunicorn.log", workers=3)
     try:
         assert not (metrics_dir / "counter_999999999.db").exists(), "an earlier run's files are removed at start"
         requests = 60
@@ -305,13 +275,14 @@ def test_gunicorn_workers_are_added_up_and_a_dead_workers_counts_stay(tmp_path):
         assert status == 200
         assert value(text, "customer_service_http_request_duration_seconds_count", operation="healthz") >= requests
     finally:
-        stop_gunicorn(server)
+        gunicorn.stop(server)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_without_gunicorns_config_the_workers_are_still_added_up(tmp_path):
-    port = _free_port()
-    server = start_gunicorn(_server_env(tmp_path, METRICS_TOKEN=TOKEN), port, 2, tmp_path / "gunicorn.log", conf=False)
+    port = gunicorn.free_port()
+    server = gunicorn.start(_server_env(tmp_path, METRICS_TOKEN=TOKEN), port, tmp_path / "gunicorn.log", workers=2,
+                            conf=False)
     try:
         for _ in range(30):
             assert _get(port, "/healthz")[0] == 200
@@ -321,7 +292,7 @@ def test_without_gunicorns_config_the_workers_are_still_added_up(tmp_path):
             assert value(text, "customer_service_http_request_duration_seconds_count", operation="healthz") >= 30
         assert list((tmp_path / "var" / "metrics").glob("histogram_*.db"))  # config/wsgi.py set the directory up
     finally:
-        stop_gunicorn(server)
+        gunicorn.stop(server)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,8 +13,8 @@ from core.api import proxy
 from core.jobs.models import Job
 from core.tenancy import services as tenancy_services
 from core.tenancy.models import ALL_SCOPES
-from tests.core.test_metrics import _server_env, start_gunicorn, stop_gunicorn
-from tests.core.test_serve import _free_port
+from tests import gunicorn
+from tests.core.test_metrics import _server_env
 from tests.helpers import COMPANY_ID, platform_path
 
 factory = RequestFactory()
@@ -161,8 +161,8 @@ def test_gunicorn_behind_a_proxy_on_another_address(tmp_path):
     job = Job.objects.create(company=application.company, application=application, kind="customer_export",
                              status=Job.COMPLETED, result_file="exports/proxied.csv")
     env = _server_env(tmp_path, TRUSTED_PROXIES=TRUSTED, ALLOWED_HOSTS="customers.example.com,127.0.0.1")
-    port = _free_port()
-    server = start_gunicorn(env, port, 1, tmp_path / "gunicorn.log")
+    port = gunicorn.free_port()
+    server = gunicorn.start(env, port, tmp_path / "gunicorn.log")
     try:
         auth = {"Authorization": f"Bearer {token}"}
         forwarded = {**auth, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "customers.example.com",
@@ -192,4 +192,4 @@ def test_gunicorn_behind_a_proxy_on_another_address(tmp_path):
         assert status == 200, body
         assert sorted(s["ip"] for s in body["items"]) == ["127.0.0.3", "203.0.113.9"], body
     finally:
-        stop_gunicorn(server)
+        gunicorn.stop(server)

@@ -3,24 +3,18 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 from django.db import OperationalError
 from django.test import override_settings
 
+from tests import gunicorn
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_healthy(port: int, proc, timeout: float = 90) -> dict:
@@ -57,7 +51,7 @@ def test_serve_embedded_stack_starts_serves_stops_and_keeps_data(tmp_path):
     var_dir = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "PYTEST_VERSION")}
     env.update(VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="config.settings")
-    port = _free_port()
+    port = gunicorn.free_port()
 
     def start():
         return subprocess.Popen(

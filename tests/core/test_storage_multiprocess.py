@@ -5,11 +5,6 @@ the other, and re-imported by its own link through the other: the same customers
 and no file on any machine's disk."""
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +15,7 @@ import pytest
 
 from core.actors import Actor
 from core.jobs.models import Job
-from tests import workers
+from tests import gunicorn, workers
 from tests.helpers import COMPANY_ID, platform_path
 from users import services
 from users.models import Customer
@@ -30,41 +25,6 @@ ACTOR = Actor.system("tests")
 CUSTOMERS = 25
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_gunicorn(env: dict, port: int, log: Path) -> subprocess.Popen:
-    """gunicorn as `manage.py serve` runs it (config/gunicorn.conf.py), one worker, ready when returned."""
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi:application", "-c", "config/gunicorn.conf.py",
-         "-b", f"127.0.0.1:{port}", "-w", "1"],
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while True:
-        assert process.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return process
-        except OSError:
-            if time.monotonic() > deadline:
-                stop_gunicorn(process)
-                raise AssertionError("gunicorn did not answer: " + log.read_text()) from None
-            time.sleep(0.3)
-
-
-def stop_gunicorn(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def call(port: int, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, bytes, dict]:
@@ -111,13 +71,13 @@ def test_export_on_one_machine_downloads_and_reimports_through_another(
         home = machines[machine]
         return workers.worker_env(home / "media", VAR_DIR=home / "var", **common)
 
-    ports = {"web-a": free_port(), "web-b": free_port()}
+    ports = {"web-a": gunicorn.free_port(), "web-b": gunicorn.free_port()}
     logs = {name: tmp_path / f"{name}.log" for name in machines}
     web = {}
     worker = workers.start_worker(env_of("worker"), queue, logs["worker"])
     try:
         for name, port in ports.items():
-            web[name] = start_gunicorn(env_of(name), port, logs[name])
+            web[name] = gunicorn.start(env_of(name), port, logs[name])
         a, b = ports["web-a"], ports["web-b"]
 
         # the export, asked of machine A, written by the worker
@@ -147,7 +107,7 @@ def test_export_on_one_machine_downloads_and_reimports_through_another(
             "completed", CUSTOMERS, 0), imported
     finally:
         for process in web.values():
-            stop_gunicorn(process)
+            gunicorn.stop(process)
         workers.stop(worker)
 
     people = lambda app: sorted(Customer.objects.filter(application=app).values_list("first_name", "last_name"))
