@@ -1,27 +1,33 @@
 """The one guarded client for the service's small outbound HTTP calls (SMS gateways, the social sign-in
-providers' keys and token checks), under the rules of every outbound URL of the service
-(``core.files.downloads.vet_url``):
+providers' keys and token checks, webhook deliveries), under the rules of every outbound URL of the
+service (``core.files.downloads.vet_url``):
 
 - http and https only; the host is resolved once and no private / loopback / link-local … address is
   used unless the host is in ``allowed_hosts`` (the caller's setting, e.g. SMS_ALLOWED_HOSTS);
-- the connection goes to the vetted address itself (no second DNS answer), while the Host header,
+- the connection goes to the vetted addresses themselves (no second DNS answer), while the Host header,
   TLS SNI and the certificate check use the URL's host name;
-- no redirect is followed (a 3xx is an answer like any other);
-- ``connect_timeout`` to connect (per address), ``timeout`` for the whole request;
+- no redirect is followed (a 3xx is an answer like any other), no proxy from the environment is used;
+- ``connect_timeout`` to connect, ``timeout`` for the whole request;
 - at most ``max_bytes`` of the answer are read (``Answer.complete`` says whether that was all of it).
 
 A refused URL is a ``DownloadError`` naming ``setting``; no answer at all (refused connection,
 timeout, TLS failure) is ``Unreachable``.
+
+The requests are made by libcurl (``pycurl``): a webhook delivery cost the worker ~0.3 ms of CPU in
+urllib3 and http.client's Python, ~0.06 ms in libcurl, and deliveries share the web processes' CPUs
+(docs/bench.md, webhook_create_user). File downloads, streamed to disk with redirects vetted hop by hop,
+stay in ``core.files.downloads``.
 """
 
+import ssl
 from dataclasses import dataclass, field
 
-from urllib3 import Timeout
-from urllib3 import exceptions as urllib3_errors
+import pycurl
 
-from core.files.downloads import connection_pool, vet_url
+from core.files.downloads import vet_url
 
 USER_AGENT = "fynd-customers/1.0"
+_CUT_SHORT = {pycurl.E_WRITE_ERROR}  # our write callback stopped the answer at max_bytes
 
 
 class Unreachable(Exception):
@@ -36,15 +42,33 @@ class Answer:
     complete: bool = True  # False: the answer was longer than max_bytes and was cut there
 
 
+def _handle() -> pycurl.Curl:
+    handle = pycurl.Curl()
+    handle.setopt(pycurl.NOSIGNAL, 1)  # timeouts without SIGALRM: safe in threads
+    handle.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+    handle.setopt(pycurl.FOLLOWLOCATION, 0)
+    handle.setopt(pycurl.PROXY, "")  # never an http_proxy / https_proxy of the environment
+    handle.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
+    handle.setopt(pycurl.PATH_AS_IS, 1)  # the path as the URL has it, as it was vetted
+    handle.setopt(pycurl.SSL_VERIFYPEER, 1)
+    handle.setopt(pycurl.SSL_VERIFYHOST, 2)
+    paths = ssl.get_default_verify_paths()  # the system's CAs, as Python's own TLS uses (SSL_CERT_FILE too)
+    if paths.cafile:
+        handle.setopt(pycurl.CAINFO, paths.cafile)
+    if paths.capath:
+        handle.setopt(pycurl.CAPATH, paths.capath)
+    return handle
+
+
 class Session:
     """Connections kept open between requests (HTTP keep-alive) while the ``with`` block runs: a worker
     sending a batch to one receiver connects (and shakes hands over TLS) once. A URL is vetted (its host
     resolved and checked) once per session, not once per request: a batch to one receiver costs one DNS
-    lookup; a connection is reused only for the same scheme, host, port and vetted address."""
+    lookup."""
 
     def __init__(self):
-        self._pools: dict = {}
         self._vetted: dict = {}
+        self._handle = None
 
     def vet(self, url: str, setting: str, allowed_hosts: list):
         key = (url, setting, tuple(allowed_hosts))
@@ -52,19 +76,19 @@ class Session:
             self._vetted[key] = vet_url(url, setting, allowed_hosts=allowed_hosts)
         return self._vetted[key]
 
-    def pool(self, target, address):
-        key = (target.scheme, target.host, target.port, address)
-        if key not in self._pools:
-            self._pools[key] = connection_pool(target, address)
-        return self._pools[key]
+    @property
+    def handle(self) -> pycurl.Curl:
+        if self._handle is None:
+            self._handle = _handle()
+        return self._handle
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        for pool in self._pools.values():
-            pool.close()
-        self._pools.clear()
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
         self._vetted.clear()
 
 
@@ -75,36 +99,58 @@ def request(method: str, url: str, *, headers: dict | None = None, body: bytes |
     when given."""
     hosts = list(allowed_hosts or ())
     target = session.vet(url, setting, hosts) if session is not None else vet_url(url, setting, allowed_hosts=hosts)
-    sent_headers = {"Host": target.host_header, "User-Agent": USER_AGENT, "Accept-Encoding": "identity",
-                    **(headers or {})}
-    limit = Timeout(connect=connect_timeout, total=timeout)
-    last_error = "no address"
-    for address in target.addresses:
-        pool = session.pool(target, address) if session is not None else connection_pool(target, address)
-        try:
-            response = pool.urlopen(method, target.request_target, body=body, headers=sent_headers, redirect=False,
-                                    retries=False, assert_same_host=False, timeout=limit, preload_content=False)
-            data = b""
-            try:
-                data = response.read(max_bytes + 1)
-                return Answer(response.status, data[:max_bytes],
-                              {name.lower(): value for name, value in response.headers.items()},
-                              complete=len(data) <= max_bytes)
-            finally:
-                if len(data) <= max_bytes:
-                    response.release_conn()  # read to the end: the connection can serve the next request
-                else:
-                    response.close()  # the rest is unread: this connection is done
-        except (urllib3_errors.NewConnectionError, urllib3_errors.ConnectTimeoutError) as exc:
-            last_error = _reason(exc)  # try the host's next address
-        except urllib3_errors.HTTPError as exc:
-            raise Unreachable(f"{target.host}: {_reason(exc)}") from None
-        finally:
-            if session is None:
-                pool.close()
-    raise Unreachable(f"cannot connect to {target.host}: {last_error}")
+    handle = session.handle if session is not None else _handle()
+    try:
+        return _perform(handle, method, target, headers or {}, body, connect_timeout, timeout, max_bytes)
+    finally:
+        if session is None:
+            handle.close()
 
 
-def _reason(exc: Exception) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    return str(reason).split(": ", 1)[-1][:200] or type(exc).__name__
+def _perform(handle, method, target, headers, body, connect_timeout, timeout, max_bytes) -> Answer:
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    addresses = ",".join(f"[{a}]" if ":" in a else a for a in target.addresses)
+    # the host name answers with the vetted addresses only: curl never looks it up itself
+    handle.setopt(pycurl.RESOLVE, [f"-{target.host}:{target.port}", f"{target.host}:{target.port}:{addresses}"])
+    handle.setopt(pycurl.URL, f"{target.scheme}://{host}:{target.port}{target.request_target}")
+    sent = {"Host": target.host_header, "User-Agent": USER_AGENT, "Accept-Encoding": "identity", **headers}
+    handle.setopt(pycurl.HTTPHEADER, [f"{name}: {value}" for name, value in sent.items()] + ["Expect:"])
+    if body is not None:
+        handle.setopt(pycurl.POSTFIELDS, body)  # a session's handle keeps its options: each request sets them all
+    else:
+        handle.setopt(pycurl.HTTPGET, 1)
+    handle.setopt(pycurl.CUSTOMREQUEST, method)
+    handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(connect_timeout * 1000)))
+    handle.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))
+    chunks, size, answer_headers = [], 0, {}
+
+    def write(data: bytes):
+        nonlocal size
+        chunks.append(data)
+        size += len(data)
+        return None if size <= max_bytes else 0  # 0: stop reading, the connection is closed
+
+    def header(line: bytes):
+        text = line.decode("latin-1").rstrip("\r\n")
+        if text.startswith("HTTP/"):
+            answer_headers.clear()  # a new status line: the answer's headers start over
+        elif ":" in text:
+            name, _, value = text.partition(":")
+            answer_headers[name.strip().lower()] = value.strip()
+
+    handle.setopt(pycurl.WRITEFUNCTION, write)
+    handle.setopt(pycurl.HEADERFUNCTION, header)
+    complete = True
+    try:
+        handle.perform()
+    except pycurl.error as exc:
+        code, message = exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
+        if code in _CUT_SHORT and size > max_bytes:
+            complete = False
+        elif code == pycurl.E_COULDNT_CONNECT:
+            raise Unreachable(f"cannot connect to {target.host}: {message[:200]}") from None
+        else:  # a timeout ("… timed out after …"), TLS, a broken answer
+            raise Unreachable(f"{target.host}: {message[:200] or f'curl error {code}'}") from None
+    data = b"".join(chunks)
+    return Answer(handle.getinfo(pycurl.RESPONSE_CODE), data[:max_bytes], answer_headers,
+                  complete=complete and len(data) <= max_bytes)

@@ -73,7 +73,7 @@ class DeliveryAdmin(CompanyScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmi
 
     @admin.display(description="attempts, newest first")
     def attempt_log_shown(self, obj):
-        attempts = obj.attempt_log.order_by("-attempted_at", "-id")[:ATTEMPTS_SHOWN]
+        attempts = selectors.attempts_of(obj, ATTEMPTS_SHOWN)
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{} ms</td><td>{}</td><td>{}</td></tr>", (
             (_when(a.attempted_at), a.status_code or "no answer", a.latency_ms, a.error or "-",
              _when(a.next_attempt_at) if a.next_attempt_at else "-") for a in attempts))

@@ -54,6 +54,7 @@ class Delivery(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True, default="")
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
     # Not sent because the receiver had just failed to answer: waits untried for the next probe, and goes
     # out as soon as any delivery of the subscription succeeds (services.record_outcomes).
     held = models.BooleanField(default=False, db_default=False)
@@ -77,7 +78,11 @@ class Delivery(models.Model):
 
 
 class Attempt(models.Model):
-    """One try of a delivery: what the receiver answered (or why there was no answer) and how long it took."""
+    """One try of a delivery: what the receiver answered (or why there was no answer) and how long it took.
+
+    A first try that succeeds (nearly every delivery) writes no row: the delivery's own ``finished_at``,
+    ``last_status_code`` and ``last_latency_ms`` are that try (``selectors.attempts_of`` shows it as one),
+    one write fewer per event. Any other try, failed or after a failure, has its row."""
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
     attempted_at = models.DateTimeField()

@@ -1,6 +1,7 @@
 """Subscriptions and deliveries as the API answers them (webhooks.schema)."""
 
 from core.timefmt import iso
+from webhooks import selectors
 from webhooks.models import Delivery, Subscription
 
 
@@ -26,5 +27,5 @@ def delivery_dict(delivery: Delivery, event_id: str) -> dict:
         "created_at": iso(delivery.created_at), "finished_at": iso(delivery.finished_at),
         "attempt_log": [{"attempted_at": iso(a.attempted_at), "status_code": a.status_code, "latency_ms": a.latency_ms,
                          "error": a.error, "next_attempt_at": iso(a.next_attempt_at)}
-                        for a in delivery.attempt_log.all()],
+                        for a in selectors.attempts_of(delivery)],
     }

@@ -30,6 +30,17 @@ def deliveries_of(subscription: Subscription, status: str | None):
     return deliveries.filter(status=status) if status else deliveries
 
 
+def attempts_of(delivery: Delivery, limit: int | None = None) -> list[Attempt]:
+    """The delivery's tries, newest first: its attempt rows (prefetched by deliveries_of), or, for a first
+    try that succeeded (no row written, see Attempt), that try as the delivery recorded it."""
+    rows = list(delivery.attempt_log.all()) if limit is None else \
+        list(delivery.attempt_log.order_by("-attempted_at", "-id")[:limit])
+    if not rows and delivery.status == Delivery.SUCCEEDED and delivery.attempts == 1:
+        rows = [Attempt(delivery=delivery, attempted_at=delivery.finished_at, status_code=delivery.last_status_code,
+                        latency_ms=delivery.last_latency_ms or 0, error="", next_attempt_at=None)]
+    return rows
+
+
 def event_ids_of(deliveries) -> dict[int, str]:
     """Each delivery's event row → the event's 24-hex id."""
     rows = AuditEvent.objects.filter(id__in={d.event_id for d in deliveries}).only("id", "created_at")

@@ -198,13 +198,14 @@ _ATTEMPTS = (f"INSERT INTO {Attempt._meta.db_table} (delivery_id, attempted_at, 
              "next_attempt_at) SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::int[], %s::int[], %s::text[], "
              "%s::timestamptz[]) AS a(delivery_id) WHERE a.delivery_id = ANY(%s)")
 _MOVE_ON = (f"UPDATE {Delivery._meta.db_table} d SET attempts = d.attempts + 1, last_status_code = o.status_code, "
-            "last_error = o.error, lease_until = NULL, held = false, "
+            "last_error = o.error, last_latency_ms = o.latency_ms, lease_until = NULL, held = false, "
             f"status = CASE WHEN o.succeeded THEN '{Delivery.SUCCEEDED}' WHEN o.next_at IS NULL THEN '{Delivery.FAILED}' "
             "ELSE d.status END, "
             "finished_at = CASE WHEN o.succeeded OR o.next_at IS NULL THEN o.at ELSE d.finished_at END, "
             "next_attempt_at = COALESCE(o.next_at, d.next_attempt_at) "
-            "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::boolean[]) "
-            "AS o(id, status_code, error, at, next_at, succeeded) WHERE d.id = o.id RETURNING d.id")
+            "FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::text[], %s::timestamptz[], %s::timestamptz[], "
+            "%s::boolean[]) AS o(id, status_code, latency_ms, error, at, next_at, succeeded) WHERE d.id = o.id "
+            "RETURNING d.id, o.succeeded AND d.attempts = 1")  # the second: a first try that succeeded
 _HOLD = (f"UPDATE {Delivery._meta.db_table} SET held = true, lease_until = NULL, next_attempt_at = %s "
          "WHERE id = ANY(%s)")
 _RELEASE = (f"UPDATE {Delivery._meta.db_table} SET held = false, next_attempt_at = statement_timestamp() "
@@ -231,14 +232,17 @@ def record_outcomes(subscription_id: str, outcomes: list[Outcome], *, held: list
             return
         errors = [o.error[:300] for o in outcomes]
         ids = [o.delivery_id for o in outcomes]
-        # the deliveries first (their rows locked), then the attempts of those still there: a subscription
-        # deleted meanwhile took its deliveries with it
-        cursor.execute(_MOVE_ON, [ids, [o.status_code for o in outcomes], errors, [o.attempted_at for o in outcomes],
-                                  [o.next_attempt_at for o in outcomes], [o.succeeded for o in outcomes]])
-        moved = [row[0] for row in cursor.fetchall()]
-        cursor.execute(_ATTEMPTS, [ids, [o.attempted_at for o in outcomes], [o.status_code for o in outcomes],
-                                   [o.latency_ms for o in outcomes], errors, [o.next_attempt_at for o in outcomes],
-                                   moved])
+        # the deliveries first (their rows locked), then the attempts of those still there (a subscription
+        # deleted meanwhile took its deliveries with it), except first tries that succeeded: the delivery row
+        # is their record (models.Attempt)
+        cursor.execute(_MOVE_ON, [ids, [o.status_code for o in outcomes], [o.latency_ms for o in outcomes], errors,
+                                  [o.attempted_at for o in outcomes], [o.next_attempt_at for o in outcomes],
+                                  [o.succeeded for o in outcomes]])
+        logged = [delivery_id for delivery_id, first_success in cursor.fetchall() if not first_success]
+        if logged:
+            cursor.execute(_ATTEMPTS, [ids, [o.attempted_at for o in outcomes], [o.status_code for o in outcomes],
+                                       [o.latency_ms for o in outcomes], errors,
+                                       [o.next_attempt_at for o in outcomes], logged])
         if held:
             cursor.execute(_HOLD, [held_until, list(held)])
         last = max(outcomes, key=lambda o: o.attempted_at)

@@ -75,7 +75,11 @@ def test_a_change_reaches_the_receiver_signed_the_standard_webhooks_way(api, url
     log = api.get(url(f"webhooks/subscriptions/{created['id']}/deliveries")).json()
     [item] = log["items"]
     assert item["status"] == "succeeded" and item["event_id"] == event.event_id and item["attempts"] == 1
-    assert item["attempt_log"][0]["status_code"] == 200 and item["attempt_log"][0]["latency_ms"] >= 0
+    [attempt] = item["attempt_log"]
+    assert attempt["status_code"] == 200 and attempt["latency_ms"] >= 0 and attempt["error"] == ""
+    assert attempt["attempted_at"] == item["finished_at"] and attempt["next_attempt_at"] == ""
+    # a first try that succeeds is recorded on the delivery itself: no attempt row written for it
+    assert not Attempt.objects.filter(delivery__subscription_id=created["id"]).exists()
 
 
 def test_a_batch_goes_over_one_kept_alive_connection(api, url, create_customer):
@@ -111,6 +115,9 @@ def test_failures_are_retried_with_the_same_id_until_a_2xx(api, url, create_cust
         assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1
         assert all(_verified(r, created["secret"])["type"] == "customer.created" for r in receiver.requests)
     assert Subscription.objects.get(pk=created["id"]).failing_since is None
+    [item] = api.get(url(f"webhooks/subscriptions/{created['id']}/deliveries")).json()["items"]
+    assert [a["status_code"] for a in item["attempt_log"]] == [204, 429, 500]  # every try after a failure, newest first
+    assert item["attempt_log"][2]["next_attempt_at"] and not item["attempt_log"][0]["next_attempt_at"]
 
 
 def test_no_answer_is_retried_and_other_refusals_are_not(api, url, create_customer, settings):
