@@ -1,7 +1,7 @@
 """A real HTTP server on 127.0.0.1 standing in for an SMS provider or a webhook receiver: it records every
 request and answers with the given statuses in turn (the last one repeats). A status may be a dict
-``{"status": 429, "headers": {"Retry-After": "120"}, "delay": 2.0}``: extra headers, and seconds to wait
-before answering (a receiver that times out).
+``{"status": 429, "headers": {"Retry-After": "120"}, "delay": 2.0, "body": b"…"}``: extra headers, seconds to
+wait before answering (a receiver that times out), the answer's body.
 
     with http_receiver([500, 200]) as receiver:     # receiver.url = "http://localhost:<port>"
         ...                                          # with the host allow-listed (a loopback address)
@@ -57,7 +57,8 @@ def http_receiver(statuses=(200,)):
                 planned = receiver.next_answer()
             time.sleep(planned.get("delay", 0))
             status = planned["status"]
-            answer = b'{"sid": "SM0001", "status": "queued"}' if status < 300 else b'{"message": "failed"}'
+            answer = planned.get("body") or (
+                b'{"sid": "SM0001", "status": "queued"}' if status < 300 else b'{"message": "failed"}')
             self.send_response(status)
             for name, value in planned.get("headers", {}).items():
                 self.send_header(name, value)

@@ -6,6 +6,7 @@ import pytest
 
 from core import outbound
 from core.files.downloads import DownloadError
+from tests.core.test_downloads import CSV_BODY, https_server  # noqa: F401  (a fixture)
 from tests.http_receiver import http_receiver
 
 
@@ -42,3 +43,27 @@ def test_a_session_still_refuses_a_private_address():
                 with pytest.raises(DownloadError, match="private address"):
                     _post(receiver.url + "/hook", session, allowed=())
         assert receiver.requests == []
+
+
+def test_https_checks_the_certificate_against_the_host_name_with_the_systems_authorities(https_server, monkeypatch):
+    port, cert_file = https_server
+    get = lambda host: outbound.request("GET", f"https://{host}:{port}/file.csv", setting="url",  # noqa: E731
+                                        allowed_hosts=["localhost", "127.0.0.1"], connect_timeout=2, timeout=5,
+                                        max_bytes=1000)
+    with pytest.raises(outbound.Unreachable):  # self-signed: no authority the system trusts signed it
+        get("localhost")
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # the system's authorities, as Python's ssl reads them
+    answer = get("localhost")  # connected to the vetted 127.0.0.1, the certificate checked for "localhost"
+    assert answer.status == 200 and answer.body == CSV_BODY and answer.complete
+    with pytest.raises(outbound.Unreachable):  # the certificate does not name 127.0.0.1
+        get("127.0.0.1")
+
+
+def test_answers_are_cut_at_max_bytes_and_no_proxy_of_the_environment_is_used(monkeypatch):
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")  # nothing listens there: used, it would refuse
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    with http_receiver([{"status": 200, "body": b"x" * 5000}]) as receiver:
+        answer = _post(receiver.url + "/hook")
+        assert answer.status == 200 and not answer.complete and answer.body == b"x" * 1000
+        assert _post(receiver.url + "/hook").status == 200  # the next request, a new connection
+        assert len(receiver.requests) == 2
