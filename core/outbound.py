@@ -24,10 +24,7 @@ from dataclasses import dataclass, field
 
 import pycurl
 
-from core.files.downloads import vet_url
-
-USER_AGENT = "fynd-customers/1.0"
-_CUT_SHORT = {pycurl.E_WRITE_ERROR}  # our write callback stopped the answer at max_bytes
+from core.files.downloads import USER_AGENT, vet_url
 
 
 class Unreachable(Exception):
@@ -140,17 +137,16 @@ def _perform(handle, method, target, headers, body, connect_timeout, timeout, ma
 
     handle.setopt(pycurl.WRITEFUNCTION, write)
     handle.setopt(pycurl.HEADERFUNCTION, header)
-    complete = True
     try:
         handle.perform()
     except pycurl.error as exc:
         code, message = exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
-        if code in _CUT_SHORT and size > max_bytes:
-            complete = False
+        if code == pycurl.E_WRITE_ERROR and size > max_bytes:
+            pass  # our write callback stopped the answer at max_bytes: what came is the answer, cut
         elif code == pycurl.E_COULDNT_CONNECT:
             raise Unreachable(f"cannot connect to {target.host}: {message[:200]}") from None
         else:  # a timeout ("… timed out after …"), TLS, a broken answer
             raise Unreachable(f"{target.host}: {message[:200] or f'curl error {code}'}") from None
     data = b"".join(chunks)
     return Answer(handle.getinfo(pycurl.RESPONSE_CODE), data[:max_bytes], answer_headers,
-                  complete=complete and len(data) <= max_bytes)
+                  complete=len(data) <= max_bytes)

@@ -32,6 +32,7 @@ from urllib3 import exceptions as urllib3_errors
 
 from core.api.errors import ValidationFailed
 
+USER_AGENT = "fynd-customers/1.0"
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 READ_SIZE = 64 * 1024
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -167,7 +168,7 @@ def connection_pool(target: _Target, address: str):
 
 def _open(target: _Target, field: str, deadline: float):
     """GET from the first vetted address that accepts a connection; (response, pool)."""
-    headers = {"Host": target.host_header, "User-Agent": "fynd-customers/1.0", "Accept-Encoding": "identity"}
+    headers = {"Host": target.host_header, "User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     for address in target.addresses:
         left = _remaining(deadline, field)
         pool = connection_pool(target, address)
