@@ -60,13 +60,15 @@ def assign_sequences(batch: int = 1000) -> list[int] | None:
 
 
 def sequence_all(batch: int = 1000, rounds: int = 100) -> int:
-    """assign_sequences until nothing is waiting (at most ``rounds`` batches); how many were numbered."""
+    """assign_sequences until a batch is not full (at most ``rounds`` batches); how many were numbered.
+    Events committed while a short batch was being numbered wait for the next tick: numbering them at
+    once would hand the webhooks a second, tiny batch (a task and a delivery round of their own) per tick."""
     total = 0
     for _ in range(rounds):
-        ids = assign_sequences(batch)
-        if not ids:
-            break
+        ids = assign_sequences(batch) or []
         total += len(ids)
+        if len(ids) < batch:
+            break
     return total
 
 

@@ -35,7 +35,10 @@ _CLAIM = (f"UPDATE {Delivery._meta.db_table} SET lease_until = statement_timesta
           "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id, event_id, created_at, attempts")
 
 
-def deliver_due(subscription_id: str, *, limit: int = 100) -> int:
+BATCH = 100  # deliveries claimed and sent at a time, over one connection
+
+
+def deliver_due(subscription_id: str, *, limit: int = BATCH) -> int:
     """Sends at most ``limit`` of the subscription's due deliveries; how many were tried."""
     subscription = Subscription.objects.filter(pk=subscription_id).select_related("application").first()
     if subscription is None or not subscription.active:

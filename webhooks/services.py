@@ -251,6 +251,8 @@ def record_outcomes(subscription_id: str, outcomes: list[Outcome], *, held: list
                 subscription.failing_since = None
                 subscription.save(update_fields=["failing_since", "updated_at"])
                 cursor.execute(_RELEASE, [subscription_id])
+                if cursor.rowcount:
+                    transaction.on_commit(lambda: _deliver_soon([subscription_id]))
             return
         if subscription.failing_since is None:
             subscription.failing_since = min(o.attempted_at for o in outcomes if not o.succeeded)

@@ -19,7 +19,7 @@ def deliver(subscription_id: str) -> int:
     while time.monotonic() - started < DELIVER_SECONDS:
         tried = delivery.deliver_due(subscription_id)
         sent += tried
-        if not tried:
+        if tried < delivery.BATCH:  # all that was due; what comes due later comes with its own task
             break
     return sent
 
@@ -29,14 +29,19 @@ def deliver_soon(subscription_ids) -> None:
         deliver.delay(subscription_id)
 
 
+# A delivery that just came due normally has a deliver task on its way (the numbering's, a redelivery's, a
+# release's): beat's sweep takes only those left waiting for DISPATCH_AFTER_SECONDS, or whose lease ran out,
+# instead of sending a second task for each fresh batch it happens to see.
+DISPATCH_AFTER_SECONDS = 2
 _DUE = (f"SELECT DISTINCT subscription_id FROM {Delivery._meta.db_table} WHERE status = 'pending' "
-        "AND next_attempt_at <= statement_timestamp() AND (lease_until IS NULL OR lease_until < statement_timestamp())")
+        "AND next_attempt_at <= statement_timestamp() AND (lease_until < statement_timestamp() OR "
+        f"(lease_until IS NULL AND next_attempt_at <= statement_timestamp() - interval '{DISPATCH_AFTER_SECONDS} seconds'))")
 
 
 @shared_task(name="webhooks.tasks.dispatch_due", expires=30, ignore_result=True)
 def dispatch_due() -> int:
-    """Beat's tick: a deliver task for each subscription with a delivery due (a retry whose time came, one
-    a dead worker had claimed)."""
+    """Beat's tick: a deliver task for each subscription with a delivery left due (a retry whose time came,
+    one a dead worker had claimed, one whose task was lost with Redis)."""
     with connection.cursor() as cursor:
         cursor.execute(_DUE)
         subscription_ids = [row[0] for row in cursor.fetchall()]

@@ -341,6 +341,25 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_with_the_same_id(app
     assert _verified(second_try, created.secret)["customer_id"] == "a" * 24
 
 
+def test_beats_sweep_leaves_fresh_deliveries_to_their_task_and_takes_those_left_waiting(api, url, create_customer,
+                                                                                       monkeypatch):
+    from tests import workers
+    from webhooks import tasks
+
+    workers.private_queue(monkeypatch, "webhooks.tasks.deliver")  # the tasks it sends go nowhere
+    created = _subscribe(api, url, "http://localhost:9")
+    create_customer()
+    eventlog.sequence_all()  # queued, due now: the numbering's own task is on its way
+    assert tasks.dispatch_due() == 0
+    pending = Delivery.objects.filter(subscription_id=created["id"])
+    pending.update(next_attempt_at=timezone.now() - timedelta(seconds=tasks.DISPATCH_AFTER_SECONDS + 1))
+    assert tasks.dispatch_due() == 1  # left waiting (its task lost with Redis, a retry whose time came)
+    pending.update(next_attempt_at=timezone.now(), lease_until=timezone.now() - timedelta(seconds=1))
+    assert tasks.dispatch_due() == 1  # claimed by a worker that died: at once
+    pending.update(lease_until=timezone.now() + timedelta(seconds=60))
+    assert tasks.dispatch_due() == 0  # a live worker's
+
+
 def test_staff_see_their_companys_subscriptions_and_pause_and_turn_them_on(staff_client, application,
                                                                              foreign_application):
     ours = services.create_subscription(application, {"url": "http://localhost:9/ours"}, ACTOR).subscription
