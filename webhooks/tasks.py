@@ -14,7 +14,7 @@ DELIVER_SECONDS = 20  # one task delivers for at most this long, then leaves the
 
 @shared_task(name="webhooks.tasks.deliver", acks_late=True, ignore_result=True)
 def deliver(subscription_id: str) -> int:
-    """Sends the subscription's due deliveries, batch after batch, until none is due (or time is up)."""
+    """Sends the subscription's due deliveries, batch after batch, until a batch is not full (or time is up)."""
     sent, started = 0, time.monotonic()
     while time.monotonic() - started < DELIVER_SECONDS:
         tried = delivery.deliver_due(subscription_id)
