@@ -360,6 +360,32 @@ def test_beats_sweep_leaves_fresh_deliveries_to_their_task_and_takes_those_left_
     assert tasks.dispatch_due() == 0  # a live worker's
 
 
+def test_a_release_of_held_deliveries_sends_a_task_for_them(api, url, create_customer, monkeypatch,
+                                                          django_capture_on_commit_callbacks):
+    from core.metrics.collectors import redis_client
+    from tests import workers
+    from webhooks import tasks
+
+    queue = workers.private_queue(monkeypatch, tasks.deliver.name)
+    with socket.socket() as closed:  # the receiver is down: the first delivery fails, the second is held
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    created = _subscribe(api, url, f"http://localhost:{port}")
+    create_customer()
+    create_customer()
+    assert _sent(created["id"]) == 2 and Delivery.objects.filter(held=True).count() == 1
+    with http_receiver([200, 200]) as receiver:
+        Subscription.objects.filter(pk=created["id"]).update(url=receiver.url + "/hooks")
+        _due_now(created["id"])
+        Delivery.objects.filter(held=True).update(next_attempt_at=timezone.now() + timedelta(hours=1))
+        with django_capture_on_commit_callbacks(execute=True):
+            assert delivery.deliver_due(created["id"]) == 1  # the probe succeeds: the held one goes out now
+        assert redis_client().llen(queue) == 1  # with a task of its own (the probe's task ended with a short batch)
+        assert delivery.deliver_due(created["id"]) == 1
+    redis_client().delete(queue)
+    assert len(receiver.requests) == 2
+
+
 def test_staff_see_their_companys_subscriptions_and_pause_and_turn_them_on(staff_client, application,
                                                                              foreign_application):
     ours = services.create_subscription(application, {"url": "http://localhost:9/ours"}, ACTOR).subscription
