@@ -21,6 +21,7 @@ stay in ``core.files.downloads``.
 
 import ssl
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pycurl
 
@@ -35,8 +36,14 @@ class Unreachable(Exception):
 class Answer:
     status: int
     body: bytes
-    headers: dict = field(default_factory=dict)  # names in lower case
+    header_lines: list = field(default_factory=list, repr=False)  # as curl passed them on
     complete: bool = True  # False: the answer was longer than max_bytes and was cut there
+
+    @cached_property
+    def headers(self) -> dict:
+        """The final answer's headers, names in lower case (parsed when first read: a webhook delivery's
+        2xx never is)."""
+        return _headers(self.header_lines)
 
 
 def _handle() -> pycurl.Curl:
@@ -119,7 +126,7 @@ def _perform(handle, method, target, headers, body, connect_timeout, timeout, ma
     handle.setopt(pycurl.CUSTOMREQUEST, method)
     handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(connect_timeout * 1000)))
     handle.setopt(pycurl.TIMEOUT_MS, max(1, int(timeout * 1000)))
-    chunks, size, answer_headers = [], 0, {}
+    chunks, size, header_lines = [], 0, []
 
     def write(data: bytes):
         nonlocal size
@@ -127,16 +134,8 @@ def _perform(handle, method, target, headers, body, connect_timeout, timeout, ma
         size += len(data)
         return None if size <= max_bytes else 0  # 0: stop reading, the connection is closed
 
-    def header(line: bytes):
-        text = line.decode("latin-1").rstrip("\r\n")
-        if text.startswith("HTTP/"):
-            answer_headers.clear()  # a new status line: the answer's headers start over
-        elif ":" in text:
-            name, _, value = text.partition(":")
-            answer_headers[name.strip().lower()] = value.strip()
-
     handle.setopt(pycurl.WRITEFUNCTION, write)
-    handle.setopt(pycurl.HEADERFUNCTION, header)
+    handle.setopt(pycurl.HEADERFUNCTION, header_lines.append)  # parsed once the answer is in
     try:
         handle.perform()
     except pycurl.error as exc:
@@ -148,5 +147,19 @@ def _perform(handle, method, target, headers, body, connect_timeout, timeout, ma
         else:  # a timeout ("… timed out after …"), TLS, a broken answer
             raise Unreachable(f"{target.host}: {message[:200] or f'curl error {code}'}") from None
     data = b"".join(chunks)
-    return Answer(handle.getinfo(pycurl.RESPONSE_CODE), data[:max_bytes], answer_headers,
+    return Answer(handle.getinfo(pycurl.RESPONSE_CODE), data[:max_bytes], header_lines,
                   complete=len(data) <= max_bytes)
+
+
+def _headers(lines: list[bytes]) -> dict:
+    """The final answer's headers (names in lower case) from the raw header lines curl passed on (those of an
+    interim answer, e.g. a 100 Continue, come first and are dropped at the next status line)."""
+    headers = {}
+    for line in lines:
+        text = line.decode("latin-1").rstrip("\r\n")
+        if text.startswith("HTTP/"):
+            headers.clear()
+        elif ":" in text:
+            name, _, value = text.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    return headers

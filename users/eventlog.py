@@ -141,8 +141,10 @@ class EventRow(NamedTuple):
     @classmethod
     def of(cls, values) -> "EventRow":
         """From the selected ``COLUMNS`` (``data`` as PostgreSQL's jsonb text, as Django's connection loads it)."""
-        row = cls(*values)
-        return row._replace(data=json.loads(row.data)) if isinstance(row.data, str) else row
+        values = list(values)
+        if isinstance(values[_DATA], str):
+            values[_DATA] = json.loads(values[_DATA])
+        return cls(*values)
 
     @property
     def event_id(self) -> str:
@@ -150,6 +152,7 @@ class EventRow(NamedTuple):
 
 
 EventRow.COLUMNS = EventRow._fields
+_DATA = EventRow._fields.index("data")
 
 
 def event_dict(event: AuditEvent | EventRow, company_id: int) -> dict:

@@ -15,6 +15,7 @@ import json
 import random
 import time
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.http import parse_http_date_safe
 
 from core import outbound
+from core.tenancy.models import Application
 from core.files.downloads import DownloadError
 from users import eventlog
 from users.models import AuditEvent
@@ -39,15 +41,32 @@ _CLAIM = (f"WITH claimed AS (UPDATE {Delivery._meta.db_table} SET lease_until = 
           f"FROM claimed c LEFT JOIN {AuditEvent._meta.db_table} e ON e.id = c.event_id ORDER BY c.id")
 
 
+_SUBSCRIPTION = (f"SELECT s.active, s.url, a.company_id, s.secret_ciphertext, s.previous_secret_ciphertext, "
+                 f"s.previous_secret_until FROM {Subscription._meta.db_table} s JOIN {Application._meta.db_table} a "
+                 "ON a.id = s.application_id WHERE s.id = %s")
+
+
+class _Target(NamedTuple):
+    """What a batch needs of its subscription (secrets.Signer reads the secrets)."""
+
+    url: str
+    company_id: int
+    secret_ciphertext: str
+    previous_secret_ciphertext: str
+    previous_secret_until: datetime | None
+
+
 BATCH = 100  # deliveries claimed and sent at a time, over one connection
 
 
 def deliver_due(subscription_id: str, *, limit: int = BATCH) -> int:
     """Sends at most ``limit`` of the subscription's due deliveries; how many were tried."""
-    subscription = Subscription.objects.filter(pk=subscription_id).select_related("application").first()
-    if subscription is None or not subscription.active:
-        return 0  # a paused subscription's deliveries wait for it to be turned on again
     with connection.cursor() as cursor:
+        cursor.execute(_SUBSCRIPTION, [subscription_id])
+        found = cursor.fetchone()
+        if found is None or not found[0]:
+            return 0  # a paused subscription's deliveries wait for it to be turned on again
+        subscription = _Target(*found[1:])
         cursor.execute(_CLAIM, [settings.WEBHOOK_LEASE_SECONDS, subscription_id, limit])
         claimed = cursor.fetchall()
     if not claimed:
@@ -72,15 +91,16 @@ def deliver_due(subscription_id: str, *, limit: int = BATCH) -> int:
     return len(claimed)
 
 
-def _send(subscription: Subscription, delivery_id: int, event: eventlog.EventRow, queued_at: datetime,
+def _send(subscription: _Target, delivery_id: int, event: eventlog.EventRow, queued_at: datetime,
           attempts: int, session: outbound.Session, signer: "secrets.Signer") -> services.Outcome:
-    body = json.dumps(eventlog.event_dict(event, subscription.application.company_id), separators=(",", ":"))
+    payload = eventlog.event_dict(event, subscription.company_id)
+    body = json.dumps(payload, separators=(",", ":"))
     now = timezone.now()
     headers = {
         "Content-Type": "application/json",
-        "webhook-id": event.event_id,
+        "webhook-id": payload["id"],
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": signer.signature(event.event_id, now, body),
+        "webhook-signature": signer.signature(payload["id"], now, body),
     }
     started = time.monotonic()
     try:

@@ -2,6 +2,8 @@
 that made it; the deliveries waiting and the subscriptions failing, read at scrape time (the pending
 deliveries' partial index, the subscriptions table)."""
 
+from collections import Counter
+
 from core import metrics
 from webhooks.models import Delivery, Subscription
 
@@ -15,14 +17,16 @@ LATENCY = metrics.Histogram(
 
 
 def count(outcomes, held) -> None:
-    """One batch of deliver_due, once its outcomes are recorded."""
-    for outcome in outcomes:
-        result = "succeeded" if outcome.succeeded else "retrying" if outcome.next_attempt_at else "failed"
-        ATTEMPTS.labels(result).inc()
-        if outcome.status_code is not None:
-            LATENCY.labels().observe(outcome.latency_ms / 1000)
+    """One batch of deliver_due, once its outcomes are recorded (each counter moved once per batch)."""
+    results = Counter("succeeded" if o.succeeded else "retrying" if o.next_attempt_at else "failed" for o in outcomes)
     if held:
-        ATTEMPTS.labels("held").inc(len(held))
+        results["held"] = len(held)
+    for result, n in results.items():
+        ATTEMPTS.labels(result).inc(n)
+    latency = LATENCY.labels()
+    for outcome in outcomes:
+        if outcome.status_code is not None:
+            latency.observe(outcome.latency_ms / 1000)
 
 
 def collect():
