@@ -11,7 +11,6 @@ redelivered by hand. No answer (or a 429) also holds the rest of the batch untri
 failed delivery's next try, and the first success releases them all (services.record_outcomes).
 """
 
-import json
 import random
 import time
 from datetime import datetime, timedelta
@@ -31,13 +30,15 @@ from webhooks import metrics as webhook_metrics
 from webhooks import secrets, services
 from webhooks.models import Delivery, Subscription
 
-# Claims due deliveries (a lease) and reads their events in the same statement: one round trip per batch.
+# Claims due deliveries (a lease) and reads their events, as the bodies to send, in the same statement: one round
+# trip per batch. Parameters: the lease's seconds, the subscription, the batch size, the company id.
 _CLAIM = (f"WITH claimed AS (UPDATE {Delivery._meta.db_table} SET lease_until = statement_timestamp() + "
           f"make_interval(secs => %s) WHERE id IN (SELECT id FROM {Delivery._meta.db_table} WHERE subscription_id = %s "
           "AND status = 'pending' AND next_attempt_at <= statement_timestamp() AND (lease_until IS NULL OR "
           "lease_until < statement_timestamp()) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
           "RETURNING id, event_id, created_at, attempts) "
-          f"SELECT c.id, c.created_at, c.attempts, {', '.join('e.' + name for name in eventlog.EventRow.COLUMNS)} "
+          f"SELECT c.id, c.created_at, c.attempts, e.id IS NOT NULL, {eventlog.event_id_sql('e')}, "
+          f"{eventlog.event_json_sql('e')} "
           f"FROM claimed c LEFT JOIN {AuditEvent._meta.db_table} e ON e.id = c.event_id ORDER BY c.id")
 
 
@@ -67,22 +68,22 @@ def deliver_due(subscription_id: str, *, limit: int = BATCH) -> int:
         if found is None or not found[0]:
             return 0  # a paused subscription's deliveries wait for it to be turned on again
         subscription = _Target(*found[1:])
-        cursor.execute(_CLAIM, [settings.WEBHOOK_LEASE_SECONDS, subscription_id, limit])
+        cursor.execute(_CLAIM, [settings.WEBHOOK_LEASE_SECONDS, subscription_id, limit, str(subscription.company_id)])
         claimed = cursor.fetchall()
     if not claimed:
         return 0
     signer = secrets.Signer(subscription, timezone.now())
     outcomes, held, held_until = [], [], None
     with outbound.Session() as session:  # one kept-alive connection for the batch
-        for delivery_id, queued_at, attempts, *columns in claimed:
+        for delivery_id, queued_at, attempts, found, message_id, body in claimed:
             if held_until is not None:  # the receiver just failed to answer: the rest wait for it
                 held.append(delivery_id)
                 continue
-            if columns[0] is None:  # the event was trimmed from the log meanwhile
+            if not found:  # the event was trimmed from the log meanwhile
                 outcomes.append(_outcome(delivery_id, timezone.now(), 0, None, "the event is no longer in the log",
                                          None))
                 continue
-            outcome = _send(subscription, delivery_id, eventlog.EventRow.of(columns), queued_at, attempts, session, signer)
+            outcome = _send(subscription, delivery_id, message_id, body, queued_at, attempts, session, signer)
             outcomes.append(outcome)
             if outcome.receiver_down:
                 held_until = outcome.next_attempt_at or outcome.attempted_at + timedelta(seconds=retry_delay(1))
@@ -91,16 +92,14 @@ def deliver_due(subscription_id: str, *, limit: int = BATCH) -> int:
     return len(claimed)
 
 
-def _send(subscription: _Target, delivery_id: int, event: eventlog.EventRow, queued_at: datetime,
+def _send(subscription: _Target, delivery_id: int, message_id: str, body: str, queued_at: datetime,
           attempts: int, session: outbound.Session, signer: "secrets.Signer") -> services.Outcome:
-    payload = eventlog.event_dict(event, subscription.company_id)
-    body = json.dumps(payload, separators=(",", ":"))
     now = timezone.now()
     headers = {
         "Content-Type": "application/json",
-        "webhook-id": payload["id"],
+        "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": signer.signature(payload["id"], now, body),
+        "webhook-signature": signer.signature(message_id, now, body),
     }
     started = time.monotonic()
     try:
