@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.http import parse_http_date_safe
 
 from core import outbound
-from core.tenancy.models import Application
 from core.files.downloads import DownloadError
+from core.tenancy.models import Application
 from users import eventlog
 from users.models import AuditEvent
 from webhooks import metrics as webhook_metrics
@@ -64,10 +64,10 @@ def deliver_due(subscription_id: str, *, limit: int = BATCH) -> int:
     """Sends at most ``limit`` of the subscription's due deliveries; how many were tried."""
     with connection.cursor() as cursor:
         cursor.execute(_SUBSCRIPTION, [subscription_id])
-        found = cursor.fetchone()
-        if found is None or not found[0]:
+        row = cursor.fetchone()
+        if row is None or not row[0]:
             return 0  # a paused subscription's deliveries wait for it to be turned on again
-        subscription = _Target(*found[1:])
+        subscription = _Target(*row[1:])
         cursor.execute(_CLAIM, [settings.WEBHOOK_LEASE_SECONDS, subscription_id, limit, str(subscription.company_id)])
         claimed = cursor.fetchall()
     if not claimed:
